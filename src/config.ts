@@ -1,0 +1,365 @@
+import convict from 'convict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { LedgerflowError } from './domain/errors';
+
+/**
+ * The one configuration schema. Every setting has a default, a doc string and an env var;
+ * nothing else in the code base reads process.env.
+ */
+const positiveInt = (name: string) => (v: unknown) => {
+  if (!Number.isSafeInteger(v) || (v as number) <= 0) throw new Error(`${name} must be a positive integer`);
+};
+const nonNegativeInt = (name: string) => (v: unknown) => {
+  if (!Number.isSafeInteger(v) || (v as number) < 0) throw new Error(`${name} must be a non-negative integer`);
+};
+const minorUnits = (v: unknown) => {
+  if (typeof v !== 'string' || !/^(0|[1-9][0-9]{0,17})$/.test(v)) {
+    throw new Error('must be a whole number of minor units written as a decimal string (e.g. "100000")');
+  }
+};
+
+const schema = {
+  log: {
+    level: {
+      doc: 'Log level (pino).',
+      format: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'],
+      default: 'info',
+      env: 'LF_LOG_LEVEL',
+    },
+  },
+  stack: {
+    dir: {
+      doc: 'Directory of the local stack: installed services, data, logs, generated secrets.',
+      format: String,
+      default: '.stack',
+      env: 'LF_STACK_DIR',
+    },
+  },
+  kafka: {
+    brokers: {
+      doc: 'Comma-separated Kafka bootstrap brokers (host:port).',
+      format: (v: unknown) => {
+        const list = Array.isArray(v) ? v : String(v).split(',');
+        if (list.length === 0 || list.some((b) => !/^[A-Za-z0-9_.\-[\]:]+:\d{1,5}$/.test(String(b).trim()))) {
+          throw new Error('must be a comma-separated list of host:port');
+        }
+      },
+      default: '127.0.0.1:9092',
+      env: 'LF_KAFKA_BROKERS',
+    },
+    clientId: { doc: 'Kafka client id prefix.', format: String, default: 'ledgerflow', env: 'LF_KAFKA_CLIENT_ID' },
+    topic: { doc: 'Topic of incoming transactions.', format: String, default: 'transactions', env: 'LF_KAFKA_TOPIC' },
+    dlqTopic: {
+      doc: 'Dead-letter topic for malformed events (reason in headers).',
+      format: String,
+      default: 'transactions.dlq',
+      env: 'LF_KAFKA_DLQ_TOPIC',
+    },
+    partitions: {
+      doc: 'Partitions of the transactions topic when Ledgerflow creates it.',
+      format: positiveInt('kafka.partitions'),
+      default: 3,
+      env: 'LF_KAFKA_PARTITIONS',
+    },
+    replicationFactor: {
+      doc: 'Replication factor of the topics when Ledgerflow creates them.',
+      format: positiveInt('kafka.replicationFactor'),
+      default: 1,
+      env: 'LF_KAFKA_REPLICATION_FACTOR',
+    },
+    groupId: { doc: 'Consumer group id.', format: String, default: 'ledgerflow', env: 'LF_KAFKA_GROUP_ID' },
+    ssl: { doc: 'Use TLS to reach the brokers.', format: Boolean, default: false, env: 'LF_KAFKA_SSL' },
+    saslMechanism: {
+      doc: 'SASL mechanism, empty for none.',
+      format: ['', 'plain', 'scram-sha-256', 'scram-sha-512'],
+      default: '',
+      env: 'LF_KAFKA_SASL_MECHANISM',
+    },
+    saslUsername: { doc: 'SASL user name.', format: String, default: '', env: 'LF_KAFKA_SASL_USERNAME' },
+    saslPassword: {
+      doc: 'SASL password (from a Secret).',
+      format: String,
+      default: '',
+      sensitive: true,
+      env: 'LF_KAFKA_SASL_PASSWORD',
+    },
+  },
+  temporal: {
+    address: { doc: 'Temporal frontend host:port.', format: String, default: '127.0.0.1:7233', env: 'LF_TEMPORAL_ADDRESS' },
+    namespace: { doc: 'Temporal namespace.', format: String, default: 'default', env: 'LF_TEMPORAL_NAMESPACE' },
+    taskQueue: { doc: 'Task queue of the ledgerflow worker.', format: String, default: 'ledgerflow', env: 'LF_TEMPORAL_TASK_QUEUE' },
+    tls: { doc: 'Use TLS to reach Temporal.', format: Boolean, default: false, env: 'LF_TEMPORAL_TLS' },
+    tlsCertPath: { doc: 'Client certificate (PEM) for mTLS.', format: String, default: '', env: 'LF_TEMPORAL_TLS_CERT_PATH' },
+    tlsKeyPath: { doc: 'Client key (PEM) for mTLS.', format: String, default: '', env: 'LF_TEMPORAL_TLS_KEY_PATH' },
+    apiKey: {
+      doc: 'Temporal Cloud API key (from a Secret).',
+      format: String,
+      default: '',
+      sensitive: true,
+      env: 'LF_TEMPORAL_API_KEY',
+    },
+  },
+  db: {
+    dialect: {
+      doc: 'SQL dialect of the store: mariadb (local) or singlestore (production).',
+      format: ['mariadb', 'singlestore'],
+      default: 'mariadb',
+      env: 'LF_DB_DIALECT',
+    },
+    host: { doc: 'Database host.', format: String, default: '127.0.0.1', env: 'LF_DB_HOST' },
+    port: { doc: 'Database port.', format: 'port', default: 3306, env: 'LF_DB_PORT' },
+    name: { doc: 'Database (schema) name.', format: String, default: 'ledgerflow', env: 'LF_DB_NAME' },
+    user: {
+      doc: 'Application user: SELECT/INSERT/UPDATE on the ledgerflow schema only.',
+      format: String,
+      default: 'ledgerflow_app',
+      env: 'LF_DB_USER',
+    },
+    password: {
+      doc: 'Application user password (from a Secret). Empty: read db.passwordFile.',
+      format: String,
+      default: '',
+      sensitive: true,
+      env: 'LF_DB_PASSWORD',
+    },
+    passwordFile: {
+      doc: 'File holding the application password, used when db.password is empty (the local stack writes it).',
+      format: String,
+      default: '.stack/secrets/db-app.password',
+      env: 'LF_DB_PASSWORD_FILE',
+    },
+    migrationUser: {
+      doc: 'Migration user: DDL on the ledgerflow schema; used only by `ledgerflow migrate`.',
+      format: String,
+      default: 'ledgerflow_migrate',
+      env: 'LF_DB_MIGRATION_USER',
+    },
+    migrationPassword: {
+      doc: 'Migration user password (from a Secret). Empty: read db.migrationPasswordFile.',
+      format: String,
+      default: '',
+      sensitive: true,
+      env: 'LF_DB_MIGRATION_PASSWORD',
+    },
+    migrationPasswordFile: {
+      doc: 'File holding the migration password, used when db.migrationPassword is empty.',
+      format: String,
+      default: '.stack/secrets/db-migrate.password',
+      env: 'LF_DB_MIGRATION_PASSWORD_FILE',
+    },
+    poolSize: { doc: 'Connections per process.', format: positiveInt('db.poolSize'), default: 8, env: 'LF_DB_POOL_SIZE' },
+  },
+  consumer: {
+    batchMaxEvents: {
+      doc: 'Most events in one batch (one workflow, one database transaction).',
+      format: positiveInt('consumer.batchMaxEvents'),
+      default: 500,
+      env: 'LF_CONSUMER_BATCH_MAX_EVENTS',
+    },
+    lingerMs: {
+      doc: 'Longest wait for a batch to fill (broker fetch wait).',
+      format: nonNegativeInt('consumer.lingerMs'),
+      default: 100,
+      env: 'LF_CONSUMER_LINGER_MS',
+    },
+    partitionsConcurrently: {
+      doc: 'Partitions processed at the same time by one consumer process.',
+      format: positiveInt('consumer.partitionsConcurrently'),
+      default: 12,
+      env: 'LF_CONSUMER_PARTITIONS_CONCURRENTLY',
+    },
+    httpPort: { doc: 'Port of the consumer /healthz, /readyz, /metrics.', format: 'port', default: 9471, env: 'LF_CONSUMER_HTTP_PORT' },
+  },
+  worker: {
+    maxConcurrentActivities: {
+      doc: 'Activities (database transactions) run at once by one worker.',
+      format: positiveInt('worker.maxConcurrentActivities'),
+      default: 8,
+      env: 'LF_WORKER_MAX_CONCURRENT_ACTIVITIES',
+    },
+    maxConcurrentWorkflowTasks: {
+      doc: 'Workflow tasks run at once by one worker.',
+      format: positiveInt('worker.maxConcurrentWorkflowTasks'),
+      default: 16,
+      env: 'LF_WORKER_MAX_CONCURRENT_WORKFLOW_TASKS',
+    },
+    httpPort: { doc: 'Port of the worker /healthz, /readyz, /metrics.', format: 'port', default: 9472, env: 'LF_WORKER_HTTP_PORT' },
+  },
+  producer: {
+    httpPort: { doc: 'Port of the producer /metrics.', format: 'port', default: 9473, env: 'LF_PRODUCER_HTTP_PORT' },
+  },
+  api: {
+    host: { doc: 'Address the HTTP servers bind to.', format: String, default: '127.0.0.1', env: 'LF_API_HOST' },
+    port: { doc: 'Port of the REST API, live page and /metrics.', format: 'port', default: 8080, env: 'LF_API_PORT' },
+    pageSizeMax: {
+      doc: 'Largest page of GET /accounts/:account/transactions.',
+      format: positiveInt('api.pageSizeMax'),
+      default: 500,
+      env: 'LF_API_PAGE_SIZE_MAX',
+    },
+    ingestBatchMax: {
+      doc: 'Most transactions in one POST /transactions body.',
+      format: positiveInt('api.ingestBatchMax'),
+      default: 1000,
+      env: 'LF_API_INGEST_BATCH_MAX',
+    },
+  },
+  rules: {
+    maxAmountMinor: {
+      doc: 'Largest amount of a single transaction, in minor units; above it the transaction is rejected (over_limit).',
+      format: minorUnits,
+      default: '100000000',
+      env: 'LF_RULES_MAX_AMOUNT_MINOR',
+    },
+    overdraftLimitMinor: {
+      doc: 'How far below zero an account may go, in minor units; a debit or transfer beyond it is rejected (insufficient_funds).',
+      format: minorUnits,
+      default: '50000',
+      env: 'LF_RULES_OVERDRAFT_LIMIT_MINOR',
+    },
+    currencies: {
+      doc: 'Accepted ISO 4217 currency codes, comma-separated; others are rejected (unsupported_currency).',
+      format: (v: unknown) => {
+        const list = String(v).split(',');
+        if (list.some((c) => !/^[A-Z]{3}$/.test(c.trim()))) throw new Error('must be comma-separated ISO 4217 codes');
+      },
+      default: 'EUR,USD,GBP',
+      env: 'LF_RULES_CURRENCIES',
+    },
+  },
+  shutdown: {
+    graceMs: {
+      doc: 'Longest time a process spends draining in-flight work after SIGTERM.',
+      format: positiveInt('shutdown.graceMs'),
+      default: 25000,
+      env: 'LF_SHUTDOWN_GRACE_MS',
+    },
+  },
+};
+
+export interface Config {
+  log: { level: string };
+  stack: { dir: string };
+  kafka: {
+    brokers: string[];
+    clientId: string;
+    topic: string;
+    dlqTopic: string;
+    partitions: number;
+    replicationFactor: number;
+    groupId: string;
+    ssl: boolean;
+    saslMechanism: '' | 'plain' | 'scram-sha-256' | 'scram-sha-512';
+    saslUsername: string;
+    saslPassword: string;
+  };
+  temporal: {
+    address: string;
+    namespace: string;
+    taskQueue: string;
+    tls: boolean;
+    tlsCertPath: string;
+    tlsKeyPath: string;
+    apiKey: string;
+  };
+  db: {
+    dialect: 'mariadb' | 'singlestore';
+    host: string;
+    port: number;
+    name: string;
+    user: string;
+    password: string;
+    migrationUser: string;
+    migrationPassword: string;
+    poolSize: number;
+  };
+  consumer: { batchMaxEvents: number; lingerMs: number; partitionsConcurrently: number; httpPort: number };
+  worker: { maxConcurrentActivities: number; maxConcurrentWorkflowTasks: number; httpPort: number };
+  producer: { httpPort: number };
+  api: { host: string; port: number; pageSizeMax: number; ingestBatchMax: number };
+  rules: { maxAmountMinor: string; overdraftLimitMinor: string; currencies: string[] };
+  shutdown: { graceMs: number };
+}
+
+/** Overrides use the same dotted keys as the schema, e.g. { 'kafka.topic': 'x' }. */
+export type ConfigOverrides = Record<string, unknown>;
+
+function readSecretFile(file: string, setting: string): string {
+  if (!file) return '';
+  try {
+    return fs.readFileSync(path.resolve(file), 'utf8').trim();
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return '';
+    throw new LedgerflowError('LF_CONFIG', `${setting}: cannot read ${file}: ${(err as Error).message}`, setting);
+  }
+}
+
+/**
+ * Loads and validates the configuration from env (or the given env object) and overrides.
+ * A wrong value throws LF_CONFIG naming the setting and its env var.
+ */
+export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessEnv = process.env): Config {
+  const conf = convict(schema, { env, args: [] });
+  for (const [key, value] of Object.entries(overrides)) {
+    if (!conf.has(key as never)) throw new LedgerflowError('LF_CONFIG', `unknown setting ${key}`, key);
+    conf.set(key as never, value as never);
+  }
+  try {
+    conf.validate({ allowed: 'strict' });
+  } catch (err) {
+    throw new LedgerflowError('LF_CONFIG', `invalid configuration: ${describeConvictError(err as Error)}`);
+  }
+  const raw = conf.getProperties() as unknown as Record<string, Record<string, unknown>>;
+  const db = raw.db as Record<string, unknown>;
+  const kafka = raw.kafka as Record<string, unknown>;
+  const rules = raw.rules as Record<string, unknown>;
+  const config = {
+    ...raw,
+    kafka: { ...kafka, brokers: String(kafka.brokers).split(',').map((b) => b.trim()) },
+    db: {
+      ...db,
+      password: (db.password as string) || readSecretFile(db.passwordFile as string, 'db.passwordFile'),
+      migrationPassword:
+        (db.migrationPassword as string) || readSecretFile(db.migrationPasswordFile as string, 'db.migrationPasswordFile'),
+    },
+    rules: { ...rules, currencies: String(rules.currencies).split(',').map((c) => c.trim()) },
+  } as unknown as Config;
+  if (BigInt(config.rules.maxAmountMinor) <= 0n) {
+    throw new LedgerflowError('LF_CONFIG', 'rules.maxAmountMinor (LF_RULES_MAX_AMOUNT_MINOR) must be above 0', 'rules.maxAmountMinor');
+  }
+  return config;
+}
+
+/** Adds the env var to convict's "key: message" lines so the operator knows what to fix. */
+function describeConvictError(err: Error): string {
+  return err.message
+    .split('\n')
+    .map((line) => {
+      const key = /^([a-zA-Z.]+):/.exec(line)?.[1];
+      const envName = key ? envVarOf(key) : undefined;
+      return envName ? `${line} (env ${envName})` : line;
+    })
+    .join('; ');
+}
+
+export function envVarOf(key: string): string | undefined {
+  let node: unknown = schema;
+  for (const part of key.split('.')) node = (node as Record<string, unknown> | undefined)?.[part];
+  return (node as { env?: string } | undefined)?.env;
+}
+
+/** Every setting with its env var, default and doc: used by docs, the chart and tests. */
+export function describeSettings(): Array<{ key: string; env: string; default: unknown; doc: string; sensitive: boolean }> {
+  const out: Array<{ key: string; env: string; default: unknown; doc: string; sensitive: boolean }> = [];
+  const walk = (node: Record<string, unknown>, prefix: string) => {
+    for (const [name, value] of Object.entries(node)) {
+      const v = value as Record<string, unknown>;
+      if ('doc' in v && 'env' in v) {
+        out.push({ key: prefix + name, env: v.env as string, default: v.default, doc: v.doc as string, sensitive: v.sensitive === true });
+      } else walk(v, `${prefix}${name}.`);
+    }
+  };
+  walk(schema as unknown as Record<string, unknown>, '');
+  return out;
+}

@@ -1,0 +1,29 @@
+/** Stable error codes: callers branch on `code`, never on message text. */
+export type ErrorCode =
+  | 'LF_CONFIG'
+  | 'LF_INVALID_EVENT'
+  | 'LF_INVALID_REQUEST'
+  | 'LF_NOT_FOUND'
+  | 'LF_STACK'
+  | 'LF_PORT_TAKEN'
+  | 'LF_INSTALL'
+  | 'LF_MIGRATION'
+  | 'LF_INVARIANT'
+  | 'LF_VERIFY';
+
+export class LedgerflowError extends Error {
+  readonly code: ErrorCode;
+  /** The offending value or setting name, when there is one. */
+  readonly detail: unknown;
+
+  constructor(code: ErrorCode, message: string, detail?: unknown) {
+    super(message);
+    this.name = 'LedgerflowError';
+    this.code = code;
+    this.detail = detail;
+  }
+}
+
+export function invariant(condition: unknown, message: string, detail?: unknown): asserts condition {
+  if (!condition) throw new LedgerflowError('LF_INVARIANT', message, detail);
+}
