@@ -1,0 +1,75 @@
+import Fastify, { type FastifyBaseLogger } from 'fastify';
+import type { Config } from '../config';
+import { LedgerflowError } from '../domain/errors';
+import { createIdempotentProducer, createKafka, ensureTopics } from '../kafka/client';
+import { createPool } from '../store/pool';
+import { ping } from '../store/queries';
+import type { Logger } from '../telemetry/log';
+import { createMetrics } from '../telemetry/metrics';
+import { sendError } from './errors';
+import { registerIngest } from './ingest';
+import { registerLive } from './live';
+import { openApiDocument } from './openapi';
+import { registerReads } from './reads';
+
+export interface ApiHandle {
+  port: number;
+  stop(): Promise<void>;
+}
+
+/** REST API, HTTP ingest, live page, probes and /metrics on one port. */
+export async function startApi(config: Config, log: Logger): Promise<ApiHandle> {
+  const metrics = createMetrics('api');
+  const pool = createPool(config, 'app');
+  const kafka = createKafka(config, 'api', log);
+  const admin = kafka.admin();
+  await admin.connect();
+  await ensureTopics(config, admin);
+  await admin.disconnect();
+  const producer = createIdempotentProducer(kafka);
+  await producer.connect();
+  let draining = false;
+
+  const app = Fastify({ loggerInstance: log as unknown as FastifyBaseLogger, bodyLimit: 4 << 20, disableRequestLogging: true });
+  app.addHook('onResponse', async (req, reply) => {
+    metrics.httpRequests.inc({ route: req.routeOptions.url ?? 'unmatched', code: String(reply.statusCode) });
+  });
+  app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, _req, reply) => {
+    if (err.statusCode && err.statusCode < 500) {
+      return sendError(reply, err.statusCode, 'LF_INVALID_REQUEST', err.message);
+    }
+    log.error({ err }, 'request failed');
+    if (err instanceof LedgerflowError) return sendError(reply, 500, 'LF_INTERNAL', err.message);
+    return sendError(reply, 503, 'LF_UNAVAILABLE', 'a dependency is unavailable; retry with the same Idempotency-Key');
+  });
+  app.setNotFoundHandler((req, reply) => sendError(reply, 404, 'LF_NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0]}`));
+
+  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/readyz', async (_req, reply) => {
+    if (draining) return reply.code(503).send({ ready: false, reason: 'draining' });
+    try {
+      await ping(pool);
+      return { ready: true };
+    } catch (err) {
+      return reply.code(503).send({ ready: false, reason: `database: ${(err as Error).message}` });
+    }
+  });
+  app.get('/metrics', async (_req, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()));
+  app.get('/openapi.json', async () => openApiDocument());
+  registerIngest(app, config, producer, metrics);
+  registerReads(app, config, pool);
+  registerLive(app, pool, log);
+
+  await app.listen({ host: config.api.host, port: config.api.port });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.api.port;
+  log.info({ url: `http://${config.api.host}:${port}/` }, 'api listening');
+  return {
+    port,
+    stop: async () => {
+      draining = true;
+      await app.close();
+      await Promise.allSettled([producer.disconnect(), pool.end()]);
+    },
+  };
+}

@@ -1,0 +1,104 @@
+#!/usr/bin/env node
+import { parseArgs } from 'node:util';
+import { loadConfig, type Config } from './config';
+import { LedgerflowError } from './domain/errors';
+import { createLogger, type Logger } from './telemetry/log';
+
+const USAGE = `ledgerflow <command> [options]
+
+  stack up|down|status|logs [service]   local Kafka, Temporal, MariaDB, Prometheus under .stack/
+  migrate                               apply pending SQL migrations (migration user)
+  produce --rate R --count N --accounts A [--seed S] [--malformed 0.01]
+  consume                               Kafka consumer → processBatch workflows
+  work                                  Temporal worker (workflows + applyBatch activity)
+  api                                   REST API, HTTP ingest, live page, /metrics
+  verify [--wait-ms MS]                 compare Kafka with the database; non-zero exit on any difference
+  demo [--count N] [--rate R] [--exit]  everything above, end to end
+
+Settings come from LF_* environment variables (see docs/configuration.md).`;
+
+type Command = (config: Config, args: string[], log: Logger) => Promise<number>;
+
+/** Runs a long-lived process until SIGTERM/SIGINT, then stops it gracefully. */
+async function untilSignal(stop: () => Promise<void>, log: Logger): Promise<number> {
+  const signal = await new Promise<string>((resolve) => {
+    process.once('SIGTERM', () => resolve('SIGTERM'));
+    process.once('SIGINT', () => resolve('SIGINT'));
+  });
+  log.info({ signal }, 'shutting down');
+  await stop();
+  return 0;
+}
+
+function numberOption(value: string | undefined, name: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0) throw new LedgerflowError('LF_CONFIG', `--${name} must be a non-negative number, got ${JSON.stringify(value)}`, name);
+  return n;
+}
+
+const commands: Record<string, Command> = {
+  stack: async (config, args, log) => (await import('./stack/cli')).stackCommand(config, args, log),
+  migrate: async (config, _args, log) => {
+    const { migrate } = await import('./store/migrate');
+    const report = await migrate(config, (line) => log.info(line));
+    log.info(report, 'migrations done');
+    return 0;
+  },
+  produce: async (config, args, log) => {
+    const { values } = parseArgs({ args, options: { rate: { type: 'string' }, count: { type: 'string' }, accounts: { type: 'string' }, seed: { type: 'string' }, malformed: { type: 'string' } } });
+    const { startProducer } = await import('./producer');
+    const producer = await startProducer(
+      config,
+      {
+        ratePerSec: numberOption(values.rate, 'rate', 1000),
+        count: numberOption(values.count, 'count', 10_000),
+        accounts: Math.max(1, numberOption(values.accounts, 'accounts', 1000)),
+        seed: numberOption(values.seed, 'seed', Date.now() % 2 ** 31),
+        malformedRatio: numberOption(values.malformed, 'malformed', 0),
+        serveMetrics: true,
+      },
+      log,
+    );
+    process.once('SIGINT', () => void producer.stop());
+    process.once('SIGTERM', () => void producer.stop());
+    const report = await producer.done;
+    log.info(report, 'produce done');
+    return 0;
+  },
+  consume: async (config, _args, log) => untilSignal((await (await import('./consumer')).startConsumer(config, log)).stop, log),
+  work: async (config, _args, log) => untilSignal((await (await import('./worker')).startWorker(config, log)).stop, log),
+  api: async (config, _args, log) => untilSignal((await (await import('./api')).startApi(config, log)).stop, log),
+  verify: async (config, args, log) => {
+    const { values } = parseArgs({ args, options: { 'wait-ms': { type: 'string' } } });
+    const { verify } = await import('./verify');
+    const report = await verify(config, { waitMs: numberOption(values['wait-ms'], 'wait-ms', 60_000) }, log);
+    process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+    return report.ok ? 0 : 1;
+  },
+  demo: async (config, args, log) => (await import('./demo')).demo(config, args, log),
+};
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...args] = argv;
+  const command = name ? commands[name] : undefined;
+  if (!command) {
+    process.stderr.write(`${USAGE}\n`);
+    return name && name !== 'help' && name !== '--help' ? 2 : 0;
+  }
+  const config = loadConfig();
+  const log = createLogger(config.log.level, name as string);
+  return command(config, args, log);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    if (err instanceof LedgerflowError) {
+      process.stderr.write(`ledgerflow: ${err.code}: ${err.message}\n`);
+      process.exit(err.code === 'LF_CONFIG' ? 2 : 1);
+    }
+    process.stderr.write(`ledgerflow: ${(err as Error).stack ?? String(err)}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,117 @@
+import { Client, Connection, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import type { EachBatchPayload } from 'kafkajs';
+import type { Config } from '../config';
+import { createIdempotentProducer, createKafka, ensureTopics } from '../kafka/client';
+import { temporalConnectionOptions } from '../temporal/connection';
+import type { Logger } from '../telemetry/log';
+import { createMetrics } from '../telemetry/metrics';
+import { startProbeServer } from '../telemetry/server';
+import type { ApplyBatchResult, ProcessBatchInput } from '../workflows/types';
+import { buildBatch, slices } from './batch';
+import { sendToDlq } from './dlq';
+
+const HEARTBEAT_EVERY_MS = 3_000;
+/** Rough size of one event: lets a fetch wait (linger) until about half a batch is there. */
+const EVENT_SIZE_ESTIMATE_BYTES = 100;
+
+export interface ConsumerHandle {
+  stop(): Promise<void>;
+  /** Batches completed since start (for tests and the demo). */
+  completedBatches(): number;
+}
+
+/**
+ * Kafka consumer group → one processBatch workflow per partition slice → commit after completion.
+ * Offsets are committed only once the workflow (and so the database transaction) has finished, in
+ * offset order per partition: a crash at any point replays from the last commit, idempotently.
+ */
+export async function startConsumer(config: Config, log: Logger): Promise<ConsumerHandle> {
+  const metrics = createMetrics('consumer');
+  let draining = false;
+  const probe = await startProbeServer(config.api.host, config.consumer.httpPort, metrics.registry, () => !draining);
+  const kafka = createKafka(config, 'consumer', log);
+  const admin = kafka.admin();
+  await admin.connect();
+  await ensureTopics(config, admin);
+  await admin.disconnect();
+  const dlqProducer = createIdempotentProducer(kafka);
+  await dlqProducer.connect();
+  const connection = await Connection.connect(temporalConnectionOptions(config));
+  const client = new Client({ connection, namespace: config.temporal.namespace });
+  const consumer = kafka.consumer({
+    groupId: config.kafka.groupId,
+    maxWaitTimeInMs: Math.max(1, config.consumer.lingerMs),
+    minBytes: Math.min(1 << 20, Math.ceil(config.consumer.batchMaxEvents / 2) * EVENT_SIZE_ESTIMATE_BYTES),
+    maxBytesPerPartition: 4 << 20,
+    sessionTimeout: 30_000,
+    heartbeatInterval: 3_000,
+  });
+  await consumer.connect();
+  await consumer.subscribe({ topic: config.kafka.topic, fromBeginning: true });
+  let completed = 0;
+
+  const runWorkflow = async (input: ProcessBatchInput): Promise<ApplyBatchResult> => {
+    const options = { taskQueue: config.temporal.taskQueue, workflowId: input.batchId, args: [input] as [ProcessBatchInput] };
+    for (;;) {
+      try {
+        const handle = await client.workflow.start('processBatch', options);
+        return (await handle.result()) as ApplyBatchResult;
+      } catch (err) {
+        if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+        // A run from before a restart still holds this id and may cover other offsets: let it
+        // finish, then run ours (its already-applied events are skipped as duplicates).
+        log.info({ workflowId: input.batchId }, 'workflow id busy, waiting for the earlier run');
+        await client.workflow.getHandle(input.batchId).result().catch(() => undefined);
+      }
+    }
+  };
+
+  const eachBatch = async ({ batch, heartbeat, isRunning, isStale }: EachBatchPayload) => {
+    const { topic, partition } = batch;
+    for (const messages of slices(batch.messages, config.consumer.batchMaxEvents)) {
+      if (!isRunning() || isStale() || draining) return;
+      const started = Date.now();
+      const { input, malformed } = buildBatch(topic, partition, messages, config.rules, started);
+      const beat = setInterval(() => heartbeat().catch(() => undefined), HEARTBEAT_EVERY_MS);
+      try {
+        await sendToDlq(dlqProducer, config.kafka.dlqTopic, topic, partition, malformed);
+        for (const m of malformed) metrics.dlqEvents.inc({ field: m.field });
+        const result = input.events.length > 0 ? await runWorkflow(input) : undefined;
+        await consumer.commitOffsets([{ topic, partition, offset: (BigInt(input.lastOffset) + 1n).toString() }]);
+        completed += 1;
+        metrics.batches.inc({ partition });
+        metrics.batchSize.observe(messages.length);
+        metrics.batchDuration.observe((Date.now() - started) / 1000);
+        metrics.eventsConsumed.inc({ topic, partition }, messages.length);
+        metrics.consumerLag.set({ topic, partition }, Math.max(0, Number(BigInt(batch.highWatermark) - BigInt(input.lastOffset) - 1n)));
+        log.debug({ batchId: input.batchId, partition, firstOffset: input.firstOffset, lastOffset: input.lastOffset, dlq: malformed.length, ...result }, 'batch committed');
+      } finally {
+        clearInterval(beat);
+      }
+      await heartbeat().catch(() => undefined);
+    }
+  };
+
+  await consumer.run({
+    autoCommit: false,
+    eachBatchAutoResolve: false,
+    partitionsConsumedConcurrently: config.consumer.partitionsConcurrently,
+    eachBatch,
+  });
+  probe.setReady(true);
+  log.info({ topic: config.kafka.topic, groupId: config.kafka.groupId }, 'consumer started');
+
+  return {
+    completedBatches: () => completed,
+    stop: async () => {
+      // Readiness goes false first; the current slice of each partition finishes and commits.
+      draining = true;
+      probe.setReady(false);
+      const grace = new Promise<void>((resolve) => setTimeout(resolve, config.shutdown.graceMs).unref());
+      await Promise.race([consumer.stop(), grace]);
+      await Promise.allSettled([consumer.disconnect(), dlqProducer.disconnect(), connection.close()]);
+      await probe.close();
+      log.info({ completedBatches: completed }, 'consumer stopped');
+    },
+  };
+}

@@ -1,0 +1,106 @@
+import { invariant } from './errors';
+import type { RejectionReason } from './rules';
+import type { SourcedEvent, TransactionType } from './transaction';
+
+/**
+ * The stateful half of the rules, still pure: given the balances locked by the database
+ * transaction and the batch's new events in offset order, decide each event and the deltas.
+ */
+export interface Decision {
+  event: SourcedEvent;
+  status: 'applied' | 'rejected';
+  reason: RejectionReason | null;
+}
+
+export interface LedgerOutcome {
+  decisions: Decision[];
+  /** Balance change per balance key, only for applied events. */
+  balanceDeltas: Map<string, bigint>;
+  /** Rollup change per (minute, type, currency, status, reason). */
+  rollups: Map<string, RollupDelta>;
+}
+
+export interface RollupDelta {
+  minute: string;
+  type: TransactionType;
+  currency: string;
+  status: 'applied' | 'rejected';
+  reason: string;
+  count: number;
+  sumMinor: bigint;
+}
+
+export function balanceKey(account: string, currency: string): string {
+  return `${account}\u0000${currency}`;
+}
+
+export function splitBalanceKey(key: string): { account: string; currency: string } {
+  const [account, currency] = key.split('\u0000');
+  return { account: account as string, currency: currency as string };
+}
+
+/** Every balance key a batch touches, sorted: locks are always taken in this order to avoid deadlocks. */
+export function balanceKeysOf(events: ReadonlyArray<SourcedEvent>): string[] {
+  const keys = new Set<string>();
+  for (const e of events) {
+    keys.add(balanceKey(e.account, e.currency));
+    if (e.type === 'transfer' && e.counterparty) keys.add(balanceKey(e.counterparty, e.currency));
+  }
+  return [...keys].sort();
+}
+
+/** Minute bucket of an ISO instant, as the DATETIME literal the rollup table stores. */
+export function minuteOf(isoInstant: string): string {
+  return `${isoInstant.slice(0, 10)} ${isoInstant.slice(11, 16)}:00`;
+}
+
+export function decideBatch(
+  events: ReadonlyArray<SourcedEvent>,
+  statelessRejections: ReadonlyMap<string, RejectionReason>,
+  balances: ReadonlyMap<string, bigint>,
+  overdraftLimitMinor: bigint,
+): LedgerOutcome {
+  const current = new Map(balances);
+  const balanceDeltas = new Map<string, bigint>();
+  const rollups: LedgerOutcome['rollups'] = new Map();
+  const decisions: Decision[] = [];
+  const move = (key: string, delta: bigint) => {
+    current.set(key, (current.get(key) ?? 0n) + delta);
+    balanceDeltas.set(key, (balanceDeltas.get(key) ?? 0n) + delta);
+  };
+
+  for (const event of events) {
+    const amount = BigInt(event.amountMinor);
+    invariant(amount > 0n, 'amount must be positive', event.id);
+    const from = balanceKey(event.account, event.currency);
+    let reason: RejectionReason | null = statelessRejections.get(event.id) ?? null;
+    if (reason === null && event.type !== 'credit' && (current.get(from) ?? 0n) - amount < -overdraftLimitMinor) {
+      reason = 'insufficient_funds';
+    }
+    if (reason === null) {
+      if (event.type === 'credit') move(from, amount);
+      else move(from, -amount);
+      if (event.type === 'transfer') move(balanceKey(event.counterparty as string, event.currency), amount);
+    }
+    const status = reason === null ? 'applied' : 'rejected';
+    decisions.push({ event, status, reason });
+    const minute = minuteOf(event.occurredAt);
+    const rollupKey = `${minute}|${event.type}|${event.currency}|${status}|${reason ?? ''}`;
+    const rollup = rollups.get(rollupKey) ?? { minute, type: event.type, currency: event.currency, status, reason: reason ?? '', count: 0, sumMinor: 0n };
+    rollup.count += 1;
+    rollup.sumMinor += amount;
+    rollups.set(rollupKey, rollup);
+  }
+  return { decisions, balanceDeltas, rollups };
+}
+
+/** External money in minus money out: transfers must contribute exactly zero (double entry). */
+export function netExternalFlow(decisions: ReadonlyArray<Decision>): bigint {
+  let net = 0n;
+  for (const d of decisions) {
+    if (d.status !== 'applied') continue;
+    if (d.event.type === 'credit') net += BigInt(d.event.amountMinor);
+    if (d.event.type === 'debit') net -= BigInt(d.event.amountMinor);
+  }
+  return net;
+}

@@ -1,0 +1,120 @@
+import { z } from 'zod';
+import { MINOR_UNITS_PATTERN } from './money';
+
+/** The event on the `transactions` topic. The id is chosen before the event reaches Kafka. */
+export const TRANSACTION_TYPES = ['debit', 'credit', 'transfer'] as const;
+export type TransactionType = (typeof TRANSACTION_TYPES)[number];
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+export const ACCOUNT_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$/;
+/** Occurred-at must be a real instant in a sane range; the database column is DATETIME(3). */
+const EARLIEST_MS = Date.UTC(2000, 0, 1);
+const LATEST_MS = Date.UTC(2100, 0, 1);
+
+const amountMinor = z
+  .union([z.string(), z.number()])
+  .transform((v, ctx) => {
+    if (typeof v === 'number') {
+      if (!Number.isSafeInteger(v)) {
+        ctx.addIssue({ code: 'custom', message: 'must be an integer of minor units (send large amounts as a string)' });
+        return z.NEVER;
+      }
+      v = String(v);
+    }
+    if (!MINOR_UNITS_PATTERN.test(v)) {
+      ctx.addIssue({ code: 'custom', message: 'must be a whole number of minor units, e.g. "1250" for 12.50' });
+      return z.NEVER;
+    }
+    if (v === '0') {
+      ctx.addIssue({ code: 'custom', message: 'must be above 0' });
+      return z.NEVER;
+    }
+    return v;
+  });
+
+const occurredAt = z
+  .string()
+  .max(40)
+  .refine((v) => /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/.test(v), 'must be an ISO 8601 date-time with a zone')
+  .transform((v, ctx) => {
+    const ms = Date.parse(v);
+    if (!Number.isFinite(ms) || ms < EARLIEST_MS || ms >= LATEST_MS) {
+      ctx.addIssue({ code: 'custom', message: 'must be a real date-time between 2000 and 2100' });
+      return z.NEVER;
+    }
+    return new Date(ms).toISOString();
+  });
+
+const bodyShape = {
+  account: z.string().regex(ACCOUNT_PATTERN, 'must be 1-64 characters of A-Z a-z 0-9 _ . : -'),
+  type: z.enum(TRANSACTION_TYPES),
+  amountMinor,
+  currency: z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code like EUR'),
+  counterparty: z.string().regex(ACCOUNT_PATTERN, 'must be 1-64 characters of A-Z a-z 0-9 _ . : -').optional(),
+  occurredAt,
+  description: z.string().max(140).optional(),
+};
+
+/** A counterparty belongs to transfers and only to them. */
+function checkCounterparty(tx: { type: TransactionType; counterparty?: string | undefined }, ctx: z.RefinementCtx): void {
+  if (tx.type === 'transfer' && tx.counterparty === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['counterparty'], message: 'is required for a transfer' });
+  }
+  if (tx.type !== 'transfer' && tx.counterparty !== undefined) {
+    ctx.addIssue({ code: 'custom', path: ['counterparty'], message: 'is only allowed on a transfer' });
+  }
+}
+
+/** Everything of an event but its id: the shape HTTP clients send (the id comes from Idempotency-Key). */
+export const transactionBodySchema = z.object(bodyShape).strict().superRefine(checkCounterparty);
+
+/** The event as it travels on Kafka. Unknown keys are refused so a typo never passes silently. */
+export const transactionEventSchema = z
+  .object({ id: z.string().regex(UUID, 'must be a lowercase UUID'), ...bodyShape })
+  .strict()
+  .superRefine(checkCounterparty);
+
+export type TransactionBody = z.output<typeof transactionBodySchema>;
+export type TransactionEvent = z.output<typeof transactionEventSchema>;
+
+/** An event with where it came from: the unit a batch carries. */
+export type SourcedEvent = TransactionEvent & {
+  partition: number;
+  offset: string;
+};
+
+export type ParseResult =
+  | { ok: true; event: TransactionEvent }
+  | { ok: false; code: 'LF_INVALID_EVENT'; field: string; reason: string };
+
+/** First issue as "field: message", the form used in DLQ headers and 400 answers. */
+export function describeIssues(issues: ReadonlyArray<{ path: PropertyKey[]; message: string }>): { field: string; reason: string } {
+  const first = issues[0];
+  const field = first && first.path.length > 0 ? first.path.map(String).join('.') : '(root)';
+  const more = issues.length > 1 ? ` (+${issues.length - 1} more)` : '';
+  return { field, reason: `${field}: ${first?.message ?? 'invalid'}${more}` };
+}
+
+export const EVENT_SIZE_MAX_BYTES = 16 * 1024;
+
+/** Parses raw Kafka bytes into an event, or says precisely why not. Never throws. */
+export function parseEvent(bytes: Buffer | null): ParseResult {
+  if (bytes === null || bytes.length === 0) return { ok: false, code: 'LF_INVALID_EVENT', field: '(root)', reason: 'empty message' };
+  if (bytes.length > EVENT_SIZE_MAX_BYTES) {
+    return { ok: false, code: 'LF_INVALID_EVENT', field: '(root)', reason: `message of ${bytes.length} bytes exceeds ${EVENT_SIZE_MAX_BYTES}` };
+  }
+  const text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
+  let json: unknown;
+  try {
+    json = JSON.parse(text.decode(bytes));
+  } catch (err) {
+    const what = err instanceof SyntaxError ? `invalid JSON: ${err.message}` : 'invalid UTF-8';
+    return { ok: false, code: 'LF_INVALID_EVENT', field: '(root)', reason: what.slice(0, 200) };
+  }
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) {
+    return { ok: false, code: 'LF_INVALID_EVENT', field: '(root)', reason: 'must be a JSON object' };
+  }
+  const parsed = transactionEventSchema.safeParse(json);
+  if (!parsed.success) return { ok: false, code: 'LF_INVALID_EVENT', ...describeIssues(parsed.error.issues) };
+  return { ok: true, event: parsed.data };
+}

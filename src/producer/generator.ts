@@ -1,0 +1,86 @@
+import { newTransactionId } from '../domain/ids';
+import { createRandom, createZipfPicker } from '../domain/random';
+import type { TransactionEvent } from '../domain/transaction';
+
+export interface GeneratorOptions {
+  accounts: number;
+  seed: number;
+  /** Share of events that are deliberately malformed (0..1). */
+  malformedRatio: number;
+  currency?: string;
+}
+
+export interface GeneratedMessage {
+  /** Partition key: the account, or a fixed key for malformed payloads without one. */
+  key: string;
+  value: Buffer;
+  /** The event when well-formed; absent for a malformed one. */
+  event?: TransactionEvent;
+  malformedKind?: string;
+}
+
+export function accountName(index: number): string {
+  return `acc-${String(index + 1).padStart(6, '0')}`;
+}
+
+/** Amount in minor units, log-uniform between lo and hi: many small payments, a few large ones. */
+function amountBetween(random: () => number, lo: number, hi: number): string {
+  const value = Math.exp(Math.log(lo) + random() * (Math.log(hi) - Math.log(lo)));
+  return String(Math.max(1, Math.round(value)));
+}
+
+const MALFORMED_KINDS: ReadonlyArray<(base: TransactionEvent, random: () => number) => string> = [
+  (b) => JSON.stringify(b).slice(0, 20), // truncated JSON
+  (b) => JSON.stringify({ ...b, amountMinor: `-${b.amountMinor}` }),
+  (b) => JSON.stringify({ ...b, type: 'refund' }),
+  (b) => {
+    const { account: _dropped, ...rest } = b;
+    return JSON.stringify(rest);
+  },
+  (b) => JSON.stringify({ ...b, amountMinor: '12.50' }),
+  (b) => JSON.stringify({ ...b, currency: 'euro' }),
+  (b) => JSON.stringify({ ...b, occurredAt: 'yesterday' }),
+  (b) => JSON.stringify({ ...b, amountMinor: 1e300 }),
+];
+export const MALFORMED_KIND_NAMES = [
+  'truncated_json',
+  'negative_amount',
+  'unknown_type',
+  'missing_account',
+  'fractional_amount',
+  'bad_currency',
+  'bad_timestamp',
+  'overflowing_amount',
+];
+
+/**
+ * Realistic synthetic traffic: salaries and top-ups (credit), card spending (debit), transfers
+ * between accounts; skewed account popularity. Ids are assigned here, before Kafka.
+ */
+export function createGenerator(options: GeneratorOptions): () => GeneratedMessage {
+  const random = createRandom(options.seed);
+  const pickAccount = createZipfPicker(options.accounts, 1.1, random);
+  const currency = options.currency ?? 'EUR';
+  return () => {
+    const account = accountName(pickAccount());
+    const roll = random();
+    let event: TransactionEvent;
+    const base = { id: newTransactionId(), account, currency, occurredAt: new Date().toISOString() };
+    if (roll < 0.3) {
+      const salary = random() < 0.2;
+      event = { ...base, type: 'credit', amountMinor: salary ? amountBetween(random, 150_000, 600_000) : amountBetween(random, 1_000, 50_000), description: salary ? 'salary' : 'top-up' };
+    } else if (roll < 0.8) {
+      event = { ...base, type: 'debit', amountMinor: amountBetween(random, 100, 25_000), description: 'card payment' };
+    } else {
+      let counterparty = accountName(Math.floor(random() * options.accounts));
+      if (counterparty === account) counterparty = accountName((Math.floor(random() * options.accounts) + 1) % options.accounts);
+      event = { ...base, type: 'transfer', counterparty, amountMinor: amountBetween(random, 500, 100_000), description: 'transfer' };
+    }
+    if (random() < options.malformedRatio) {
+      const kind = Math.floor(random() * MALFORMED_KINDS.length);
+      const value = (MALFORMED_KINDS[kind] as (b: TransactionEvent, r: () => number) => string)(event, random);
+      return { key: account, value: Buffer.from(value), malformedKind: MALFORMED_KIND_NAMES[kind] as string };
+    }
+    return { key: account, value: Buffer.from(JSON.stringify(event)), event };
+  };
+}

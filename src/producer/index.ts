@@ -1,0 +1,80 @@
+import type { Config } from '../config';
+import { createIdempotentProducer, createKafka, ensureTopics } from '../kafka/client';
+import type { Logger } from '../telemetry/log';
+import { createMetrics } from '../telemetry/metrics';
+import { startProbeServer } from '../telemetry/server';
+import { createGenerator } from './generator';
+
+export interface ProduceOptions {
+  /** Events per second; 0 means as fast as the broker takes them. */
+  ratePerSec: number;
+  count: number;
+  accounts: number;
+  seed: number;
+  malformedRatio: number;
+  /** Serve /metrics while producing (off for short in-process runs such as tests). */
+  serveMetrics?: boolean;
+}
+
+export interface ProduceReport {
+  sent: number;
+  malformed: number;
+  elapsedMs: number;
+}
+
+const TICK_MS = 50;
+const CHUNK_MAX = 2_000;
+
+/** Produces a bounded synthetic load; `done` resolves when all `count` events are acknowledged. */
+export async function startProducer(config: Config, options: ProduceOptions, log: Logger) {
+  const metrics = createMetrics('producer');
+  const probe = options.serveMetrics ? await startProbeServer(config.api.host, config.producer.httpPort, metrics.registry) : undefined;
+  probe?.setReady(true);
+  const kafka = createKafka(config, 'producer', log);
+  const admin = kafka.admin();
+  await admin.connect();
+  await ensureTopics(config, admin);
+  await admin.disconnect();
+  const producer = createIdempotentProducer(kafka);
+  await producer.connect();
+  const next = createGenerator({ accounts: options.accounts, seed: options.seed, malformedRatio: options.malformedRatio });
+  let stopping = false;
+  const report: ProduceReport = { sent: 0, malformed: 0, elapsedMs: 0 };
+  const started = Date.now();
+
+  const run = async () => {
+    while (!stopping && report.sent < options.count) {
+      const due = options.ratePerSec > 0 ? Math.floor(((Date.now() - started) / 1000) * options.ratePerSec) : report.sent + CHUNK_MAX;
+      const size = Math.min(CHUNK_MAX, options.count - report.sent, due - report.sent);
+      if (size <= 0) {
+        await new Promise((r) => setTimeout(r, TICK_MS));
+        continue;
+      }
+      const messages = [];
+      let malformed = 0;
+      for (let i = 0; i < size; i++) {
+        const m = next();
+        if (m.malformedKind) malformed += 1;
+        messages.push({ key: m.key, value: m.value });
+      }
+      await producer.send({ topic: config.kafka.topic, acks: -1, messages });
+      report.sent += size;
+      report.malformed += malformed;
+      metrics.eventsProduced.inc({ topic: config.kafka.topic, kind: 'valid' }, size - malformed);
+      metrics.eventsProduced.inc({ topic: config.kafka.topic, kind: 'malformed' }, malformed);
+    }
+    report.elapsedMs = Date.now() - started;
+    return report;
+  };
+  const done = run().finally(async () => {
+    await producer.disconnect();
+    await probe?.close();
+  });
+  return {
+    done,
+    stop: async () => {
+      stopping = true;
+      await done.catch(() => undefined);
+    },
+  };
+}

@@ -1,0 +1,56 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { createHash } from 'node:crypto';
+import { LedgerflowError } from '../domain/errors';
+
+export type Dialect = 'mariadb' | 'singlestore';
+
+export interface Migration {
+  version: number;
+  name: string;
+  dialect: Dialect;
+  checksum: string;
+  statements: string[];
+}
+
+const MIGRATIONS_DIR = path.resolve(__dirname, '..', '..', 'sql', 'migrations');
+const FILE_PATTERN = /^(\d{3})_([a-z0-9_]+)\.(mariadb|singlestore)\.sql$/;
+
+/** Splits a DDL file into statements: `;` at line end ends one; `--` lines are comments. */
+export function splitStatements(sql: string): string[] {
+  const withoutComments = sql
+    .split('\n')
+    .filter((line) => !line.trim().startsWith('--'))
+    .join('\n');
+  return withoutComments
+    .split(/;\s*(?:\n|$)/)
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
+}
+
+/** Every migration of one dialect, in version order; each version must exist in both dialects. */
+export function loadMigrations(dialect: Dialect, dir = MIGRATIONS_DIR): Migration[] {
+  const files = fs.readdirSync(dir).filter((f) => FILE_PATTERN.test(f));
+  const versions = new Map<number, Set<string>>();
+  const out: Migration[] = [];
+  for (const file of files) {
+    const [, version, name, fileDialect] = FILE_PATTERN.exec(file) as RegExpExecArray;
+    const v = Number(version);
+    versions.set(v, (versions.get(v) ?? new Set()).add(fileDialect as string));
+    if (fileDialect !== dialect) continue;
+    const sql = fs.readFileSync(path.join(dir, file), 'utf8');
+    out.push({
+      version: v,
+      name: name as string,
+      dialect,
+      checksum: createHash('sha256').update(sql).digest('hex'),
+      statements: splitStatements(sql),
+    });
+  }
+  for (const [v, dialects] of versions) {
+    if (dialects.size !== 2) {
+      throw new LedgerflowError('LF_MIGRATION', `migration ${v} lacks a variant: has only ${[...dialects].join(', ')}`, v);
+    }
+  }
+  return out.sort((a, b) => a.version - b.version);
+}

@@ -1,0 +1,106 @@
+import type { Decision, LedgerOutcome } from '../domain/ledger';
+import { splitBalanceKey } from '../domain/ledger';
+import type { Connection } from './pool';
+import { toDbDateTime } from './pool';
+
+/** Rows per multi-row statement: keeps packets far below max_allowed_packet. */
+const ROWS_PER_STATEMENT = 500;
+
+function chunks<T>(items: ReadonlyArray<T>, size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+/**
+ * Creates missing balance rows and takes their row locks, in the given (sorted) key order, then
+ * reads them. Every batch locks in the same global order, so concurrent batches whose transfers
+ * cross partitions queue behind each other instead of deadlocking.
+ */
+export async function lockBalances(conn: Connection, sortedKeys: ReadonlyArray<string>): Promise<Map<string, bigint>> {
+  const balances = new Map<string, bigint>();
+  for (const part of chunks(sortedKeys, ROWS_PER_STATEMENT)) {
+    const rows = part.map((key) => {
+      const { account, currency } = splitBalanceKey(key);
+      return [account, currency, 0, 0];
+    });
+    // ON DUPLICATE KEY UPDATE takes an exclusive lock on existing rows too (INSERT IGNORE would take a shared one).
+    await conn.query(
+      'INSERT INTO balances (account, currency, balance_minor, version) VALUES ? ON DUPLICATE KEY UPDATE version = version',
+      [rows],
+    );
+    const [found] = await conn.query(
+      'SELECT account, currency, balance_minor FROM balances WHERE (account, currency) IN (?) FOR UPDATE',
+      [part.map((key) => Object.values(splitBalanceKey(key)))],
+    );
+    for (const r of found as Array<{ account: string; currency: string; balance_minor: string }>) {
+      balances.set(`${r.account}\u0000${r.currency}`, BigInt(r.balance_minor));
+    }
+  }
+  return balances;
+}
+
+/** Ids of this batch already stored (by an earlier attempt, a replay, or a duplicate send). */
+export async function findExistingIds(conn: Connection, ids: ReadonlyArray<string>): Promise<Set<string>> {
+  const existing = new Set<string>();
+  for (const part of chunks(ids, ROWS_PER_STATEMENT)) {
+    const [rows] = await conn.query('SELECT id FROM transactions WHERE id IN (?)', [part]);
+    for (const r of rows as Array<{ id: string }>) existing.add(r.id);
+  }
+  return existing;
+}
+
+/** Plain INSERT, not IGNORE: a racing duplicate fails the transaction, and its retry skips the row. */
+export async function insertTransactions(conn: Connection, batchId: string, decisions: ReadonlyArray<Decision>): Promise<void> {
+  for (const part of chunks(decisions, ROWS_PER_STATEMENT)) {
+    const rows = part.map(({ event: e, status, reason }) => [
+      e.id,
+      e.account,
+      e.counterparty ?? null,
+      e.type,
+      e.amountMinor,
+      e.currency,
+      status,
+      reason,
+      e.description ?? null,
+      toDbDateTime(e.occurredAt),
+      e.partition,
+      e.offset,
+      batchId,
+    ]);
+    await conn.query(
+      `INSERT INTO transactions
+         (id, account, counterparty, type, amount_minor, currency, status, reason, description,
+          occurred_at, source_partition, source_offset, batch_id)
+       VALUES ?`,
+      [rows],
+    );
+  }
+}
+
+export async function applyBalanceDeltas(conn: Connection, deltas: LedgerOutcome['balanceDeltas']): Promise<void> {
+  const sorted = [...deltas.entries()].filter(([, d]) => d !== 0n).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  for (const part of chunks(sorted, ROWS_PER_STATEMENT)) {
+    const rows = part.map(([key, delta]) => {
+      const { account, currency } = splitBalanceKey(key);
+      return [account, currency, delta.toString(), 1];
+    });
+    await conn.query(
+      `INSERT INTO balances (account, currency, balance_minor, version) VALUES ?
+       ON DUPLICATE KEY UPDATE balance_minor = balance_minor + VALUES(balance_minor), version = version + 1`,
+      [rows],
+    );
+  }
+}
+
+export async function applyRollups(conn: Connection, rollups: LedgerOutcome['rollups']): Promise<void> {
+  const sorted = [...rollups.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, r]) => r);
+  for (const part of chunks(sorted, ROWS_PER_STATEMENT)) {
+    const rows = part.map((r) => [r.minute, r.type, r.currency, r.status, r.reason, r.count, r.sumMinor.toString()]);
+    await conn.query(
+      `INSERT INTO rollup_minute (minute, type, currency, status, reason, tx_count, amount_minor) VALUES ?
+       ON DUPLICATE KEY UPDATE tx_count = tx_count + VALUES(tx_count), amount_minor = amount_minor + VALUES(amount_minor)`,
+      [rows],
+    );
+  }
+}

@@ -1,0 +1,135 @@
+import type { Pool } from './pool';
+import { fromDbDateTime, toDbDateTime } from './pool';
+
+/** Named, parameterised read queries behind the API. */
+export interface TransactionRow {
+  id: string;
+  account: string;
+  counterparty: string | null;
+  type: string;
+  amountMinor: string;
+  currency: string;
+  status: string;
+  reason: string | null;
+  description: string | null;
+  occurredAt: string;
+  ingestedAt: string;
+  source: { partition: number; offset: string };
+}
+
+const COLUMNS = `id, account, counterparty, type, amount_minor, currency, status, reason, description,
+  occurred_at, ingested_at, source_partition, source_offset`;
+
+interface DbRow {
+  id: string;
+  account: string;
+  counterparty: string | null;
+  type: string;
+  amount_minor: string;
+  currency: string;
+  status: string;
+  reason: string | null;
+  description: string | null;
+  occurred_at: string;
+  ingested_at: string;
+  source_partition: number;
+  source_offset: string;
+}
+
+function toRow(r: DbRow): TransactionRow {
+  return {
+    id: r.id,
+    account: r.account,
+    counterparty: r.counterparty,
+    type: r.type,
+    amountMinor: String(r.amount_minor),
+    currency: r.currency,
+    status: r.status,
+    reason: r.reason,
+    description: r.description,
+    occurredAt: fromDbDateTime(r.occurred_at),
+    ingestedAt: fromDbDateTime(r.ingested_at),
+    source: { partition: r.source_partition, offset: String(r.source_offset) },
+  };
+}
+
+export async function getTransaction(pool: Pool, id: string): Promise<TransactionRow | null> {
+  const [rows] = await pool.query(`SELECT ${COLUMNS} FROM transactions WHERE id = ?`, [id]);
+  const row = (rows as DbRow[])[0];
+  return row ? toRow(row) : null;
+}
+
+export interface HistoryCursor {
+  occurredAt: string;
+  id: string;
+}
+
+/**
+ * Newest first: transactions the account made and transfers it received, keyset-paged on
+ * (occurred_at, id) so a page costs the same at any depth.
+ */
+export async function accountHistory(pool: Pool, account: string, limit: number, after?: HistoryCursor): Promise<{ items: TransactionRow[]; next: HistoryCursor | null }> {
+  const at = after ? toDbDateTime(after.occurredAt) : '9999-12-31 23:59:59.999';
+  const id = after ? after.id : '~';
+  const page = (column: string) =>
+    `(SELECT ${COLUMNS} FROM transactions WHERE ${column} = ?
+       AND (occurred_at < ? OR (occurred_at = ? AND id < ?))
+       ORDER BY occurred_at DESC, id DESC LIMIT ?)`;
+  const [rows] = await pool.query(
+    `${page('account')} UNION ALL ${page('counterparty')} ORDER BY occurred_at DESC, id DESC LIMIT ?`,
+    [account, at, at, id, limit + 1, account, at, at, id, limit + 1, limit + 1],
+  );
+  const items = (rows as DbRow[]).map(toRow);
+  const hasMore = items.length > limit;
+  const pageItems = items.slice(0, limit);
+  const last = pageItems[pageItems.length - 1];
+  return { items: pageItems, next: hasMore && last ? { occurredAt: last.occurredAt, id: last.id } : null };
+}
+
+export async function accountBalances(pool: Pool, account: string): Promise<Array<{ currency: string; balanceMinor: string; version: string; updatedAt: string }>> {
+  const [rows] = await pool.query('SELECT currency, balance_minor, version, updated_at FROM balances WHERE account = ? ORDER BY currency', [account]);
+  return (rows as Array<{ currency: string; balance_minor: string; version: string; updated_at: string }>).map((r) => ({
+    currency: r.currency,
+    balanceMinor: String(r.balance_minor),
+    version: String(r.version),
+    updatedAt: fromDbDateTime(r.updated_at),
+  }));
+}
+
+export interface StatsSummary {
+  transactions: { applied: string; rejected: string };
+  byType: Array<{ type: string; currency: string; count: string; amountMinor: string }>;
+  rejectedByReason: Array<{ reason: string; count: string }>;
+  lastMinute: { count: string; amountMinor: string };
+  accounts: string;
+}
+
+/** Totals read from the rollups (cheap at any table size) plus rejection reasons. */
+export async function statsSummary(pool: Pool): Promise<StatsSummary> {
+  const [totals] = await pool.query(
+    `SELECT status, type, currency, SUM(tx_count) AS n, SUM(amount_minor) AS amount
+       FROM rollup_minute GROUP BY status, type, currency ORDER BY status, type, currency`,
+  );
+  const [recent] = await pool.query(
+    `SELECT COALESCE(SUM(tx_count), 0) AS n, COALESCE(SUM(amount_minor), 0) AS amount FROM rollup_minute
+      WHERE status = 'applied' AND minute >= UTC_TIMESTAMP() - INTERVAL 1 MINUTE`,
+  );
+  const [reasons] = await pool.query(
+    `SELECT reason, SUM(tx_count) AS n FROM rollup_minute WHERE status = 'rejected' GROUP BY reason ORDER BY n DESC`,
+  );
+  const [accounts] = await pool.query('SELECT COUNT(DISTINCT account) AS n FROM balances');
+  const t = totals as Array<{ status: string; type: string; currency: string; n: string; amount: string }>;
+  const sumCount = (status: string) => t.filter((r) => r.status === status).reduce((acc, r) => acc + BigInt(r.n), 0n).toString();
+  const last = (recent as Array<{ n: string; amount: string }>)[0];
+  return {
+    transactions: { applied: sumCount('applied'), rejected: sumCount('rejected') },
+    byType: t.filter((r) => r.status === 'applied').map((r) => ({ type: r.type, currency: r.currency, count: String(r.n), amountMinor: String(r.amount) })),
+    rejectedByReason: (reasons as Array<{ reason: string; n: string }>).map((r) => ({ reason: r.reason, count: String(r.n) })),
+    lastMinute: { count: String(last?.n ?? '0'), amountMinor: String(last?.amount ?? '0') },
+    accounts: String((accounts as Array<{ n: string }>)[0]?.n ?? '0'),
+  };
+}
+
+export async function ping(pool: Pool): Promise<void> {
+  await pool.query('SELECT 1');
+}

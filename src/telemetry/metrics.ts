@@ -1,0 +1,82 @@
+import client from 'prom-client';
+
+/**
+ * One registry per process and the metric names of the whole project in one place, following
+ * Prometheus conventions (base units, _total for counters).
+ */
+export function createMetrics(processName: string) {
+  const registry = new client.Registry();
+  registry.setDefaultLabels({ process: processName });
+  client.collectDefaultMetrics({ register: registry });
+  const latencyBuckets = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+  return {
+    registry,
+    eventsProduced: new client.Counter({
+      name: 'ledgerflow_events_produced_total',
+      help: 'Events written to Kafka by this process.',
+      labelNames: ['topic', 'kind'],
+      registers: [registry],
+    }),
+    eventsConsumed: new client.Counter({
+      name: 'ledgerflow_events_consumed_total',
+      help: 'Events read from Kafka and handed on (workflow or DLQ).',
+      labelNames: ['topic', 'partition'],
+      registers: [registry],
+    }),
+    dlqEvents: new client.Counter({
+      name: 'ledgerflow_dlq_events_total',
+      help: 'Malformed events sent to the dead-letter topic, by the field at fault.',
+      labelNames: ['field'],
+      registers: [registry],
+    }),
+    batches: new client.Counter({
+      name: 'ledgerflow_batches_total',
+      help: 'Batches completed (workflow finished and offsets committed).',
+      labelNames: ['partition'],
+      registers: [registry],
+    }),
+    batchSize: new client.Histogram({
+      name: 'ledgerflow_batch_size_events',
+      help: 'Events per batch.',
+      buckets: [1, 10, 50, 100, 250, 500, 1000, 2000, 5000],
+      registers: [registry],
+    }),
+    batchDuration: new client.Histogram({
+      name: 'ledgerflow_batch_duration_seconds',
+      help: 'From workflow start to offset commit, per batch.',
+      buckets: latencyBuckets,
+      registers: [registry],
+    }),
+    applyDuration: new client.Histogram({
+      name: 'ledgerflow_apply_duration_seconds',
+      help: 'Duration of the applyBatch database transaction.',
+      buckets: latencyBuckets,
+      registers: [registry],
+    }),
+    transactionsStored: new client.Counter({
+      name: 'ledgerflow_transactions_stored_total',
+      help: 'Transactions inserted, by status and rejection reason.',
+      labelNames: ['status', 'reason'],
+      registers: [registry],
+    }),
+    duplicatesSkipped: new client.Counter({
+      name: 'ledgerflow_duplicates_skipped_total',
+      help: 'Events already stored when their batch was applied (replays, duplicate sends).',
+      registers: [registry],
+    }),
+    consumerLag: new client.Gauge({
+      name: 'ledgerflow_consumer_lag_events',
+      help: 'High watermark minus the next offset to process, per partition, as last seen.',
+      labelNames: ['topic', 'partition'],
+      registers: [registry],
+    }),
+    httpRequests: new client.Counter({
+      name: 'ledgerflow_http_requests_total',
+      help: 'HTTP requests answered, by route and status code.',
+      labelNames: ['route', 'code'],
+      registers: [registry],
+    }),
+  };
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;

@@ -1,0 +1,65 @@
+import { NativeConnection, Worker, Runtime, makeTelemetryFilterString } from '@temporalio/worker';
+import type { Config } from '../config';
+import { createActivities } from '../activities';
+import { createPool } from '../store/pool';
+import type { Logger } from '../telemetry/log';
+import { createMetrics } from '../telemetry/metrics';
+import { startProbeServer } from '../telemetry/server';
+import { temporalConnectionOptions } from '../temporal/connection';
+
+export interface WorkerHandle {
+  stop(): Promise<void>;
+}
+
+let runtimeInstalled = false;
+
+/** Temporal worker: runs processBatch workflows and the applyBatch activity (one DB transaction). */
+export async function startWorker(config: Config, log: Logger): Promise<WorkerHandle> {
+  if (!runtimeInstalled) {
+    // Core SDK logs only warnings and worse: the worker's own pino lines carry the rest.
+    Runtime.install({ telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'WARN' }) } } });
+    runtimeInstalled = true;
+  }
+  const metrics = createMetrics('worker');
+  let draining = false;
+  const probe = await startProbeServer(config.api.host, config.worker.httpPort, metrics.registry, () => !draining);
+  const pool = createPool(config, 'app');
+  const activities = createActivities({ pool, overdraftLimitMinor: BigInt(config.rules.overdraftLimitMinor) });
+  const timedActivities = {
+    applyBatch: async (input: Parameters<typeof activities.applyBatch>[0]) => {
+      const end = metrics.applyDuration.startTimer();
+      const result = await activities.applyBatch(input);
+      end();
+      metrics.transactionsStored.inc({ status: 'applied', reason: '' }, result.applied);
+      for (const [reason, n] of Object.entries(result.rejectedByReason)) metrics.transactionsStored.inc({ status: 'rejected', reason }, n);
+      metrics.duplicatesSkipped.inc(result.duplicates);
+      return result;
+    },
+  };
+  const connection = await NativeConnection.connect(temporalConnectionOptions(config));
+  const worker = await Worker.create({
+    connection,
+    namespace: config.temporal.namespace,
+    taskQueue: config.temporal.taskQueue,
+    workflowsPath: require.resolve('../workflows'),
+    activities: timedActivities,
+    maxConcurrentActivityTaskExecutions: config.worker.maxConcurrentActivities,
+    maxConcurrentWorkflowTaskExecutions: config.worker.maxConcurrentWorkflowTasks,
+    shutdownGraceTime: config.shutdown.graceMs,
+  });
+  const running = worker.run();
+  probe.setReady(true);
+  log.info({ taskQueue: config.temporal.taskQueue }, 'worker started');
+  return {
+    stop: async () => {
+      draining = true;
+      probe.setReady(false);
+      // shutdown() stops polling and lets in-flight activities finish within shutdownGraceTime.
+      worker.shutdown();
+      await running.catch((err: Error) => log.error({ err }, 'worker run failed'));
+      await Promise.allSettled([connection.close(), pool.end()]);
+      await probe.close();
+      log.info('worker stopped');
+    },
+  };
+}

@@ -1,0 +1,2 @@
+// Bundled by the worker: deterministic workflow code only, no I/O imports.
+export { processBatch } from './processBatch';

@@ -1,0 +1,28 @@
+import { proxyActivities } from '@temporalio/workflow';
+import { invariant } from '../domain/errors';
+import { checkStatelessRules, type RejectionReason } from '../domain/rules';
+import type { ActivityTypes, ApplyBatchResult, ProcessBatchInput } from './types';
+
+/**
+ * The database transaction may hit a deadlock, a lock-wait timeout or a database restart: it is
+ * retried without limit (each attempt is idempotent), because giving up would strand the batch.
+ */
+const { applyBatch } = proxyActivities<ActivityTypes>({
+  startToCloseTimeout: '2 minutes',
+  retry: { initialInterval: '200 ms', backoffCoefficient: 2, maximumInterval: '10 s', maximumAttempts: 0 },
+});
+
+export async function processBatch(input: ProcessBatchInput): Promise<ApplyBatchResult> {
+  let previous = -1n;
+  for (const event of input.events) {
+    const offset = BigInt(event.offset);
+    invariant(offset > previous && event.partition === input.partition, 'batch events must be one partition in offset order', event.offset);
+    previous = offset;
+  }
+  const rejections: Record<string, RejectionReason> = {};
+  for (const event of input.events) {
+    const reason = checkStatelessRules(event, input.rules);
+    if (reason !== null) rejections[event.id] = reason;
+  }
+  return applyBatch({ batchId: input.batchId, events: input.events, rejections });
+}

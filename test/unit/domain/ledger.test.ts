@@ -1,0 +1,68 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { balanceKey, balanceKeysOf, decideBatch, minuteOf, netExternalFlow } from '../../../src/domain/ledger';
+import { checkStatelessRules } from '../../../src/domain/rules';
+import type { SourcedEvent } from '../../../src/domain/transaction';
+
+let offset = 0;
+const ev = (type: SourcedEvent['type'], account: string, amountMinor: string, counterparty?: string): SourcedEvent => ({
+  id: `019a0000-0000-7000-8000-${String(++offset).padStart(12, '0')}`,
+  account,
+  type,
+  amountMinor,
+  currency: 'EUR',
+  occurredAt: '2026-11-25T08:01:30.000Z',
+  partition: 0,
+  offset: String(offset),
+  ...(counterparty ? { counterparty } : {}),
+});
+
+test('credits, debits and transfers move balances; transfers net to zero', () => {
+  const events = [ev('credit', 'a', '1000'), ev('debit', 'a', '300'), ev('transfer', 'a', '200', 'b')];
+  const out = decideBatch(events, new Map(), new Map(), 0n);
+  assert.deepEqual(out.decisions.map((d) => d.status), ['applied', 'applied', 'applied']);
+  assert.equal(out.balanceDeltas.get(balanceKey('a', 'EUR')), 500n);
+  assert.equal(out.balanceDeltas.get(balanceKey('b', 'EUR')), 200n);
+  let sum = 0n;
+  for (const d of out.balanceDeltas.values()) sum += d;
+  assert.equal(sum, netExternalFlow(out.decisions));
+  assert.equal(sum, 700n);
+});
+
+test('a debit beyond the overdraft limit is rejected and moves nothing', () => {
+  const balances = new Map([[balanceKey('a', 'EUR'), 100n]]);
+  const out = decideBatch([ev('debit', 'a', '151'), ev('debit', 'a', '150')], new Map(), balances, 50n);
+  assert.deepEqual(out.decisions.map((d) => [d.status, d.reason]), [['rejected', 'insufficient_funds'], ['applied', null]]);
+  assert.equal(out.balanceDeltas.get(balanceKey('a', 'EUR')), -150n);
+});
+
+test('earlier events of the batch fund later ones (offset order)', () => {
+  const out = decideBatch([ev('credit', 'a', '500'), ev('transfer', 'a', '500', 'b')], new Map(), new Map(), 0n);
+  assert.deepEqual(out.decisions.map((d) => d.status), ['applied', 'applied']);
+});
+
+test('stateless rejections are stored as rejected with their reason', () => {
+  const e = ev('credit', 'a', '10');
+  const out = decideBatch([e], new Map([[e.id, 'over_limit' as const]]), new Map(), 0n);
+  assert.equal(out.decisions[0]?.reason, 'over_limit');
+  assert.equal(out.balanceDeltas.size, 0);
+  const rollup = [...out.rollups.values()][0];
+  assert.deepEqual([rollup?.status, rollup?.reason, rollup?.count, rollup?.minute], ['rejected', 'over_limit', 1, '2026-11-25 08:01:00']);
+});
+
+test('balance keys are sorted and include counterparties (global lock order)', () => {
+  const keys = balanceKeysOf([ev('transfer', 'z', '1', 'b'), ev('debit', 'm', '1')]);
+  assert.deepEqual(keys, [balanceKey('b', 'EUR'), balanceKey('m', 'EUR'), balanceKey('z', 'EUR')]);
+});
+
+test('stateless rules: currency, limit, self transfer', () => {
+  const rules = { maxAmountMinor: '1000', currencies: ['EUR'] };
+  assert.equal(checkStatelessRules(ev('credit', 'a', '1000'), rules), null);
+  assert.equal(checkStatelessRules(ev('credit', 'a', '1001'), rules), 'over_limit');
+  assert.equal(checkStatelessRules({ ...ev('credit', 'a', '1'), currency: 'USD' }, rules), 'unsupported_currency');
+  assert.equal(checkStatelessRules(ev('transfer', 'a', '1', 'a'), rules), 'self_transfer');
+});
+
+test('minuteOf truncates to the minute', () => {
+  assert.equal(minuteOf('2026-11-25T23:59:59.999Z'), '2026-11-25 23:59:00');
+});

@@ -1,0 +1,52 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { loadMigrations, splitStatements } from '../../../src/store/dialect';
+
+test('both dialects have the same migration versions', () => {
+  const maria = loadMigrations('mariadb').map((m) => m.version);
+  const single = loadMigrations('singlestore').map((m) => m.version);
+  assert.deepEqual(maria, single);
+  assert.ok(maria.length >= 1);
+});
+
+test('no table stores money as floating point', () => {
+  for (const dialect of ['mariadb', 'singlestore'] as const) {
+    for (const m of loadMigrations(dialect)) {
+      for (const s of m.statements) assert.doesNotMatch(s, /\b(DOUBLE|FLOAT|REAL)\b/i, `${dialect} ${m.name}`);
+    }
+  }
+});
+
+/** Columns of a key clause like "UNIQUE KEY uk (account, id) USING HASH". */
+function keyColumns(clause: string): string[] {
+  const inner = /\(([^)]*)\)/.exec(clause)?.[1] ?? '';
+  return inner.split(',').map((c) => c.trim());
+}
+
+test('SingleStore DDL: sharded by account, sort key on time, unique keys contain the shard key', () => {
+  const statements = loadMigrations('singlestore').flatMap((m) => m.statements);
+  const tx = statements.find((s) => /CREATE TABLE IF NOT EXISTS transactions\b/.test(s));
+  assert.ok(tx, 'transactions DDL rendered');
+  assert.match(tx, /SHARD KEY \(account\)/);
+  assert.match(tx, /SORT KEY \(occurred_at\)/);
+  assert.match(tx, /amount_minor\s+BIGINT\s+NOT NULL/);
+  for (const statement of statements) {
+    const shard = /SHARD KEY \(([^)]*)\)/.exec(statement)?.[1];
+    if (!shard) continue;
+    const uniques = statement.split('\n').filter((l) => /^\s*(UNIQUE KEY|PRIMARY KEY)/.test(l));
+    for (const u of uniques) {
+      for (const col of shard.split(',').map((c) => c.trim())) assert.ok(keyColumns(u).includes(col), `${u} must contain shard key ${col}`);
+    }
+  }
+});
+
+test('MariaDB DDL: one row per transaction id, history index on (account, occurred_at)', () => {
+  const tx = loadMigrations('mariadb').flatMap((m) => m.statements).find((s) => /CREATE TABLE IF NOT EXISTS transactions\b/.test(s));
+  assert.ok(tx);
+  assert.match(tx, /PRIMARY KEY \(id\)/);
+  assert.match(tx, /KEY ix_account_time \(account, occurred_at, id\)/);
+});
+
+test('splitStatements drops comments and splits on statement ends', () => {
+  assert.deepEqual(splitStatements('-- c\nCREATE TABLE a (x INT);\n\nCREATE TABLE b (y INT);\n'), ['CREATE TABLE a (x INT)', 'CREATE TABLE b (y INT)']);
+});
