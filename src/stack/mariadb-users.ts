@@ -1,0 +1,85 @@
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Connection } from 'mysql2/promise';
+import { ensureDir } from './layout';
+import { StackContext } from './service';
+
+/**
+ * The database and its least-privilege accounts, created idempotently on every `stack up`.
+ * Accounts exist for 'localhost' (unix socket) and '127.0.0.1' (TCP with skip-name-resolve), never '%'.
+ */
+export const READ_ONLY_USER = 'ledgerflow_ro';
+export const ACCOUNT_HOSTS = ['localhost', '127.0.0.1'] as const;
+
+/** Migrations need DDL on the one schema, nothing server-wide (no SUPER, FILE, GRANT OPTION, *.*). */
+const MIGRATION_PRIVILEGES = [
+  'CREATE',
+  'ALTER',
+  'DROP',
+  'INDEX',
+  'REFERENCES',
+  'SELECT',
+  'INSERT',
+  'UPDATE',
+  'DELETE',
+  'CREATE VIEW',
+  'SHOW VIEW',
+  'TRIGGER',
+  'EXECUTE',
+  'CREATE ROUTINE',
+  'ALTER ROUTINE',
+  'LOCK TABLES',
+].join(', ');
+/** The pipeline only reads and writes rows; it can never change the schema. */
+const APP_PRIVILEGES = 'SELECT, INSERT, UPDATE, DELETE';
+/** Dashboards (Grafana's SQL data source) only read. */
+const READ_ONLY_PRIVILEGES = 'SELECT';
+
+export interface DbAccount {
+  user: string;
+  passwordFile: string;
+  privileges: string;
+}
+
+/** Password files live in the stack's secrets dir; config's db.passwordFile defaults point there. */
+export function dbAccounts(ctx: StackContext): DbAccount[] {
+  const secret = (name: string) => path.join(ctx.layout.secrets, name);
+  return [
+    { user: ctx.config.db.migrationUser, passwordFile: secret('db-migrate.password'), privileges: MIGRATION_PRIVILEGES },
+    { user: ctx.config.db.user, passwordFile: secret('db-app.password'), privileges: APP_PRIVILEGES },
+    { user: READ_ONLY_USER, passwordFile: secret('db-ro.password'), privileges: READ_ONLY_PRIVILEGES },
+  ];
+}
+
+/**
+ * Reads a generated secret, creating it (random, mode 0600) the first time. An existing file is
+ * never rewritten: running processes and other tools may already hold its value.
+ */
+export function readOrCreateSecret(file: string): string {
+  ensureDir(path.dirname(file), 0o700);
+  try {
+    fs.writeFileSync(file, `${randomBytes(24).toString('base64url')}\n`, { mode: 0o600, flag: 'wx' });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  }
+  const secret = fs.readFileSync(file, 'utf8').trim();
+  if (!secret) throw new Error(`${file} is empty; delete it and run stack up again to generate a new password`);
+  return secret;
+}
+
+/** Creates the schema and accounts, and aligns each account's password with its file. */
+export async function provisionDatabase(ctx: StackContext, admin: Connection): Promise<void> {
+  const dbName = ctx.config.db.name;
+  await admin.query('CREATE DATABASE IF NOT EXISTS ?? CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci', [dbName]);
+  for (const account of dbAccounts(ctx)) {
+    const password = readOrCreateSecret(account.passwordFile);
+    for (const host of ACCOUNT_HOSTS) {
+      await admin.query('CREATE USER IF NOT EXISTS ?@? IDENTIFIED BY ?', [account.user, host, password]);
+      // The file is the truth: if the account predates it (or was changed by hand), follow the file.
+      await admin.query('ALTER USER ?@? IDENTIFIED BY ?', [account.user, host, password]);
+      // Privilege lists are constants of this module, not input; only names go through placeholders.
+      await admin.query(`GRANT ${account.privileges} ON ??.* TO ?@?`, [dbName, account.user, host]);
+    }
+  }
+}
