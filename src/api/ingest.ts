@@ -7,6 +7,7 @@ import type { Metrics } from '../telemetry/metrics';
 import { sendError } from './errors';
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{8,200}$/;
+const INGEST_TIMEOUT_MS = 10_000;
 
 /**
  * POST /transactions: one object or an array. The Idempotency-Key header fixes the transaction
@@ -36,11 +37,19 @@ export function registerIngest(app: FastifyInstance, config: Config, producer: P
       }
       events.push({ id: transactionIdFromKey(key, index), ...parsed.data });
     }
-    await producer.send({
+    const sent = producer.send({
       topic: config.kafka.topic,
       acks: -1,
       messages: events.map((e) => ({ key: e.account, value: JSON.stringify(e) })),
     });
+    // Kafka down: answer 503 rather than hang; a retry with the same key yields the same ids.
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), INGEST_TIMEOUT_MS)));
+    const outcome = await Promise.race([sent, timeout]).finally(() => clearTimeout(timer));
+    if (outcome === 'timeout') {
+      sent.catch(() => undefined);
+      return sendError(reply, 503, 'LF_UNAVAILABLE', 'Kafka did not acknowledge in time; retry with the same Idempotency-Key');
+    }
     metrics.eventsProduced.inc({ topic: config.kafka.topic, kind: 'http' }, events.length);
     return reply.code(202).send({ ids: events.map((e) => e.id) });
   });

@@ -29,7 +29,13 @@ export function createKafka(config: Config, clientSuffix: string, log?: Logger):
 
 /** Idempotent producer with acks=all: broker retries never duplicate or reorder a partition. */
 export function createIdempotentProducer(kafka: Kafka): Producer {
-  return kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+  // Unlimited retries: limiting them would void the idempotence guarantee (kafkajs warns too).
+  return kafka.producer({
+    idempotent: true,
+    maxInFlightRequests: 1,
+    allowAutoTopicCreation: false,
+    retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 200, maxRetryTime: 5_000 },
+  });
 }
 
 /** Creates the transactions and DLQ topics if missing (idempotent). */

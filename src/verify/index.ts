@@ -19,6 +19,8 @@ export interface VerifyReport {
   contentMismatches: number;
   dlqFound: number;
   dlqMissing: number;
+  /** DLQ entries of this topic lacking a reason header. */
+  dlqWithoutReason: number;
   balanceMismatches: number;
   lag: number;
   ok: boolean;
@@ -84,15 +86,18 @@ export async function verify(config: Config, options: { waitMs: number }, log: L
     else expected.set(parsed.event.id, parsed.event);
   });
   const dlqSeen = new Set<string>();
+  let dlqWithoutReason = 0;
   await readTopicUpTo(kafka, config.kafka.dlqTopic, await highWatermarks(kafka, config.kafka.dlqTopic), (_p, message) => {
     const h = message.headers ?? {};
-    if (String(h['lf-source-topic']) === config.kafka.topic) dlqSeen.add(`${String(h['lf-source-partition'])}:${String(h['lf-source-offset'])}`);
+    if (String(h['lf-source-topic']) !== config.kafka.topic) return;
+    dlqSeen.add(`${String(h['lf-source-partition'])}:${String(h['lf-source-offset'])}`);
+    if (!h['lf-reason'] || String(h['lf-reason']).length === 0) dlqWithoutReason += 1;
   });
 
   const pool = createPool(config, 'app', 2);
   const report: VerifyReport = {
     produced, valid: expected.size, duplicateSends, malformed: malformed.size, stored: 0, applied: 0, rejected: 0,
-    missing: 0, duplicated: 0, contentMismatches: 0, dlqFound: 0, dlqMissing: 0, balanceMismatches: 0, lag, ok: false,
+    missing: 0, duplicated: 0, contentMismatches: 0, dlqFound: 0, dlqMissing: 0, dlqWithoutReason, balanceMismatches: 0, lag, ok: false,
     examples: { missing: [], duplicated: [], balanceMismatches: [], dlqMissing: [] },
   };
   try {
@@ -147,6 +152,6 @@ export async function verify(config: Config, options: { waitMs: number }, log: L
     await pool.end();
   }
   report.ok = report.lag === 0 && report.missing === 0 && report.duplicated === 0 && report.contentMismatches === 0
-    && report.dlqMissing === 0 && report.balanceMismatches === 0;
+    && report.dlqMissing === 0 && report.dlqWithoutReason === 0 && report.balanceMismatches === 0;
   return report;
 }

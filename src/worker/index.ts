@@ -1,4 +1,4 @@
-import { NativeConnection, Worker, Runtime, makeTelemetryFilterString } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime, Worker, makeTelemetryFilterString } from '@temporalio/worker';
 import type { Config } from '../config';
 import { createActivities } from '../activities';
 import { createPool } from '../store/pool';
@@ -17,7 +17,10 @@ let runtimeInstalled = false;
 export async function startWorker(config: Config, log: Logger): Promise<WorkerHandle> {
   if (!runtimeInstalled) {
     // Core SDK logs only warnings and worse: the worker's own pino lines carry the rest.
-    Runtime.install({ telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'WARN' }) } } });
+    Runtime.install({
+      logger: new DefaultLogger('WARN'),
+      telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'WARN' }) } },
+    });
     runtimeInstalled = true;
   }
   const metrics = createMetrics('worker');

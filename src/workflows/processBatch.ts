@@ -9,7 +9,7 @@ import type { ActivityTypes, ApplyBatchResult, ProcessBatchInput } from './types
  */
 const { applyBatch } = proxyActivities<ActivityTypes>({
   startToCloseTimeout: '2 minutes',
-  retry: { initialInterval: '200 ms', backoffCoefficient: 2, maximumInterval: '10 s', maximumAttempts: 0 },
+  retry: { initialInterval: '200 ms', backoffCoefficient: 2, maximumInterval: '10 s' }, // no maximumAttempts: unlimited
 });
 
 export async function processBatch(input: ProcessBatchInput): Promise<ApplyBatchResult> {
