@@ -8,6 +8,7 @@ import { createGenerator } from './generator';
 export interface ProduceOptions {
   /** Events per second; 0 means as fast as the broker takes them. */
   ratePerSec: number;
+  /** Events to send; 0 means until stopped. */
   count: number;
   accounts: number;
   seed: number;
@@ -43,9 +44,10 @@ export async function startProducer(config: Config, options: ProduceOptions, log
   const started = Date.now();
 
   const run = async () => {
-    while (!stopping && report.sent < options.count) {
+    const total = options.count > 0 ? options.count : Number.MAX_SAFE_INTEGER;
+    while (!stopping && report.sent < total) {
       const due = options.ratePerSec > 0 ? Math.floor(((Date.now() - started) / 1000) * options.ratePerSec) : report.sent + CHUNK_MAX;
-      const size = Math.min(CHUNK_MAX, options.count - report.sent, due - report.sent);
+      const size = Math.min(CHUNK_MAX, total - report.sent, due - report.sent);
       if (size <= 0) {
         await new Promise((r) => setTimeout(r, TICK_MS));
         continue;

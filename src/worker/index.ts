@@ -19,6 +19,8 @@ export async function startWorker(config: Config, log: Logger): Promise<WorkerHa
     // Core SDK logs only warnings and worse: the worker's own pino lines carry the rest.
     Runtime.install({
       logger: new DefaultLogger('WARN'),
+      // The CLI owns SIGTERM/SIGINT (readiness off, then drain); the SDK must not race it.
+      shutdownSignals: [],
       telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'WARN' }) } },
     });
     runtimeInstalled = true;
@@ -58,7 +60,7 @@ export async function startWorker(config: Config, log: Logger): Promise<WorkerHa
       draining = true;
       probe.setReady(false);
       // shutdown() stops polling and lets in-flight activities finish within shutdownGraceTime.
-      worker.shutdown();
+      if (worker.getState() === 'RUNNING') worker.shutdown();
       await running.catch((err: Error) => log.error({ err }, 'worker run failed'));
       await Promise.allSettled([connection.close(), pool.end()]);
       await probe.close();

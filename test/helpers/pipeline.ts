@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { loadConfig, type Config, type ConfigOverrides } from '../../src/config';
+import { envVarOf, loadConfig, type Config, type ConfigOverrides } from '../../src/config';
 import { startConsumer, type ConsumerHandle } from '../../src/consumer';
+import { createKafka } from '../../src/kafka/client';
+import { createPool } from '../../src/store/pool';
 import { stackUp } from '../../src/stack';
 import { migrate } from '../../src/store/migrate';
 import { createLogger, type Logger } from '../../src/telemetry/log';
@@ -16,11 +18,15 @@ export interface TestPipeline {
   runId: string;
   startWorker(): Promise<WorkerHandle>;
   startConsumer(): Promise<ConsumerHandle>;
+  /** Environment that makes a child `ledgerflow` process use this run's topic, queue and database. */
+  childEnv(extra?: ConfigOverrides): NodeJS.ProcessEnv;
+  /** Drops this run's database and topics. */
+  dispose(): Promise<void>;
 }
 
-export async function createTestPipeline(name: string, overrides: ConfigOverrides = {}): Promise<TestPipeline> {
+export async function createTestPipeline(name: string, extra: ConfigOverrides = {}): Promise<TestPipeline> {
   const runId = `${name}-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
-  const config = loadConfig({
+  const overrides: ConfigOverrides = {
     'kafka.topic': `it-${runId}`,
     'kafka.dlqTopic': `it-${runId}.dlq`,
     'kafka.groupId': `it-${runId}`,
@@ -30,8 +36,9 @@ export async function createTestPipeline(name: string, overrides: ConfigOverride
     'worker.httpPort': 0,
     'api.port': 0,
     'log.level': 'warn',
-    ...overrides,
-  });
+    ...extra,
+  };
+  const config = loadConfig(overrides);
   // Idempotent: starts what is not running and provisions this run's database and grants.
   await stackUp(config, { log: () => undefined });
   await migrate(config);
@@ -42,5 +49,17 @@ export async function createTestPipeline(name: string, overrides: ConfigOverride
     runId,
     startWorker: () => startWorker(config, log),
     startConsumer: () => startConsumer(config, log),
+    childEnv: (more = {}) => {
+      const env: NodeJS.ProcessEnv = { ...process.env };
+      for (const [key, value] of Object.entries({ ...overrides, ...more })) env[envVarOf(key) as string] = String(value);
+      return env;
+    },
+    dispose: async () => {
+      const pool = createPool(config, 'migrate', 1);
+      await pool.query('DROP DATABASE IF EXISTS ??', [config.db.name]).finally(() => pool.end());
+      const admin = createKafka(config, 'test-cleanup').admin();
+      await admin.connect();
+      await admin.deleteTopics({ topics: [config.kafka.topic, config.kafka.dlqTopic] }).finally(() => admin.disconnect());
+    },
   };
 }

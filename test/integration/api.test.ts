@@ -27,6 +27,7 @@ after(async () => {
   await api?.stop();
   await consumer?.stop();
   await worker?.stop();
+  await env?.dispose();
 });
 
 const tx = (over: Record<string, unknown> = {}) => ({ account: 'http-alice', type: 'credit', amountMinor: '10000', currency: 'EUR', occurredAt: '2026-11-25T08:00:00Z', ...over });

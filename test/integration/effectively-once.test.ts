@@ -38,6 +38,7 @@ before(async () => {
 after(async () => {
   await consumer?.stop();
   await worker?.stop();
+  await env?.dispose();
   await pool?.end();
   await temporal?.close();
 });

@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# The whole test suite in one node:test run (one closing summary): unit tests of pure code and
+# integration tests against the real local stack, which is installed (first run) and started here.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+npx tsc -p tsconfig.json --noEmit
+npx tsx src/cli.ts stack up
+mapfile -t files < <(find test/unit test/integration test/e2e -name '*.test.ts' | sort)
+exec node --import tsx --test --test-concurrency=1 "${files[@]}"

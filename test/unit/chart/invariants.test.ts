@@ -1,0 +1,171 @@
+/** Invariants of the rendered chart: restricted security, resources, probes, scaling caps. */
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { test } from 'node:test';
+import { K8sObject, componentName, mustFind, find, profiles, render } from './render';
+
+interface Container {
+  name: string;
+  args?: string[];
+  ports?: { name: string; containerPort: number }[];
+  resources?: { requests?: Record<string, string>; limits?: Record<string, string> };
+  securityContext?: Record<string, unknown> & { capabilities?: { drop?: string[] } };
+  livenessProbe?: { httpGet?: { path: string; port: string } };
+  readinessProbe?: { httpGet?: { path: string; port: string } };
+}
+interface PodSpec {
+  containers: Container[];
+  initContainers?: Container[];
+  securityContext?: Record<string, unknown>;
+  automountServiceAccountToken?: boolean;
+  terminationGracePeriodSeconds?: number;
+}
+
+const WORKLOAD_PATH: Record<string, (o: K8sObject) => PodSpec> = {
+  Deployment: (o) => (o.spec as { template: { spec: PodSpec } }).template.spec,
+  Job: (o) => (o.spec as { template: { spec: PodSpec } }).template.spec,
+  Pod: (o) => o.spec as PodSpec,
+};
+
+function podSpecs(objects: K8sObject[]): { owner: string; kind: string; pod: PodSpec }[] {
+  return objects
+    .filter((o) => WORKLOAD_PATH[o.kind])
+    .map((o) => ({ owner: `${o.kind}/${o.metadata.name}`, kind: o.kind, pod: WORKLOAD_PATH[o.kind]!(o) }));
+}
+
+const all = [{ name: 'defaults', objects: render() }].concat(
+  profiles().map((p) => ({ name: path.basename(p), objects: render({ valuesFiles: [p] }) })),
+);
+
+test('every container runs restricted: non-root, read-only root FS, no escalation, drop ALL, seccomp RuntimeDefault', () => {
+  for (const { name, objects } of all) {
+    for (const { owner, pod } of podSpecs(objects)) {
+      const where = `${name}: ${owner}`;
+      assert.equal(pod.automountServiceAccountToken, false, `${where}: API token mounted`);
+      for (const c of [...pod.containers, ...(pod.initContainers ?? [])]) {
+        const sc = c.securityContext ?? {};
+        const podSc = pod.securityContext ?? {};
+        assert.equal(sc.runAsNonRoot ?? podSc.runAsNonRoot, true, `${where}/${c.name}: runAsNonRoot`);
+        assert.ok(Number(sc.runAsUser ?? podSc.runAsUser) > 0, `${where}/${c.name}: runAsUser must be a non-zero UID`);
+        assert.equal(sc.readOnlyRootFilesystem, true, `${where}/${c.name}: readOnlyRootFilesystem`);
+        assert.equal(sc.allowPrivilegeEscalation, false, `${where}/${c.name}: allowPrivilegeEscalation`);
+        assert.deepEqual(sc.capabilities?.drop, ['ALL'], `${where}/${c.name}: capabilities.drop`);
+        const seccomp = (sc.seccompProfile ?? podSc.seccompProfile) as { type?: string } | undefined;
+        assert.equal(seccomp?.type, 'RuntimeDefault', `${where}/${c.name}: seccompProfile`);
+        for (const kind of ['requests', 'limits'] as const) {
+          for (const resource of ['cpu', 'memory']) {
+            assert.ok(c.resources?.[kind]?.[resource], `${where}/${c.name}: resources.${kind}.${resource}`);
+          }
+        }
+      }
+    }
+  }
+});
+
+test('long-running containers have liveness and readiness probes on their own http port', () => {
+  const paths: Record<string, [string, string]> = {
+    consumer: ['/healthz', '/readyz'], worker: ['/healthz', '/readyz'], api: ['/healthz', '/readyz'],
+    producer: ['/metrics', '/metrics'],
+  };
+  const ports: Record<string, number> = { api: 8080, consumer: 9471, worker: 9472, producer: 9473 };
+  for (const { name, objects } of all) {
+    for (const { owner, kind, pod } of podSpecs(objects)) {
+      if (kind !== 'Deployment') continue;
+      for (const c of pod.containers) {
+        const [live, ready] = paths[c.name] ?? [];
+        assert.ok(live && ready, `${name}: ${owner}: unexpected container ${c.name}`);
+        assert.equal(c.livenessProbe?.httpGet?.path, live, `${name}: ${owner}: liveness`);
+        assert.equal(c.readinessProbe?.httpGet?.path, ready, `${name}: ${owner}: readiness`);
+        assert.equal(c.livenessProbe?.httpGet?.port, 'http');
+        assert.deepEqual(c.ports, [{ name: 'http', containerPort: ports[c.name], protocol: 'TCP' }]);
+      }
+    }
+  }
+});
+
+test('terminationGracePeriodSeconds leaves room for the SIGTERM drain (LF_SHUTDOWN_GRACE_MS)', () => {
+  for (const graceMs of [25000, 60000, 1500]) {
+    const objects = render({ set: [`shutdownGraceMs=${graceMs}`, 'producer.enabled=true'] });
+    const config = mustFind(objects, 'ConfigMap', 'lf-ledgerflow') as { data?: Record<string, string> };
+    assert.equal(config.data?.LF_SHUTDOWN_GRACE_MS, String(graceMs));
+    for (const { owner, kind, pod } of podSpecs(objects)) {
+      if (kind !== 'Deployment') continue;
+      assert.ok((pod.terminationGracePeriodSeconds ?? 30) * 1000 >= graceMs + 5000, `${owner}: grace period too short`);
+    }
+  }
+});
+
+function maxOf(objects: K8sObject[], component: string): number {
+  const hpa = find(objects, 'HorizontalPodAutoscaler', componentName(component));
+  const scaled = find(objects, 'ScaledObject', componentName(component));
+  assert.ok(Boolean(hpa) !== Boolean(scaled), `${component}: exactly one of HPA and ScaledObject`);
+  const spec = (hpa ?? scaled)!.spec as { maxReplicas?: number; maxReplicaCount?: number; minReplicas?: number; minReplicaCount?: number };
+  const min = spec.minReplicas ?? spec.minReplicaCount ?? 1;
+  const max = spec.maxReplicas ?? spec.maxReplicaCount ?? 0;
+  assert.ok(min >= 1 && min <= max, `${component}: minReplicas ${min} must be within 1..${max}`);
+  return max;
+}
+
+test('consumer max replicas never exceed kafka.partitions (HPA and KEDA)', () => {
+  for (const partitions of [1, 3, 12, 48]) {
+    for (const maxReplicas of [0, 5, 1000]) {
+      for (const keda of [false, true]) {
+        const objects = render({
+          set: [`kafka.partitions=${partitions}`, `consumer.autoscaling.maxReplicas=${maxReplicas}`,
+            'consumer.autoscaling.minReplicas=3', `keda.enabled=${keda}`],
+        });
+        const want = maxReplicas === 0 ? partitions : Math.min(maxReplicas, partitions);
+        assert.equal(maxOf(objects, 'consumer'), want, `partitions=${partitions} max=${maxReplicas} keda=${keda}`);
+      }
+    }
+  }
+});
+
+test('worker max replicas = singlestore.leaves × worker.workersPerLeaf (HPA and KEDA)', () => {
+  for (const [leaves, perLeaf] of [[1, 1], [1, 4], [4, 2], [8, 3]] as const) {
+    for (const keda of [false, true]) {
+      const set = [`singlestore.leaves=${leaves}`, `worker.workersPerLeaf=${perLeaf}`, `keda.enabled=${keda}`];
+      assert.equal(maxOf(render({ set }), 'worker'), leaves * perLeaf, set.join(' '));
+      // An explicit maxReplicas is honoured below the database's capacity, capped above it.
+      assert.equal(maxOf(render({ set: [...set, 'worker.autoscaling.maxReplicas=2'] }), 'worker'), Math.min(2, leaves * perLeaf));
+      assert.equal(maxOf(render({ set: [...set, 'worker.autoscaling.maxReplicas=500'] }), 'worker'), leaves * perLeaf);
+    }
+  }
+});
+
+test('KEDA replaces the consumer and worker HPAs; autoscaled Deployments leave replicas to the autoscaler', () => {
+  const objects = render({ valuesFiles: ['charts/ledgerflow/ci/production-keda-values.yaml'] });
+  for (const component of ['consumer', 'worker']) {
+    assert.equal(find(objects, 'HorizontalPodAutoscaler', componentName(component)), undefined);
+    const scaled = mustFind(objects, 'ScaledObject', componentName(component)).spec as { scaleTargetRef: { name: string } };
+    assert.equal(scaled.scaleTargetRef.name, componentName(component));
+  }
+  const triggers = (name: string) => (mustFind(objects, 'ScaledObject', componentName(name)).spec as { triggers: { type: string }[] }).triggers;
+  assert.equal(triggers('consumer')[0]?.type, 'kafka');
+  assert.equal(triggers('worker')[0]?.type, 'temporal');
+  mustFind(objects, 'HorizontalPodAutoscaler', componentName('api'));
+  for (const component of ['consumer', 'worker', 'api']) {
+    assert.equal((mustFind(objects, 'Deployment', componentName(component)).spec as { replicas?: number }).replicas, undefined);
+  }
+  const dev = render({ valuesFiles: ['charts/ledgerflow/ci/dev-values.yaml'] });
+  assert.equal(dev.filter((o) => o.kind === 'HorizontalPodAutoscaler' || o.kind === 'ScaledObject').length, 0);
+  assert.equal((mustFind(dev, 'Deployment', componentName('consumer')).spec as { replicas?: number }).replicas, 1);
+});
+
+test('one image runs every process, each with its own command; migrations run as a pre-install/pre-upgrade hook', () => {
+  const objects = render({ set: ['producer.enabled=true', 'image.repository=example/ledgerflow', 'image.tag=1.2.3'] });
+  const commands = podSpecs(objects).map(({ owner, pod }) => ({ owner, container: pod.containers[0] as Container & { image: string } }));
+  for (const { owner, container } of commands) assert.equal(container.image, 'example/ledgerflow:1.2.3', owner);
+  const args = (kind: string, component: string) =>
+    (WORKLOAD_PATH[kind]!(mustFind(objects, kind, componentName(component))).containers[0]?.args ?? [])[0];
+  assert.deepEqual(
+    ['consumer', 'worker', 'api', 'producer'].map((c) => args('Deployment', c)),
+    ['consume', 'work', 'api', 'produce'],
+  );
+  const job = mustFind(objects, 'Job', componentName('migrate'));
+  assert.equal(args('Job', 'migrate'), 'migrate');
+  assert.equal(job.metadata.annotations?.['helm.sh/hook'], 'pre-install,pre-upgrade');
+  const testPod = objects.find((o) => o.kind === 'Pod');
+  assert.equal(testPod?.metadata.annotations?.['helm.sh/hook'], 'test');
+  assert.match(JSON.stringify(testPod), new RegExp(`http://${componentName('api')}:8080`));
+});
