@@ -18,6 +18,8 @@ export interface ConsumerHandle {
   stop(): Promise<void>;
   /** Batches completed since start (for tests and the demo). */
   completedBatches(): number;
+  /** Kafka messages handed on (workflow or DLQ) and committed since start; in a run without faults each offset counts once. */
+  handledEvents(): number;
 }
 
 /**
@@ -49,6 +51,7 @@ export async function startConsumer(config: Config, log: Logger): Promise<Consum
   await consumer.connect();
   await consumer.subscribe({ topic: config.kafka.topic, fromBeginning: true });
   let completed = 0;
+  let handled = 0;
 
   const runWorkflow = async (input: ProcessBatchInput): Promise<ApplyBatchResult> => {
     const options = { taskQueue: config.temporal.taskQueue, workflowId: input.batchId, args: [input] as [ProcessBatchInput] };
@@ -66,7 +69,7 @@ export async function startConsumer(config: Config, log: Logger): Promise<Consum
     }
   };
 
-  const eachBatch = async ({ batch, heartbeat, isRunning, isStale }: EachBatchPayload) => {
+  const eachBatch = async ({ batch, heartbeat, isRunning, isStale, resolveOffset }: EachBatchPayload) => {
     const { topic, partition } = batch;
     for (const messages of slices(batch.messages, config.consumer.batchMaxEvents)) {
       if (!isRunning() || isStale() || draining) return;
@@ -78,7 +81,10 @@ export async function startConsumer(config: Config, log: Logger): Promise<Consum
         for (const m of malformed) metrics.dlqEvents.inc({ field: m.field });
         const result = input.events.length > 0 ? await runWorkflow(input) : undefined;
         await consumer.commitOffsets([{ topic, partition, offset: (BigInt(input.lastOffset) + 1n).toString() }]);
+        // Advances kafkajs's fetch position: without it the next fetch starts again at the old offset.
+        resolveOffset(input.lastOffset);
         completed += 1;
+        handled += messages.length;
         metrics.batches.inc({ partition });
         metrics.batchSize.observe(messages.length);
         metrics.batchDuration.observe((Date.now() - started) / 1000);
@@ -103,15 +109,22 @@ export async function startConsumer(config: Config, log: Logger): Promise<Consum
 
   return {
     completedBatches: () => completed,
+    handledEvents: () => handled,
     stop: async () => {
       // Readiness goes false first; the current slice of each partition finishes and commits.
       draining = true;
       probe.setReady(false);
-      const grace = new Promise<void>((resolve) => setTimeout(resolve, config.shutdown.graceMs).unref());
-      await Promise.race([consumer.stop(), grace]);
-      await Promise.allSettled([consumer.disconnect(), dlqProducer.disconnect(), connection.close()]);
+      const grace = new Promise<boolean>((resolve) => setTimeout(() => resolve(false), config.shutdown.graceMs).unref());
+      const drained = await Promise.race([consumer.stop().then(() => true), grace]);
+      if (!drained) {
+        // Uncommitted slices are simply redelivered to the next owner; applying them again is a no-op.
+        log.warn({ graceMs: config.shutdown.graceMs }, 'grace period over with batches in flight; leaving them uncommitted');
+      }
+      await Promise.allSettled([consumer.disconnect(), dlqProducer.disconnect()]);
+      // Closing Temporal under a still-waiting batch would crash its pending call; the process exits anyway.
+      if (drained) await connection.close();
       await probe.close();
-      log.info({ completedBatches: completed }, 'consumer stopped');
+      log.info({ completedBatches: completed, handledEvents: handled }, 'consumer stopped');
     },
   };
 }

@@ -69,6 +69,7 @@ test(`${COUNT} transactions with transfers and 1% malformed: 0 missing, 0 duplic
   assert.equal(report.dlqWithoutReason, 0);
   assert.ok(report.applied > 0 && report.rejected > 0, 'both applied and rejected (insufficient funds) transactions');
   assert.equal(report.ok, true);
+  assert.equal(consumer.handledEvents(), COUNT, 'each offset handled once: no re-fetch of committed slices');
 
   const [transfers] = await pool.query("SELECT COUNT(*) AS n FROM transactions WHERE type = 'transfer' AND status = 'applied'");
   assert.ok(Number((transfers as Array<{ n: string }>)[0]?.n) > 1000, 'transfers were applied');
