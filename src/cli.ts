@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
-import { loadConfig, type Config } from './config';
+import { loadConfig, settingsMarkdown, type Config } from './config';
 import { LedgerflowError } from './domain/errors';
 import { createLogger, type Logger } from './telemetry/log';
 
@@ -14,6 +14,7 @@ const USAGE = `ledgerflow <command> [options]
   api                                   REST API, HTTP ingest, live page, /metrics
   verify [--wait-ms MS]                 compare Kafka with the database; non-zero exit on any difference
   demo [--count N] [--rate R] [--exit]  everything above, end to end
+  config                                print every setting (markdown)
 
 Settings come from LF_* environment variables (see docs/configuration.md).`;
 
@@ -77,6 +78,10 @@ const commands: Record<string, Command> = {
     return report.ok ? 0 : 1;
   },
   demo: async (config, args, log) => (await import('./demo')).demo(config, args, log),
+  config: async () => {
+    process.stdout.write(settingsMarkdown());
+    return 0;
+  },
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -371,3 +371,25 @@ export function describeSettings(): Array<{ key: string; env: string; default: u
   walk(schema as unknown as Record<string, unknown>, '');
   return out;
 }
+
+/** docs/configuration.md: every setting, generated from the schema (a test keeps the file in sync). */
+export function settingsMarkdown(): string {
+  const cell = (v: unknown) => String(v).replace(/\|/g, '\\|');
+  const rows = describeSettings().map(
+    (s) => `| \`${s.env}\` | \`${s.key}\` | ${s.sensitive ? '*(secret, no default)*' : `\`${cell(JSON.stringify(s.default))}\``} | ${cell(s.doc)} |`,
+  );
+  return [
+    '# Configuration',
+    '',
+    'Every setting of every Ledgerflow process, from the one convict schema in `src/config.ts`.',
+    'Settings come only from environment variables; a wrong value stops the process at start-up',
+    'with `LF_CONFIG` naming the setting and its variable. Secrets have no default and come from',
+    'the environment (Kubernetes Secrets); locally the stack writes password files instead.',
+    'Regenerate with `npx tsx src/cli.ts config > docs/configuration.md`.',
+    '',
+    '| env var | setting | default | meaning |',
+    '| --- | --- | --- | --- |',
+    ...rows,
+    '',
+  ].join('\n');
+}

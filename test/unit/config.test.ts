@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { describeSettings, loadConfig } from '../../src/config';
+import fs from 'node:fs';
+import path from 'node:path';
+import { describeSettings, loadConfig, settingsMarkdown } from '../../src/config';
 
 test('defaults load and point at the local stack', () => {
   const config = loadConfig({}, {});
@@ -42,4 +44,9 @@ test('every setting has an LF_ env var and a doc; secrets are marked sensitive w
   const sensitive = settings.filter((s) => s.sensitive).map((s) => s.env).sort();
   assert.deepEqual(sensitive, ['LF_DB_MIGRATION_PASSWORD', 'LF_DB_PASSWORD', 'LF_KAFKA_SASL_PASSWORD', 'LF_TEMPORAL_API_KEY']);
   for (const s of settings.filter((x) => x.sensitive)) assert.equal(s.default, '');
+});
+
+test('docs/configuration.md is generated from the schema and in sync', () => {
+  const file = path.resolve(__dirname, '..', '..', 'docs', 'configuration.md');
+  assert.equal(fs.readFileSync(file, 'utf8'), settingsMarkdown(), 'run: npx tsx src/cli.ts config > docs/configuration.md');
 });
