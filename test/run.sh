@@ -5,5 +5,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 npx tsc -p tsconfig.json --noEmit
 npx tsx src/cli.ts stack up
-mapfile -t files < <(find test/unit test/integration test/e2e -name '*.test.ts' | sort)
+mapfile -t files < <(find test -path test/fixtures -prune -o -name "*.test.ts" -print | sort)
 exec node --import tsx --test --test-concurrency=1 "${files[@]}"

@@ -1,7 +1,7 @@
 import Fastify, { type FastifyBaseLogger } from 'fastify';
 import type { Config } from '../config';
 import { LedgerflowError } from '../domain/errors';
-import { createIdempotentProducer, createKafka, ensureTopics } from '../kafka/client';
+import { connectProducerWithTopics, createKafka } from '../kafka/client';
 import { createPool } from '../store/pool';
 import { ping } from '../store/queries';
 import type { Logger } from '../telemetry/log';
@@ -22,12 +22,7 @@ export async function startApi(config: Config, log: Logger): Promise<ApiHandle> 
   const metrics = createMetrics('api');
   const pool = createPool(config, 'app');
   const kafka = createKafka(config, 'api', log);
-  const admin = kafka.admin();
-  await admin.connect();
-  await ensureTopics(config, admin);
-  await admin.disconnect();
-  const producer = createIdempotentProducer(kafka);
-  await producer.connect();
+  const producer = await connectProducerWithTopics(config, kafka);
   let draining = false;
 
   const app = Fastify({ loggerInstance: log as unknown as FastifyBaseLogger, bodyLimit: 4 << 20, disableRequestLogging: true });

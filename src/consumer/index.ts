@@ -1,7 +1,7 @@
 import { Client, Connection, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import type { EachBatchPayload } from 'kafkajs';
 import type { Config } from '../config';
-import { createIdempotentProducer, createKafka, ensureTopics } from '../kafka/client';
+import { connectProducerWithTopics, createKafka } from '../kafka/client';
 import { temporalConnectionOptions } from '../temporal/connection';
 import type { Logger } from '../telemetry/log';
 import { createMetrics } from '../telemetry/metrics';
@@ -32,12 +32,7 @@ export async function startConsumer(config: Config, log: Logger): Promise<Consum
   let draining = false;
   const probe = await startProbeServer(config.api.host, config.consumer.httpPort, metrics.registry, () => !draining);
   const kafka = createKafka(config, 'consumer', log);
-  const admin = kafka.admin();
-  await admin.connect();
-  await ensureTopics(config, admin);
-  await admin.disconnect();
-  const dlqProducer = createIdempotentProducer(kafka);
-  await dlqProducer.connect();
+  const dlqProducer = await connectProducerWithTopics(config, kafka);
   const connection = await Connection.connect(temporalConnectionOptions(config));
   const client = new Client({ connection, namespace: config.temporal.namespace });
   const consumer = kafka.consumer({

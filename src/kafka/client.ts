@@ -38,6 +38,23 @@ export function createIdempotentProducer(kafka: Kafka): Producer {
   });
 }
 
+/**
+ * What every writing process does at start: make sure the topics exist, then connect an
+ * idempotent producer (the producer, the api's ingest, the consumer's DLQ writer).
+ */
+export async function connectProducerWithTopics(config: Config, kafka: Kafka): Promise<Producer> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await ensureTopics(config, admin);
+  } finally {
+    await admin.disconnect();
+  }
+  const producer = createIdempotentProducer(kafka);
+  await producer.connect();
+  return producer;
+}
+
 /** Creates the transactions and DLQ topics if missing (idempotent). */
 export async function ensureTopics(config: Config, admin: Admin): Promise<void> {
   const existing = new Set(await admin.listTopics());

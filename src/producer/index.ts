@@ -1,5 +1,5 @@
 import type { Config } from '../config';
-import { createIdempotentProducer, createKafka, ensureTopics } from '../kafka/client';
+import { connectProducerWithTopics, createKafka } from '../kafka/client';
 import type { Logger } from '../telemetry/log';
 import { createMetrics } from '../telemetry/metrics';
 import { startProbeServer } from '../telemetry/server';
@@ -32,12 +32,7 @@ export async function startProducer(config: Config, options: ProduceOptions, log
   const probe = options.serveMetrics ? await startProbeServer(config.api.host, config.producer.httpPort, metrics.registry) : undefined;
   probe?.setReady(true);
   const kafka = createKafka(config, 'producer', log);
-  const admin = kafka.admin();
-  await admin.connect();
-  await ensureTopics(config, admin);
-  await admin.disconnect();
-  const producer = createIdempotentProducer(kafka);
-  await producer.connect();
+  const producer = await connectProducerWithTopics(config, kafka);
   const next = createGenerator({ accounts: options.accounts, seed: options.seed, malformedRatio: options.malformedRatio });
   let stopping = false;
   const report: ProduceReport = { sent: 0, malformed: 0, elapsedMs: 0 };

@@ -20,7 +20,7 @@ export interface TransactionRow {
 const COLUMNS = `id, account, counterparty, type, amount_minor, currency, status, reason, description,
   occurred_at, ingested_at, source_partition, source_offset`;
 
-interface DbRow {
+export interface DbRow {
   id: string;
   account: string;
   counterparty: string | null;
@@ -132,4 +132,28 @@ export async function statsSummary(pool: Pool): Promise<StatsSummary> {
 
 export async function ping(pool: Pool): Promise<void> {
   await pool.query('SELECT 1');
+}
+
+const SCAN_PAGE_ROWS = 50_000;
+
+/** Every transaction in id order, keyset-paged so memory stays flat at any table size (verify). */
+export async function* transactionsInIdOrder(
+  pool: Pool,
+): AsyncGenerator<Pick<DbRow, 'id' | 'account' | 'counterparty' | 'type' | 'amount_minor' | 'currency' | 'status'>> {
+  let after = '';
+  for (;;) {
+    const [rows] = await pool.query(
+      'SELECT id, account, counterparty, type, amount_minor, currency, status FROM transactions WHERE id > ? ORDER BY id LIMIT ?',
+      [after, SCAN_PAGE_ROWS],
+    );
+    const page = rows as DbRow[];
+    for (const row of page) yield row;
+    if (page.length < SCAN_PAGE_ROWS) return;
+    after = (page[page.length - 1] as DbRow).id;
+  }
+}
+
+export async function allBalances(pool: Pool): Promise<Array<{ account: string; currency: string; balance_minor: string }>> {
+  const [rows] = await pool.query('SELECT account, currency, balance_minor FROM balances');
+  return rows as Array<{ account: string; currency: string; balance_minor: string }>;
 }

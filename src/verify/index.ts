@@ -2,7 +2,8 @@ import type { Config } from '../config';
 import { balanceKey } from '../domain/ledger';
 import { parseEvent, type TransactionEvent } from '../domain/transaction';
 import { createKafka } from '../kafka/client';
-import { createPool, type Pool } from '../store/pool';
+import { createPool } from '../store/pool';
+import { allBalances, transactionsInIdOrder } from '../store/queries';
 import type { Logger } from '../telemetry/log';
 import { committedOffsets, highWatermarks, readTopicUpTo } from './kafkaRead';
 
@@ -25,32 +26,6 @@ export interface VerifyReport {
   lag: number;
   ok: boolean;
   examples: { missing: string[]; duplicated: string[]; balanceMismatches: string[]; dlqMissing: string[] };
-}
-
-interface StoredRow {
-  id: string;
-  account: string;
-  counterparty: string | null;
-  type: string;
-  amount_minor: string;
-  currency: string;
-  status: string;
-}
-
-const PAGE_ROWS = 50_000;
-
-async function* storedRows(pool: Pool): AsyncGenerator<StoredRow> {
-  let after = '';
-  for (;;) {
-    const [rows] = await pool.query(
-      'SELECT id, account, counterparty, type, amount_minor, currency, status FROM transactions WHERE id > ? ORDER BY id LIMIT ?',
-      [after, PAGE_ROWS],
-    );
-    const page = rows as StoredRow[];
-    for (const row of page) yield row;
-    if (page.length < PAGE_ROWS) return;
-    after = (page[page.length - 1] as StoredRow).id;
-  }
 }
 
 /** Waits until the consumer group has committed everything produced so far (or the time is up). */
@@ -104,7 +79,7 @@ export async function verify(config: Config, options: { waitMs: number }, log: L
     const seen = new Set<string>();
     const sums = new Map<string, bigint>();
     const add = (key: string, delta: bigint) => sums.set(key, (sums.get(key) ?? 0n) + delta);
-    for await (const row of storedRows(pool)) {
+    for await (const row of transactionsInIdOrder(pool)) {
       report.stored += 1;
       const event = expected.get(row.id);
       if (seen.has(row.id) || !event) {
@@ -130,9 +105,8 @@ export async function verify(config: Config, options: { waitMs: number }, log: L
       report.missing += 1;
       if (report.examples.missing.length < 5) report.examples.missing.push(id);
     }
-    const [balances] = await pool.query('SELECT account, currency, balance_minor FROM balances');
     const balanceKeys = new Set<string>();
-    for (const b of balances as Array<{ account: string; currency: string; balance_minor: string }>) {
+    for (const b of await allBalances(pool)) {
       const key = balanceKey(b.account, b.currency);
       balanceKeys.add(key);
       if ((sums.get(key) ?? 0n) !== BigInt(b.balance_minor)) {
