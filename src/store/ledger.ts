@@ -15,7 +15,9 @@ function chunks<T>(items: ReadonlyArray<T>, size: number): T[][] {
 /**
  * Creates missing balance rows and takes their row locks, in the given (sorted) key order, then
  * reads them. Every batch locks in the same global order, so concurrent batches whose transfers
- * cross partitions queue behind each other instead of deadlocking.
+ * cross partitions queue behind each other instead of deadlocking on lock order. InnoDB can still
+ * report a deadlock when two batches insert neighbouring new rows (insert-intention vs.
+ * duplicate-check locks); the whole transaction then rolls back and the activity retries it.
  */
 export async function lockBalances(conn: Connection, sortedKeys: ReadonlyArray<string>): Promise<Map<string, bigint>> {
   const balances = new Map<string, bigint>();

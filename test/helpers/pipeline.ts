@@ -39,8 +39,9 @@ export async function createTestPipeline(name: string, extra: ConfigOverrides = 
     ...extra,
   };
   const config = loadConfig(overrides);
-  // Idempotent: starts what is not running and provisions this run's database and grants.
-  await stackUp(config, { log: () => undefined });
+  // Idempotent: starts what is not running and provisions this run's database and grants. Only
+  // db.name differs from the defaults, so Prometheus keeps scraping the default process ports.
+  await stackUp(loadConfig({ 'db.name': config.db.name }), { log: () => undefined });
   await migrate(config);
   const log = createLogger(config.log.level, name);
   return {
