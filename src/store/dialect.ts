@@ -13,7 +13,14 @@ export interface Migration {
   statements: string[];
 }
 
-const MIGRATIONS_DIR = path.resolve(__dirname, '..', '..', 'sql', 'migrations');
+/** `sql/migrations` of the package: found upward from here, so it works from src/ (tsx) and dist/src/ (image). */
+function findMigrationsDir(): string {
+  for (let dir = __dirname; ; dir = path.dirname(dir)) {
+    const candidate = path.join(dir, 'sql', 'migrations');
+    if (fs.existsSync(candidate)) return candidate;
+    if (path.dirname(dir) === dir) throw new LedgerflowError('LF_MIGRATION', `no sql/migrations directory above ${__dirname}`);
+  }
+}
 const FILE_PATTERN = /^(\d{3})_([a-z0-9_]+)\.(mariadb|singlestore)\.sql$/;
 
 /** Splits a DDL file into statements: `;` at line end ends one; `--` lines are comments. */
@@ -29,7 +36,7 @@ export function splitStatements(sql: string): string[] {
 }
 
 /** Every migration of one dialect, in version order; each version must exist in both dialects. */
-export function loadMigrations(dialect: Dialect, dir = MIGRATIONS_DIR): Migration[] {
+export function loadMigrations(dialect: Dialect, dir = findMigrationsDir()): Migration[] {
   const files = fs.readdirSync(dir).filter((f) => FILE_PATTERN.test(f));
   const versions = new Map<number, Set<string>>();
   const out: Migration[] = [];
