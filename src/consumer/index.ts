@@ -11,6 +11,7 @@ import { buildBatch, slices } from './batch';
 import { sendToDlq } from './dlq';
 
 const HEARTBEAT_EVERY_MS = 3_000;
+const LAG_REFRESH_MS = 5_000;
 /** Rough size of one event: lets a fetch wait (linger) until about half a batch is there. */
 const EVENT_SIZE_ESTIMATE_BYTES = 100;
 
@@ -84,7 +85,8 @@ export async function startConsumer(config: Config, log: Logger): Promise<Consum
         metrics.batchSize.observe(messages.length);
         metrics.batchDuration.observe((Date.now() - started) / 1000);
         metrics.eventsConsumed.inc({ topic, partition }, messages.length);
-        metrics.consumerLag.set({ topic, partition }, Math.max(0, Number(BigInt(batch.highWatermark) - BigInt(input.lastOffset) - 1n)));
+        const committedAtMs = Date.now();
+        for (const m of messages) metrics.produceToCommit.observe(Math.max(0, committedAtMs - Number(m.timestamp)) / 1000);
         log.debug({ batchId: input.batchId, partition, firstOffset: input.firstOffset, lastOffset: input.lastOffset, dlq: malformed.length, ...result }, 'batch committed');
       } finally {
         clearInterval(beat);
@@ -92,6 +94,24 @@ export async function startConsumer(config: Config, log: Logger): Promise<Consum
       await heartbeat().catch(() => undefined);
     }
   };
+
+  // Lag from the broker's view (high watermark − group commit), on a timer: it keeps moving even
+  // when this consumer is stuck, so a stall with growing lag is visible.
+  const lagAdmin = kafka.admin();
+  await lagAdmin.connect();
+  const refreshLag = async () => {
+    const [highs, [group]] = await Promise.all([
+      lagAdmin.fetchTopicOffsets(config.kafka.topic),
+      lagAdmin.fetchOffsets({ groupId: config.kafka.groupId, topics: [config.kafka.topic] }),
+    ]);
+    const committed = new Map((group?.partitions ?? []).map((p) => [p.partition, BigInt(p.offset)]));
+    for (const h of highs) {
+      const done = committed.get(h.partition) ?? -1n;
+      const lag = BigInt(h.high) - (done < 0n ? BigInt(h.low) : done);
+      metrics.consumerLag.set({ topic: config.kafka.topic, partition: h.partition }, Number(lag > 0n ? lag : 0n));
+    }
+  };
+  const lagTimer = setInterval(() => refreshLag().catch((err: Error) => log.warn({ err: err.message }, 'lag refresh failed')), LAG_REFRESH_MS);
 
   await consumer.run({
     autoCommit: false,
@@ -109,13 +129,14 @@ export async function startConsumer(config: Config, log: Logger): Promise<Consum
       // Readiness goes false first; the current slice of each partition finishes and commits.
       draining = true;
       probe.setReady(false);
+      clearInterval(lagTimer);
       const grace = new Promise<boolean>((resolve) => setTimeout(() => resolve(false), config.shutdown.graceMs).unref());
       const drained = await Promise.race([consumer.stop().then(() => true), grace]);
       if (!drained) {
         // Uncommitted slices are simply redelivered to the next owner; applying them again is a no-op.
         log.warn({ graceMs: config.shutdown.graceMs }, 'grace period over with batches in flight; leaving them uncommitted');
       }
-      await Promise.allSettled([consumer.disconnect(), dlqProducer.disconnect()]);
+      await Promise.allSettled([consumer.disconnect(), dlqProducer.disconnect(), lagAdmin.disconnect()]);
       // Closing Temporal under a still-waiting batch would crash its pending call; the process exits anyway.
       if (drained) await connection.close();
       await probe.close();

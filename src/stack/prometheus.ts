@@ -31,6 +31,17 @@ function ruleFilesGlob(): string | undefined {
   }
 }
 
+function ruleFilesContent(): string {
+  const dir = path.join(repoRoot(), 'grafana', 'prometheus');
+  if (!fs.existsSync(dir)) return '';
+  return fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith('.rules.yml'))
+    .sort()
+    .map((f) => fs.readFileSync(path.join(dir, f), 'utf8'))
+    .join('\n');
+}
+
 /** prometheus.yml; strings are JSON-quoted, which is valid YAML, so no YAML library is needed. */
 export function prometheusConfig(ctx: StackContext): string {
   const { config, ports } = ctx;
@@ -81,7 +92,8 @@ async function probe(ctx: StackContext, timeoutMs: number): Promise<boolean> {
 /** A running server picks up a changed config (new rule files, new ports) without losing its data. */
 async function afterReady(ctx: StackContext, started: boolean): Promise<void> {
   const p = prometheusPaths(ctx);
-  const hash = sha256(fs.readFileSync(p.configFile, 'utf8'));
+  // The rule files count too: editing one must reload, though the config (a glob) stays the same.
+  const hash = sha256(fs.readFileSync(p.configFile, 'utf8') + ruleFilesContent());
   const loaded = fs.existsSync(p.loadedHashFile) ? fs.readFileSync(p.loadedHashFile, 'utf8').trim() : '';
   if (!started && loaded !== hash) {
     ctx.log(`stack: prometheus: config changed, reloading ${p.configFile}`);

@@ -64,9 +64,21 @@ export function createMetrics(processName: string) {
       help: 'Events already stored when their batch was applied (replays, duplicate sends).',
       registers: [registry],
     }),
+    produceToCommit: new client.Histogram({
+      name: 'ledgerflow_produce_to_commit_seconds',
+      help: 'From the Kafka message timestamp (produce time) to the offset commit after its batch was applied.',
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300],
+      registers: [registry],
+    }),
+    activityFailures: new client.Counter({
+      name: 'ledgerflow_activity_failures_total',
+      help: 'Activity attempts that failed (and will be retried), by activity and error code.',
+      labelNames: ['activity', 'code'],
+      registers: [registry],
+    }),
     consumerLag: new client.Gauge({
       name: 'ledgerflow_consumer_lag_events',
-      help: 'High watermark minus the next offset to process, per partition, as last seen.',
+      help: 'High watermark minus the committed offset of the consumer group, per partition, refreshed on a timer.',
       labelNames: ['topic', 'partition'],
       registers: [registry],
     }),

@@ -26,6 +26,8 @@ export async function startWorker(config: Config, log: Logger): Promise<WorkerHa
     runtimeInstalled = true;
   }
   const metrics = createMetrics('worker');
+  // Present from the start at 0, so rate() and alerts see a series before the first failure.
+  metrics.activityFailures.inc({ activity: 'applyBatch', code: 'ER_LOCK_DEADLOCK' }, 0);
   let draining = false;
   const probe = await startProbeServer(config.api.host, config.worker.httpPort, metrics.registry, () => !draining);
   const pool = createPool(config, 'app');
@@ -33,7 +35,14 @@ export async function startWorker(config: Config, log: Logger): Promise<WorkerHa
   const timedActivities = {
     applyBatch: async (input: Parameters<typeof activities.applyBatch>[0]) => {
       const end = metrics.applyDuration.startTimer();
-      const result = await activities.applyBatch(input);
+      let result;
+      try {
+        result = await activities.applyBatch(input);
+      } catch (err) {
+        const e = err as { code?: string; name?: string };
+        metrics.activityFailures.inc({ activity: 'applyBatch', code: e.code ?? e.name ?? 'Error' });
+        throw err;
+      }
       end();
       metrics.transactionsStored.inc({ status: 'applied', reason: '' }, result.applied);
       for (const [reason, n] of Object.entries(result.rejectedByReason)) metrics.transactionsStored.inc({ status: 'rejected', reason }, n);
