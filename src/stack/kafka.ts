@@ -9,7 +9,7 @@ import { ServiceDefinition, StackContext, withinTimeout } from './service';
 
 /**
  * Kafka in KRaft combined mode from the Apache jars on Maven Central (no tarball mirror needed).
- * Pinned to 3.9.x: kafkajs 2.2.4 has known consumer-group join trouble with Kafka 4.x.
+ * Pinned to 3.9.x: the version the whole suite proves; kafkajs also works on 4.x (docs/decisions/001).
  */
 export const KAFKA_VERSION = '3.9.1';
 const SCALA_VERSION = '2.13';
@@ -219,3 +219,6 @@ export function kafkaService(ctx: StackContext): ServiceDefinition {
     markers: () => [p.installMarker, path.join(p.data, 'meta.properties'), p.clusterIdFile],
   };
 }
+
+/** For the 3-broker profile (kafka-cluster.ts): the same jars, log config and cluster-id format. */
+export { install as installKafka, kafkaPaths, LOG4J_PROPERTIES as KAFKA_LOG4J_PROPERTIES, newClusterId as newKafkaClusterId };
