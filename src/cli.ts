@@ -67,7 +67,11 @@ const commands: Record<string, Command> = {
     log.info(report, 'produce done');
     return 0;
   },
-  consume: async (config, _args, log) => untilSignal((await (await import('./consumer')).startConsumer(config, log)).stop, log),
+  consume: async (config, _args, log) => {
+    const consumer = await (await import('./consumer')).startConsumer(config, log);
+    // A crash kafkajs will not recover from ends the process non-zero (the pod is restarted).
+    return Promise.race([untilSignal(consumer.stop, log), consumer.failed]);
+  },
   work: async (config, _args, log) => untilSignal((await (await import('./worker')).startWorker(config, log)).stop, log),
   api: async (config, _args, log) => untilSignal((await (await import('./api')).startApi(config, log)).stop, log),
   verify: async (config, args, log) => {

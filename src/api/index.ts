@@ -22,10 +22,21 @@ export async function startApi(config: Config, log: Logger): Promise<ApiHandle> 
   const metrics = createMetrics('api');
   const pool = createPool(config, 'app');
   const kafka = createKafka(config, 'api', log);
-  const producer = await connectProducerWithTopics(config, kafka);
+  const target = await connectProducerWithTopics(config, kafka);
   let draining = false;
 
-  const app = Fastify({ loggerInstance: log as unknown as FastifyBaseLogger, bodyLimit: 4 << 20, disableRequestLogging: true });
+  const app = Fastify({
+    loggerInstance: log as unknown as FastifyBaseLogger,
+    bodyLimit: 4 << 20,
+    disableRequestLogging: true,
+    // Requests Node's HTTP parser rejects get the project's error shape too, not Fastify's default.
+    clientErrorHandler: (err: Error & { code?: string }, socket) => {
+      const body = JSON.stringify({ error: { code: 'LF_INVALID_REQUEST', message: `malformed HTTP request (${err.code ?? err.message})` } });
+      if (socket.writable) {
+        socket.end(`HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+      }
+    },
+  });
   app.addHook('onResponse', async (req, reply) => {
     metrics.httpRequests.inc({ route: req.routeOptions.url ?? 'unmatched', code: String(reply.statusCode) });
   });
@@ -51,9 +62,9 @@ export async function startApi(config: Config, log: Logger): Promise<ApiHandle> 
   });
   app.get('/metrics', async (_req, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()));
   app.get('/openapi.json', async () => openApiDocument());
-  registerIngest(app, config, producer, metrics);
+  registerIngest(app, config, target, metrics);
   registerReads(app, config, pool);
-  registerLive(app, pool, log);
+  registerLive(app, pool, log, config);
 
   await app.listen({ host: config.api.host, port: config.api.port });
   const address = app.server.address();
@@ -64,7 +75,7 @@ export async function startApi(config: Config, log: Logger): Promise<ApiHandle> 
     stop: async () => {
       draining = true;
       await app.close();
-      await Promise.allSettled([producer.disconnect(), pool.end()]);
+      await Promise.allSettled([target.producer.disconnect(), pool.end()]);
     },
   };
 }

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
-import type { Producer } from 'kafkajs';
 import type { Config } from '../config';
+import { sendKeyed, type TopicProducer } from '../kafka/client';
 import { transactionIdFromKey } from '../domain/ids';
 import { describeIssues, transactionBodySchema, type TransactionEvent } from '../domain/transaction';
 import type { Metrics } from '../telemetry/metrics';
@@ -14,7 +14,7 @@ const INGEST_TIMEOUT_MS = 10_000;
  * ids (key + item index), so a retried request produces the same ids and lands once. Every item
  * is validated before anything is produced: one bad item rejects the whole request.
  */
-export function registerIngest(app: FastifyInstance, config: Config, producer: Producer, metrics: Metrics): void {
+export function registerIngest(app: FastifyInstance, config: Config, target: TopicProducer, metrics: Metrics): void {
   app.post('/transactions', async (req, reply) => {
     const key = req.headers['idempotency-key'];
     if (typeof key !== 'string' || !IDEMPOTENCY_KEY.test(key)) {
@@ -37,11 +37,7 @@ export function registerIngest(app: FastifyInstance, config: Config, producer: P
       }
       events.push({ id: transactionIdFromKey(key, index), ...parsed.data });
     }
-    const sent = producer.send({
-      topic: config.kafka.topic,
-      acks: -1,
-      messages: events.map((e) => ({ key: e.account, value: JSON.stringify(e) })),
-    });
+    const sent = sendKeyed(target, config.kafka.topic, events.map((e) => ({ key: e.account, value: JSON.stringify(e) })));
     // Kafka down: answer 503 rather than hang; a retry with the same key yields the same ids.
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), INGEST_TIMEOUT_MS)));

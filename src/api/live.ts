@@ -1,69 +1,75 @@
 import type { FastifyInstance } from 'fastify';
+import fs from 'node:fs/promises';
+import type { ServerResponse } from 'node:http';
+import type { Config } from '../config';
+import { createKafka } from '../kafka/client';
 import type { Pool } from '../store/pool';
-import { statsSummary } from '../store/queries';
 import type { Logger } from '../telemetry/log';
+import { LIVE_PAGE_HTML } from './assets/livePage';
+import { createLiveFeed, type LiveKafkaSource } from './liveFeed';
 
-const PUSH_EVERY_MS = 1_000;
+/** A client that stops reading is dropped once this much is queued for it, not buffered forever. */
+const CLIENT_BUFFER_MAX_BYTES = 1 << 20;
 
-/** Built-in live page: totals and throughput pushed by server-sent events every second. */
-export function registerLive(app: FastifyInstance, pool: Pool, log: Logger): void {
-  app.get('/', async (_req, reply) => reply.type('text/html; charset=utf-8').send(LIVE_PAGE));
+/** The charting library, served from node_modules: the page loads nothing from outside the api. */
+const ASSETS: Record<string, { module: string; type: string }> = {
+  'uPlot.iife.min.js': { module: 'uplot/dist/uPlot.iife.min.js', type: 'text/javascript; charset=utf-8' },
+  'uPlot.min.css': { module: 'uplot/dist/uPlot.min.css', type: 'text/css; charset=utf-8' },
+};
+
+/**
+ * Built-in live page (`/`) and its server-sent events (`/events`): totals, stored tx/s, latency,
+ * recent transactions, consumer lag and DLQ count, pushed twice a second from one shared feed.
+ */
+export function registerLive(app: FastifyInstance, pool: Pool, log: Logger, config: Config): void {
+  const kafkaSource: LiveKafkaSource = {
+    kafka: createKafka(config, 'api-live', log),
+    topic: config.kafka.topic,
+    dlqTopic: config.kafka.dlqTopic,
+    groupId: config.kafka.groupId,
+  };
+  const feed = createLiveFeed(pool, log, kafkaSource);
+  const streams = new Set<ServerResponse>();
+
+  app.get('/', async (_req, reply) => reply.type('text/html; charset=utf-8').header('cache-control', 'no-cache').send(LIVE_PAGE_HTML));
+
+  const assetCache = new Map<string, Buffer>();
+  app.get<{ Params: { name: string } }>('/assets/:name', async (req, reply) => {
+    const asset = ASSETS[req.params.name];
+    if (!asset) return reply.callNotFound();
+    let body = assetCache.get(req.params.name);
+    if (!body) {
+      body = await fs.readFile(require.resolve(asset.module));
+      assetCache.set(req.params.name, body);
+    }
+    return reply.type(asset.type).header('cache-control', 'public, max-age=3600').send(body);
+  });
 
   app.get('/events', (req, reply) => {
     reply.hijack();
     const res = reply.raw;
-    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
-    let closed = false;
-    const push = async () => {
-      try {
-        const summary = await statsSummary(pool);
-        if (!closed) res.write(`event: summary\ndata: ${JSON.stringify({ at: new Date().toISOString(), ...summary })}\n\n`);
-      } catch (err) {
-        log.warn({ err }, 'live summary failed');
+    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+    streams.add(res);
+    const unsubscribe = feed.subscribe((frame) => {
+      if (res.writableLength > CLIENT_BUFFER_MAX_BYTES) {
+        log.warn({ queuedBytes: res.writableLength }, 'live client not reading; dropping it');
+        res.destroy();
+        return;
       }
-    };
-    const timer = setInterval(push, PUSH_EVERY_MS);
-    void push();
-    req.raw.on('close', () => {
-      closed = true;
-      clearInterval(timer);
+      res.write(frame);
     });
+    res.on('close', () => {
+      streams.delete(res);
+      unsubscribe();
+    });
+    req.raw.on('error', () => res.destroy());
+  });
+
+  // Open event streams would keep server.close() waiting for ever: end them before it runs.
+  app.addHook('preClose', async () => {
+    for (const res of streams) res.end();
+  });
+  app.addHook('onClose', async () => {
+    await feed.close();
   });
 }
-
-const LIVE_PAGE = `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Ledgerflow live</title>
-<style>
- body{font-family:system-ui,sans-serif;margin:2rem;background:#0f1419;color:#e6e6e6}
- h1{font-weight:600} .grid{display:grid;grid-template-columns:repeat(4,1fr);gap:1rem}
- .card{background:#1b222b;border-radius:8px;padding:1rem} .v{font-size:2rem;font-variant-numeric:tabular-nums}
- table{border-collapse:collapse;margin-top:1rem} td,th{padding:.3rem .8rem;text-align:right}
-</style></head>
-<body><h1>Ledgerflow — live</h1>
-<div class="grid">
- <div class="card"><div>applied</div><div class="v" id="applied">–</div></div>
- <div class="card"><div>rejected</div><div class="v" id="rejected">–</div></div>
- <div class="card"><div>tx/s (stored)</div><div class="v" id="rate">–</div></div>
- <div class="card"><div>accounts</div><div class="v" id="accounts">–</div></div>
-</div>
-<table><thead><tr><th>type</th><th>currency</th><th>count</th><th>amount (minor units)</th></tr></thead><tbody id="types"></tbody></table>
-<p id="at"></p>
-<script>
- let prev = null;
- const es = new EventSource('/events');
- es.addEventListener('summary', (m) => {
-   const s = JSON.parse(m.data);
-   const total = BigInt(s.transactions.applied) + BigInt(s.transactions.rejected);
-   document.getElementById('applied').textContent = s.transactions.applied;
-   document.getElementById('rejected').textContent = s.transactions.rejected;
-   document.getElementById('accounts').textContent = s.accounts;
-   if (prev) {
-     const dt = (Date.parse(s.at) - Date.parse(prev.at)) / 1000;
-     document.getElementById('rate').textContent = dt > 0 ? Math.round(Number(total - prev.total) / dt) : '–';
-   }
-   prev = { at: s.at, total };
-   document.getElementById('types').innerHTML = s.byType.map((r) =>
-     '<tr><td>' + r.type + '</td><td>' + r.currency + '</td><td>' + r.count + '</td><td>' + r.amountMinor + '</td></tr>').join('');
-   document.getElementById('at').textContent = 'updated ' + s.at;
- });
-</script></body></html>`;

@@ -21,6 +21,8 @@ export interface ConsumerHandle {
   completedBatches(): number;
   /** Kafka messages handed on (workflow or DLQ) and committed since start; in a run without faults each offset counts once. */
   handledEvents(): number;
+  /** Rejects when the consumer crashed and will not restart by itself: the process must exit. */
+  failed: Promise<never>;
 }
 
 /**
@@ -33,7 +35,7 @@ export async function startConsumer(config: Config, log: Logger): Promise<Consum
   let draining = false;
   const probe = await startProbeServer(config.api.host, config.consumer.httpPort, metrics.registry, () => !draining);
   const kafka = createKafka(config, 'consumer', log);
-  const dlqProducer = await connectProducerWithTopics(config, kafka);
+  const { producer: dlqProducer } = await connectProducerWithTopics(config, kafka);
   const connection = await Connection.connect(temporalConnectionOptions(config));
   const client = new Client({ connection, namespace: config.temporal.namespace });
   const consumer = kafka.consumer({
@@ -113,6 +115,19 @@ export async function startConsumer(config: Config, log: Logger): Promise<Consum
   };
   const lagTimer = setInterval(() => refreshLag().catch((err: Error) => log.warn({ err: err.message }, 'lag refresh failed')), LAG_REFRESH_MS);
 
+  // kafkajs restarts itself after most errors; when it will not, stop looking healthy so the
+  // process exits (CLI) or the pod is restarted, instead of idling with partitions assigned.
+  let fail!: (err: Error) => void;
+  const failed = new Promise<never>((_resolve, reject) => (fail = reject));
+  failed.catch(() => undefined);
+  consumer.on(consumer.events.CRASH, ({ payload }) => {
+    if (payload.restart) return;
+    log.fatal({ err: payload.error.message, groupId: payload.groupId }, 'consumer crashed and will not restart');
+    draining = true;
+    probe.setUnhealthy();
+    fail(payload.error);
+  });
+
   await consumer.run({
     autoCommit: false,
     eachBatchAutoResolve: false,
@@ -125,6 +140,7 @@ export async function startConsumer(config: Config, log: Logger): Promise<Consum
   return {
     completedBatches: () => completed,
     handledEvents: () => handled,
+    failed,
     stop: async () => {
       // Readiness goes false first; the current slice of each partition finishes and commits.
       draining = true;

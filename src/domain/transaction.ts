@@ -32,10 +32,25 @@ const amountMinor = z
     return v;
   });
 
+/** In u-mode a surrogate pair is one code point, so only a lone surrogate matches. */
+const LONE_SURROGATE = /\p{Cs}/u;
+const ISO_INSTANT = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?(Z|[+-](\d{2}):(\d{2}))$/;
+
+/** Date.parse rolls 2026-02-30 over to March and takes 24:00: check every field is a real one. */
+function isRealDateTime(v: string): boolean {
+  const m = ISO_INSTANT.exec(v);
+  if (!m) return false;
+  const [year, month, day, hour, minute, second] = m.slice(1, 7).map(Number) as [number, number, number, number, number, number];
+  const daysInMonth = new Date(Date.UTC(year, month, 0)).getUTCDate();
+  const zoneOk = m[8] === 'Z' || (Number(m[9]) <= 23 && Number(m[10]) <= 59);
+  return month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth && hour <= 23 && minute <= 59 && second <= 59 && zoneOk;
+}
+
 const occurredAt = z
   .string()
   .max(40)
-  .refine((v) => /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/.test(v), 'must be an ISO 8601 date-time with a zone')
+  .refine((v) => ISO_INSTANT.test(v), 'must be an ISO 8601 date-time with a zone')
+  .refine(isRealDateTime, 'must be a real calendar date and time of day')
   .transform((v, ctx) => {
     const ms = Date.parse(v);
     if (!Number.isFinite(ms) || ms < EARLIEST_MS || ms >= LATEST_MS) {
@@ -52,7 +67,8 @@ const bodyShape = {
   currency: z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code like EUR'),
   counterparty: z.string().regex(ACCOUNT_PATTERN, 'must be 1-64 characters of A-Z a-z 0-9 _ . : -').optional(),
   occurredAt,
-  description: z.string().max(140).optional(),
+  // A lone UTF-16 surrogate cannot be stored as sent (it would become U+FFFD): refuse it.
+  description: z.string().max(140).refine((v) => !LONE_SURROGATE.test(v), 'must be well-formed Unicode').optional(),
 };
 
 /** A counterparty belongs to transfers and only to them. */

@@ -1,4 +1,4 @@
-import { Kafka, logLevel, type Admin, type Producer, type SASLOptions } from 'kafkajs';
+import { Kafka, Partitioners, logLevel, type Admin, type Message, type PartitionMetadata, type Producer, type SASLOptions } from 'kafkajs';
 import type { Config } from '../config';
 import type { Logger } from '../telemetry/log';
 
@@ -38,38 +38,71 @@ export function createIdempotentProducer(kafka: Kafka): Producer {
   });
 }
 
+/** A producer bound to the transactions topic, knowing its partition count (for sendKeyed). */
+export interface TopicProducer {
+  producer: Producer;
+  partitions: number;
+}
+
 /**
  * What every writing process does at start: make sure the topics exist, then connect an
  * idempotent producer (the producer, the api's ingest, the consumer's DLQ writer).
  */
-export async function connectProducerWithTopics(config: Config, kafka: Kafka): Promise<Producer> {
+export async function connectProducerWithTopics(config: Config, kafka: Kafka): Promise<TopicProducer> {
   const admin = kafka.admin();
   await admin.connect();
+  let partitions: number;
   try {
     await ensureTopics(config, admin);
+    const metadata = await admin.fetchTopicMetadata({ topics: [config.kafka.topic] });
+    partitions = metadata.topics[0]?.partitions.length ?? config.kafka.partitions;
   } finally {
     await admin.disconnect();
   }
   const producer = createIdempotentProducer(kafka);
   await producer.connect();
-  return producer;
+  return { producer, partitions };
+}
+
+const keyPartitioner = Partitioners.DefaultPartitioner();
+
+/**
+ * Sends keyed messages with one send() per partition. kafkajs 2.2.4 can resolve a send() that
+ * spans partitions without writing the part whose leader moved mid-request (found by the
+ * failover test); a single-partition send either succeeds whole or fails. The partition is the
+ * default murmur2(key) one, the same as Java clients choose.
+ */
+export async function sendKeyed(target: TopicProducer, topic: string, messages: ReadonlyArray<Message & { key: string }>): Promise<void> {
+  const metadata = Array.from({ length: target.partitions }, (_, i) => ({ partitionId: i, leader: 0, replicas: [0], isr: [0], partitionErrorCode: 0 }) as PartitionMetadata);
+  const byPartition = new Map<number, Message[]>();
+  for (const message of messages) {
+    const partition = keyPartitioner({ topic, partitionMetadata: metadata, message });
+    const list = byPartition.get(partition) ?? [];
+    list.push({ ...message, partition });
+    byPartition.set(partition, list);
+  }
+  await Promise.all([...byPartition.values()].map((list) => target.producer.send({ topic, acks: -1, messages: list })));
 }
 
 /** Creates the transactions and DLQ topics if missing (idempotent). */
 export async function ensureTopics(config: Config, admin: Admin): Promise<void> {
   const existing = new Set(await admin.listTopics());
+  const minIsr = String(Math.min(2, config.kafka.replicationFactor));
   const wanted = [
-    { topic: config.kafka.topic, numPartitions: config.kafka.partitions },
-    { topic: config.kafka.dlqTopic, numPartitions: 1 },
+    { topic: config.kafka.topic, numPartitions: config.kafka.partitions, extra: [] },
+    // A DLQ copy carries the original event plus headers: it must fit where the original did.
+    { topic: config.kafka.dlqTopic, numPartitions: 1, extra: [{ name: 'max.message.bytes', value: String(DLQ_TOPIC_MAX_MESSAGE_BYTES) }] },
   ].filter((t) => !existing.has(t.topic));
   if (wanted.length === 0) return;
-  const minIsr = Math.min(2, config.kafka.replicationFactor);
   await admin.createTopics({
     waitForLeaders: true,
-    topics: wanted.map((t) => ({
+    topics: wanted.map(({ extra, ...t }) => ({
       ...t,
       replicationFactor: config.kafka.replicationFactor,
-      configEntries: [{ name: 'min.insync.replicas', value: String(minIsr) }],
+      configEntries: [{ name: 'min.insync.replicas', value: minIsr }, ...extra],
     })),
   });
 }
+
+/** Twice the broker default (1 MiB) for the source topic. */
+export const DLQ_TOPIC_MAX_MESSAGE_BYTES = 2 * 1024 * 1024;

@@ -1,5 +1,5 @@
 import type { Config } from '../config';
-import { connectProducerWithTopics, createKafka } from '../kafka/client';
+import { connectProducerWithTopics, createKafka, sendKeyed } from '../kafka/client';
 import type { Logger } from '../telemetry/log';
 import { createMetrics } from '../telemetry/metrics';
 import { startProbeServer } from '../telemetry/server';
@@ -32,7 +32,7 @@ export async function startProducer(config: Config, options: ProduceOptions, log
   const probe = options.serveMetrics ? await startProbeServer(config.api.host, config.producer.httpPort, metrics.registry) : undefined;
   probe?.setReady(true);
   const kafka = createKafka(config, 'producer', log);
-  const producer = await connectProducerWithTopics(config, kafka);
+  const target = await connectProducerWithTopics(config, kafka);
   const next = createGenerator({ accounts: options.accounts, seed: options.seed, malformedRatio: options.malformedRatio });
   let stopping = false;
   const report: ProduceReport = { sent: 0, malformed: 0, elapsedMs: 0 };
@@ -54,7 +54,7 @@ export async function startProducer(config: Config, options: ProduceOptions, log
         if (m.malformedKind) malformed += 1;
         messages.push({ key: m.key, value: m.value });
       }
-      await producer.send({ topic: config.kafka.topic, acks: -1, messages });
+      await sendKeyed(target, config.kafka.topic, messages);
       report.sent += size;
       report.malformed += malformed;
       metrics.eventsProduced.inc({ topic: config.kafka.topic, kind: 'valid' }, size - malformed);
@@ -64,7 +64,7 @@ export async function startProducer(config: Config, options: ProduceOptions, log
     return report;
   };
   const done = run().finally(async () => {
-    await producer.disconnect();
+    await target.producer.disconnect();
     await probe?.close();
   });
   return {

@@ -139,11 +139,12 @@ const SCAN_PAGE_ROWS = 50_000;
 /** Every transaction in id order, keyset-paged so memory stays flat at any table size (verify). */
 export async function* transactionsInIdOrder(
   pool: Pool,
-): AsyncGenerator<Pick<DbRow, 'id' | 'account' | 'counterparty' | 'type' | 'amount_minor' | 'currency' | 'status'>> {
+): AsyncGenerator<Pick<DbRow, 'id' | 'account' | 'counterparty' | 'type' | 'amount_minor' | 'currency' | 'status' | 'source_partition' | 'source_offset'>> {
   let after = '';
   for (;;) {
     const [rows] = await pool.query(
-      'SELECT id, account, counterparty, type, amount_minor, currency, status FROM transactions WHERE id > ? ORDER BY id LIMIT ?',
+      `SELECT id, account, counterparty, type, amount_minor, currency, status, source_partition, source_offset
+         FROM transactions WHERE id > ? ORDER BY id LIMIT ?`,
       [after, SCAN_PAGE_ROWS],
     );
     const page = rows as DbRow[];
@@ -156,4 +157,23 @@ export async function* transactionsInIdOrder(
 export async function allBalances(pool: Pool): Promise<Array<{ account: string; currency: string; balance_minor: string }>> {
   const [rows] = await pool.query('SELECT account, currency, balance_minor FROM balances');
   return rows as Array<{ account: string; currency: string; balance_minor: string }>;
+}
+
+/** The newest stored transactions, newest first: ids are UUIDv7, so primary-key order is time order. */
+export async function recentTransactions(pool: Pool, limit: number): Promise<TransactionRow[]> {
+  const [rows] = await pool.query(`SELECT ${COLUMNS} FROM transactions ORDER BY id DESC LIMIT ?`, [limit]);
+  return (rows as DbRow[]).map(toRow);
+}
+
+/**
+ * occurred→stored latency (`ingested_at - occurred_at`, in ms) of the newest `sampleRows` stored
+ * transactions, in primary-key order, so the cost is bounded by the sample, not the table.
+ */
+export async function recentStoreLatenciesMs(pool: Pool, sampleRows: number): Promise<number[]> {
+  const [rows] = await pool.query(
+    `SELECT TIMESTAMPDIFF(MICROSECOND, occurred_at, ingested_at) AS latency_us
+       FROM transactions ORDER BY id DESC LIMIT ?`,
+    [sampleRows],
+  );
+  return (rows as Array<{ latency_us: string | number }>).map((r) => Number(r.latency_us) / 1_000);
 }

@@ -4,6 +4,8 @@ import type { Registry } from 'prom-client';
 export interface ProbeServer {
   /** Flip readiness off first thing on SIGTERM so no new work is routed here while draining. */
   setReady(ready: boolean): void;
+  /** For a process that can no longer work: /healthz and /readyz answer 503 (the pod is restarted). */
+  setUnhealthy(): void;
   close(): Promise<void>;
   port: number;
 }
@@ -11,12 +13,13 @@ export interface ProbeServer {
 /** /healthz (process alive), /readyz (can take work) and /metrics for processes without the api. */
 export async function startProbeServer(host: string, port: number, registry: Registry, isReady: () => boolean = () => true): Promise<ProbeServer> {
   let ready = false;
+  let healthy = true;
   const server = http.createServer((req, res) => {
     const url = (req.url ?? '/').split('?')[0];
     if (url === '/healthz') {
-      res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok"}');
+      res.writeHead(healthy ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify({ status: healthy ? 'ok' : 'failed' }));
     } else if (url === '/readyz') {
-      const ok = ready && isReady();
+      const ok = healthy && ready && isReady();
       res.writeHead(ok ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify({ ready: ok }));
     } else if (url === '/metrics') {
       registry.metrics().then(
@@ -36,6 +39,9 @@ export async function startProbeServer(host: string, port: number, registry: Reg
     port: typeof address === 'object' && address ? address.port : port,
     setReady: (value) => {
       ready = value;
+    },
+    setUnhealthy: () => {
+      healthy = false;
     },
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };

@@ -1,6 +1,6 @@
 import type { Config } from '../config';
 import { balanceKey } from '../domain/ledger';
-import { parseEvent, type TransactionEvent } from '../domain/transaction';
+import { parseEvent, type SourcedEvent, type TransactionEvent } from '../domain/transaction';
 import { createKafka } from '../kafka/client';
 import { createPool } from '../store/pool';
 import { allBalances, transactionsInIdOrder } from '../store/queries';
@@ -50,15 +50,29 @@ export async function verify(config: Config, options: { waitMs: number }, log: L
   const lag = await waitForDrain(config, kafka, options.waitMs);
   const highs = await highWatermarks(kafka, config.kafka.topic);
   const expected = new Map<string, TransactionEvent>();
+  // Ids sent more than once: every occurrence by "partition:offset". The stored row may come from
+  // any of them (partitions are applied concurrently), so it is checked against its own source.
+  const resent = new Map<string, Map<string, TransactionEvent>>();
   const malformed = new Set<string>();
   let produced = 0;
   let duplicateSends = 0;
   await readTopicUpTo(kafka, config.kafka.topic, highs, (partition, message) => {
     produced += 1;
+    const at = `${partition}:${message.offset}`;
     const parsed = parseEvent(message.value);
-    if (!parsed.ok) malformed.add(`${partition}:${message.offset}`);
-    else if (expected.has(parsed.event.id)) duplicateSends += 1;
-    else expected.set(parsed.event.id, parsed.event);
+    if (!parsed.ok) {
+      malformed.add(at);
+      return;
+    }
+    const first = expected.get(parsed.event.id);
+    if (!first) {
+      expected.set(parsed.event.id, { ...parsed.event, partition, offset: message.offset } as TransactionEvent);
+      return;
+    }
+    duplicateSends += 1;
+    const variants = resent.get(parsed.event.id) ?? new Map([[`${(first as SourcedEvent).partition}:${(first as SourcedEvent).offset}`, first]]);
+    variants.set(at, parsed.event);
+    resent.set(parsed.event.id, variants);
   });
   const dlqSeen = new Set<string>();
   let dlqWithoutReason = 0;
@@ -81,7 +95,7 @@ export async function verify(config: Config, options: { waitMs: number }, log: L
     const add = (key: string, delta: bigint) => sums.set(key, (sums.get(key) ?? 0n) + delta);
     for await (const row of transactionsInIdOrder(pool)) {
       report.stored += 1;
-      const event = expected.get(row.id);
+      const event = resent.get(row.id)?.get(`${row.source_partition}:${row.source_offset}`) ?? expected.get(row.id);
       if (seen.has(row.id) || !event) {
         report.duplicated += 1;
         if (report.examples.duplicated.length < 5) report.examples.duplicated.push(row.id);
