@@ -6,4 +6,6 @@ cd "$(dirname "$0")/.."
 npx tsc -p tsconfig.json --noEmit
 npx tsx src/cli.ts stack up
 mapfile -t files < <(find test -path test/fixtures -prune -o -name "*.test.ts" -print | sort)
-exec node --import tsx --test --test-concurrency=1 "${files[@]}"
+# --test-force-exit: a file whose tests finished exits even if a client still holds a socket;
+# --test-timeout: no single test may hang CI (the long ones set their own, shorter, bounds).
+exec node --import tsx --test --test-concurrency=1 --test-force-exit --test-timeout=900000 "${files[@]}"

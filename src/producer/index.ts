@@ -1,5 +1,5 @@
 import type { Config } from '../config';
-import { connectProducerWithTopics, createKafka, sendKeyed } from '../kafka/client';
+import { connectProducerWithTopics, createIdempotentProducer, createKafka, sendKeyed } from '../kafka/client';
 import type { Logger } from '../telemetry/log';
 import { createMetrics } from '../telemetry/metrics';
 import { startProbeServer } from '../telemetry/server';
@@ -25,6 +25,8 @@ export interface ProduceReport {
 
 const TICK_MS = 50;
 const CHUNK_MAX = 2_000;
+/** A broker outage longer than about this many attempts (backoff up to 5 s) ends the run. */
+const SEND_ATTEMPTS_MAX = 60;
 
 /** Produces a bounded synthetic load; `done` resolves when all `count` events are acknowledged. */
 export async function startProducer(config: Config, options: ProduceOptions, log: Logger) {
@@ -37,6 +39,27 @@ export async function startProducer(config: Config, options: ProduceOptions, log
   let stopping = false;
   const report: ProduceReport = { sent: 0, malformed: 0, elapsedMs: 0 };
   const started = Date.now();
+
+  /**
+   * kafkajs's idempotent producer can fail for good after a leader change (e.g.
+   * OUT_OF_ORDER_SEQUENCE_NUMBER). The events already carry their ids, so a fresh producer simply
+   * sends the same events again: Kafka may then hold a copy twice, the database stores it once.
+   */
+  const sendUntilAcknowledged = async (messages: Array<{ key: string; value: Buffer }>) => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await sendKeyed(target, config.kafka.topic, messages);
+        return;
+      } catch (err) {
+        if (stopping || attempt >= SEND_ATTEMPTS_MAX) throw err;
+        log.warn({ err: (err as Error).message, attempt }, 'send failed; resending the same events with a fresh producer');
+        await target.producer.disconnect().catch(() => undefined);
+        target.producer = createIdempotentProducer(kafka);
+        await target.producer.connect().catch(() => undefined);
+        await new Promise((r) => setTimeout(r, Math.min(5_000, 200 * attempt)));
+      }
+    }
+  };
 
   const run = async () => {
     const total = options.count > 0 ? options.count : Number.MAX_SAFE_INTEGER;
@@ -54,7 +77,7 @@ export async function startProducer(config: Config, options: ProduceOptions, log
         if (m.malformedKind) malformed += 1;
         messages.push({ key: m.key, value: m.value });
       }
-      await sendKeyed(target, config.kafka.topic, messages);
+      await sendUntilAcknowledged(messages);
       report.sent += size;
       report.malformed += malformed;
       metrics.eventsProduced.inc({ topic: config.kafka.topic, kind: 'valid' }, size - malformed);

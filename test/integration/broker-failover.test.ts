@@ -57,6 +57,8 @@ interface Ledger {
   /** Partitions a resolved send() was given messages for but reported no offset for. */
   unreported: Array<{ partition: number; messages: number }>;
   elapsedMs: number;
+  /** send() calls retried with a fresh producer after a non-retriable error. */
+  resends: number;
 }
 
 /**
@@ -65,12 +67,29 @@ interface Ledger {
  * as the producer and HTTP ingest do.
  */
 async function produceWithLedger(seed: number, perPartition: boolean): Promise<{ done: Promise<Ledger>; stop: () => Promise<unknown> }> {
-  const producer = createIdempotentProducer(createKafka(config, `failover-${perPartition ? 'per-partition' : 'spanning'}`, env.log));
+  const kafka = createKafka(config, `failover-${perPartition ? 'per-partition' : 'spanning'}`, env.log);
+  let producer = createIdempotentProducer(kafka);
   await producer.connect();
+  // As src/producer does: kafkajs's idempotent producer can fail for good across a leader change
+  // (OUT_OF_ORDER_SEQUENCE_NUMBER); a fresh producer resends the same events (same ids).
+  const send = async (messages: Message[]) => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await producer.send({ topic: config.kafka.topic, acks: -1, messages });
+      } catch (err) {
+        if (attempt >= 30) throw err;
+        ledger.resends += 1;
+        await producer.disconnect().catch(() => undefined);
+        producer = createIdempotentProducer(kafka);
+        await producer.connect().catch(() => undefined);
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    }
+  };
   const next = createGenerator({ accounts: 300, seed, malformedRatio: 0.005 });
   const partitioner = Partitioners.DefaultPartitioner();
   const partitionMetadata = Array.from({ length: config.kafka.partitions }, (_, partitionId) => ({ partitionId, leader: 0, partitionErrorCode: 0, replicas: [], isr: [] }));
-  const ledger: Ledger = { acked: [], malformed: 0, unreported: [], elapsedMs: 0 };
+  const ledger: Ledger = { acked: [], malformed: 0, unreported: [], elapsedMs: 0, resends: 0 };
   let stopping = false;
   let sent = 0;
   const started = Date.now();
@@ -92,7 +111,7 @@ async function produceWithLedger(seed: number, perPartition: boolean): Promise<{
       const sends = perPartition ? [...byPartition.keys()].map((p) => [p]) : [[...byPartition.keys()]];
       for (const partitions of sends) {
         const messages = partitions.flatMap((p) => (byPartition.get(p) ?? []).map((item) => item.message));
-        const reported = new Set((await producer.send({ topic: config.kafka.topic, acks: -1, messages })).map((r) => r.partition));
+        const reported = new Set((await send(messages)).map((r) => r.partition));
         for (const p of partitions) {
           const items = byPartition.get(p) ?? [];
           if (!reported.has(p)) ledger.unreported.push({ partition: p, messages: items.length });
@@ -108,7 +127,13 @@ async function produceWithLedger(seed: number, perPartition: boolean): Promise<{
     return ledger;
   };
   const done = run().finally(() => producer.disconnect());
-  return { done, stop: async () => ((stopping = true), await done.catch(() => undefined)) };
+  // Bounded: a send stuck retrying against a stopped cluster must not hold the test process open.
+  const stop = async () => {
+    stopping = true;
+    await Promise.race([done.catch(() => undefined), new Promise((r) => setTimeout(r, 10_000).unref())]);
+    await producer.disconnect().catch(() => undefined);
+  };
+  return { done, stop };
 }
 
 async function partitionsOf(topic: string) {
