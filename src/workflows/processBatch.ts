@@ -19,8 +19,13 @@ export async function processBatch(input: ProcessBatchInput): Promise<ApplyBatch
     invariant(offset > previous && event.partition === input.partition, 'batch events must be one partition in offset order', event.offset);
     previous = offset;
   }
+  // Keyed by id, so only the first occurrence of an id decides: a later copy with other content
+  // (same Idempotency-Key reused) must not reject the one that is stored.
   const rejections: Record<string, RejectionReason> = {};
+  const seen = new Set<string>();
   for (const event of input.events) {
+    if (seen.has(event.id)) continue;
+    seen.add(event.id);
     const reason = checkStatelessRules(event, input.rules);
     if (reason !== null) rejections[event.id] = reason;
   }
