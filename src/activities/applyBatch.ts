@@ -3,7 +3,7 @@ import { invariant } from '../domain/errors';
 import type { RejectionReason } from '../domain/rules';
 import type { SourcedEvent } from '../domain/transaction';
 import { applyBalanceDeltas, applyRollups, findExistingIds, insertTransactions, lockBalances } from '../store/ledger';
-import { inTransaction, type Pool } from '../store/pool';
+import { inTransaction, isRetryableDbError, type Pool } from '../store/pool';
 import type { ApplyBatchInput, ApplyBatchResult } from '../workflows/types';
 
 export interface ApplyBatchDeps {
@@ -22,6 +22,21 @@ function firstOfEachId(events: ReadonlyArray<SourcedEvent>): SourcedEvent[] {
  * those move balances and rollups, so any replay of the same batch changes nothing.
  */
 export async function applyBatchWith(deps: ApplyBatchDeps, input: ApplyBatchInput): Promise<ApplyBatchResult> {
+  // A deadlock or lock-wait timeout rolled the whole transaction back: run it again right here,
+  // a few times with a short jitter, before falling back to Temporal's (slower) activity retry.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await applyOnce(deps, input);
+    } catch (err) {
+      if (!isRetryableDbError(err) || attempt >= IN_ACTIVITY_ATTEMPTS_MAX) throw err;
+      await new Promise((r) => setTimeout(r, 5 + Math.floor(Math.random() * 20 * attempt)));
+    }
+  }
+}
+
+const IN_ACTIVITY_ATTEMPTS_MAX = 5;
+
+async function applyOnce(deps: ApplyBatchDeps, input: ApplyBatchInput): Promise<ApplyBatchResult> {
   const unique = firstOfEachId(input.events);
   return inTransaction(deps.pool, async (conn) => {
     const balances = await lockBalances(conn, balanceKeysOf(unique));
