@@ -1,4 +1,5 @@
 import type { Admin, Kafka } from 'kafkajs';
+import { consumerGroupLag } from '../kafka/offsets';
 import type { Pool } from '../store/pool';
 import { recentStoreLatenciesMs, recentTransactions, statsSummary, type StatsSummary, type TransactionRow } from '../store/queries';
 import type { Logger } from '../telemetry/log';
@@ -131,19 +132,11 @@ function latencyFigure(samplesMs: number[]): LatencyFigure | null {
 
 /** Lag per partition: high watermark − committed offset (− low watermark when nothing is committed). */
 async function fetchLag(admin: Admin, source: LiveKafkaSource): Promise<ConsumerLag> {
-  const [highs, [group]] = await Promise.all([
-    admin.fetchTopicOffsets(source.topic),
-    admin.fetchOffsets({ groupId: source.groupId, topics: [source.topic] }),
-  ]);
-  const committed = new Map((group?.partitions ?? []).map((p) => [p.partition, BigInt(p.offset)]));
   let total = 0n;
-  const partitions = highs
-    .map((h) => {
-      const done = committed.get(h.partition) ?? -1n;
-      const raw = BigInt(h.high) - (done < 0n ? BigInt(h.low) : done);
-      const lag = raw > 0n ? raw : 0n;
+  const partitions = (await consumerGroupLag(admin, source.topic, source.groupId))
+    .map(({ partition, lag }) => {
       total += lag;
-      return { partition: h.partition, lag: lag.toString() };
+      return { partition, lag: lag.toString() };
     })
     .sort((a, b) => a.partition - b.partition);
   return { total: total.toString(), partitions };

@@ -2,6 +2,7 @@ import { Client, Connection, WorkflowExecutionAlreadyStartedError } from '@tempo
 import type { EachBatchPayload } from 'kafkajs';
 import type { Config } from '../config';
 import { connectProducerWithTopics, createKafka } from '../kafka/client';
+import { consumerGroupLag } from '../kafka/offsets';
 import { temporalConnectionOptions } from '../temporal/connection';
 import type { Logger } from '../telemetry/log';
 import { createMetrics } from '../telemetry/metrics';
@@ -102,15 +103,8 @@ export async function startConsumer(config: Config, log: Logger): Promise<Consum
   const lagAdmin = kafka.admin();
   await lagAdmin.connect();
   const refreshLag = async () => {
-    const [highs, [group]] = await Promise.all([
-      lagAdmin.fetchTopicOffsets(config.kafka.topic),
-      lagAdmin.fetchOffsets({ groupId: config.kafka.groupId, topics: [config.kafka.topic] }),
-    ]);
-    const committed = new Map((group?.partitions ?? []).map((p) => [p.partition, BigInt(p.offset)]));
-    for (const h of highs) {
-      const done = committed.get(h.partition) ?? -1n;
-      const lag = BigInt(h.high) - (done < 0n ? BigInt(h.low) : done);
-      metrics.consumerLag.set({ topic: config.kafka.topic, partition: h.partition }, Number(lag > 0n ? lag : 0n));
+    for (const { partition, lag } of await consumerGroupLag(lagAdmin, config.kafka.topic, config.kafka.groupId)) {
+      metrics.consumerLag.set({ topic: config.kafka.topic, partition }, Number(lag));
     }
   };
   const lagTimer = setInterval(() => refreshLag().catch((err: Error) => log.warn({ err: err.message }, 'lag refresh failed')), LAG_REFRESH_MS);
