@@ -21,24 +21,27 @@ function prometheusPaths(ctx: StackContext) {
   };
 }
 
-/** The repo's rule files as a glob, only when there are some (grafana/prometheus/*.rules.yml). */
-function ruleFilesGlob(): string | undefined {
-  const dir = path.join(repoRoot(), 'grafana', 'prometheus');
-  try {
-    return fs.readdirSync(dir).some((f) => f.endsWith('.rules.yml')) ? path.join(dir, '*.rules.yml') : undefined;
-  } catch {
-    return undefined;
-  }
-}
+const RULES_DIR = () => path.join(repoRoot(), 'grafana', 'prometheus');
 
-function ruleFilesContent(): string {
-  const dir = path.join(repoRoot(), 'grafana', 'prometheus');
-  if (!fs.existsSync(dir)) return '';
+/** The repo's rule files (grafana/prometheus/*.rules.yml), sorted; none when the folder is absent. */
+function ruleFiles(): string[] {
+  const dir = RULES_DIR();
+  if (!fs.existsSync(dir)) return [];
   return fs
     .readdirSync(dir)
     .filter((f) => f.endsWith('.rules.yml'))
     .sort()
-    .map((f) => fs.readFileSync(path.join(dir, f), 'utf8'))
+    .map((f) => path.join(dir, f));
+}
+
+/** The rule files as a glob, only when there are some. */
+function ruleFilesGlob(): string | undefined {
+  return ruleFiles().length > 0 ? path.join(RULES_DIR(), '*.rules.yml') : undefined;
+}
+
+function ruleFilesContent(): string {
+  return ruleFiles()
+    .map((f) => fs.readFileSync(f, 'utf8'))
     .join('\n');
 }
 
