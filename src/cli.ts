@@ -14,6 +14,9 @@ const USAGE = `ledgerflow <command> [options]
   api                                   REST API, HTTP ingest, live page, /metrics
   verify [--wait-ms MS]                 compare Kafka with the database; non-zero exit on any difference
   demo [--count N] [--rate R] [--exit]  everything above, end to end
+  chaos [--seed S] [--transactions N] [--faults F] [--rate R] [--consumers C] [--workers W]
+        [--max-down-ms MS] [--max-minutes M] [--report FILE] [--keep]
+                                        kill and restart processes and services under load, then verify
   config                                print every setting (markdown)
 
 Settings come from LF_* environment variables (see docs/configuration.md).`;
@@ -82,6 +85,34 @@ const commands: Record<string, Command> = {
     return report.ok ? 0 : 1;
   },
   demo: async (config, args, log) => (await import('./demo')).demo(config, args, log),
+  chaos: async (config, args, log) => {
+    const opts = {
+      seed: { type: 'string' }, transactions: { type: 'string' }, faults: { type: 'string' }, rate: { type: 'string' },
+      consumers: { type: 'string' }, workers: { type: 'string' }, accounts: { type: 'string' }, malformed: { type: 'string' },
+      'max-down-ms': { type: 'string' }, 'max-minutes': { type: 'string' }, report: { type: 'string' }, keep: { type: 'boolean' },
+    } as const;
+    const { values } = parseArgs({ args, options: opts });
+    const { runChaos } = await import('./chaos');
+    const report = await runChaos(
+      config,
+      {
+        seed: numberOption(values.seed, 'seed', Date.now() % 2 ** 31),
+        transactions: Math.max(1, numberOption(values.transactions, 'transactions', 50_000)),
+        faults: numberOption(values.faults, 'faults', 8),
+        rate: Math.max(1, numberOption(values.rate, 'rate', 1_000)),
+        consumers: Math.max(1, numberOption(values.consumers, 'consumers', 2)),
+        workers: Math.max(1, numberOption(values.workers, 'workers', 2)),
+        accounts: Math.max(1, numberOption(values.accounts, 'accounts', 1_000)),
+        malformedRatio: numberOption(values.malformed, 'malformed', 0.01),
+        maxDownMs: numberOption(values['max-down-ms'], 'max-down-ms', 3_000),
+        maxMinutes: Math.max(1, numberOption(values['max-minutes'], 'max-minutes', 30)),
+        reportFile: values.report ?? 'chaos-report.json',
+        keep: values.keep === true,
+      },
+      log,
+    );
+    return report.ok ? 0 : 1;
+  },
   config: async () => {
     process.stdout.write(settingsMarkdown());
     return 0;

@@ -13,6 +13,9 @@ const positiveInt = (name: string) => (v: unknown) => {
 const nonNegativeInt = (name: string) => (v: unknown) => {
   if (!Number.isSafeInteger(v) || (v as number) < 0) throw new Error(`${name} must be a non-negative integer`);
 };
+const intAtLeast = (name: string, min: number, why: string) => (v: unknown) => {
+  if (!Number.isSafeInteger(v) || (v as number) < min) throw new Error(`${name} must be an integer >= ${min} (${why})`);
+};
 const minorUnits = (v: unknown) => {
   if (typeof v !== 'string' || !/^(0|[1-9][0-9]{0,17})$/.test(v)) {
     throw new Error('must be a whole number of minor units written as a decimal string (e.g. "100000")');
@@ -169,6 +172,12 @@ const schema = {
       default: 12,
       env: 'LF_CONSUMER_PARTITIONS_CONCURRENTLY',
     },
+    sessionTimeoutMs: {
+      doc: 'Kafka group session timeout: how long a dead consumer keeps its partitions before the group rebalances them.',
+      format: intAtLeast('consumer.sessionTimeoutMs', 6000, "the broker's group.min.session.timeout.ms"),
+      default: 30000,
+      env: 'LF_CONSUMER_SESSION_TIMEOUT_MS',
+    },
     httpPort: { doc: 'Port of the consumer /healthz, /readyz, /metrics.', format: 'port', default: 9471, env: 'LF_CONSUMER_HTTP_PORT' },
   },
   worker: {
@@ -276,7 +285,7 @@ export interface Config {
     migrationPasswordFile: string;
     poolSize: number;
   };
-  consumer: { batchMaxEvents: number; lingerMs: number; partitionsConcurrently: number; httpPort: number };
+  consumer: { batchMaxEvents: number; lingerMs: number; partitionsConcurrently: number; sessionTimeoutMs: number; httpPort: number };
   worker: { maxConcurrentActivities: number; maxConcurrentWorkflowTasks: number; httpPort: number };
   producer: { httpPort: number };
   api: { host: string; port: number; pageSizeMax: number; ingestBatchMax: number };

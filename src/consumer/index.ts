@@ -44,8 +44,8 @@ export async function startConsumer(config: Config, log: Logger): Promise<Consum
     maxWaitTimeInMs: Math.max(1, config.consumer.lingerMs),
     minBytes: Math.min(1 << 20, Math.ceil(config.consumer.batchMaxEvents / 2) * EVENT_SIZE_ESTIMATE_BYTES),
     maxBytesPerPartition: 4 << 20,
-    sessionTimeout: 30_000,
-    heartbeatInterval: 3_000,
+    sessionTimeout: config.consumer.sessionTimeoutMs,
+    heartbeatInterval: Math.min(3_000, Math.floor(config.consumer.sessionTimeoutMs / 3)),
   });
   await consumer.connect();
   await consumer.subscribe({ topic: config.kafka.topic, fromBeginning: true });
@@ -140,13 +140,17 @@ export async function startConsumer(config: Config, log: Logger): Promise<Consum
       draining = true;
       probe.setReady(false);
       clearInterval(lagTimer);
-      const grace = new Promise<boolean>((resolve) => setTimeout(() => resolve(false), config.shutdown.graceMs).unref());
-      const drained = await Promise.race([consumer.stop().then(() => true), grace]);
+      const deadline = Date.now() + config.shutdown.graceMs;
+      const until = (ms: number) => new Promise<false>((resolve) => setTimeout(() => resolve(false), Math.max(ms, 0)).unref());
+      const drained = await Promise.race([consumer.stop().then(() => true), until(deadline - Date.now())]);
       if (!drained) {
         // Uncommitted slices are simply redelivered to the next owner; applying them again is a no-op.
         log.warn({ graceMs: config.shutdown.graceMs }, 'grace period over with batches in flight; leaving them uncommitted');
       }
-      await Promise.allSettled([consumer.disconnect(), dlqProducer.disconnect(), lagAdmin.disconnect()]);
+      // Leaving the group waits for the batch kafkajs still runs: past the grace it gets one second,
+      // then the process exits anyway (the session timeout hands the partitions over).
+      const closed = Promise.allSettled([consumer.disconnect(), dlqProducer.disconnect(), lagAdmin.disconnect()]);
+      await Promise.race([closed, until(Math.max(1_000, deadline - Date.now()))]);
       // Closing Temporal under a still-waiting batch would crash its pending call; the process exits anyway.
       if (drained) await connection.close();
       await probe.close();

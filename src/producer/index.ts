@@ -15,6 +15,8 @@ export interface ProduceOptions {
   malformedRatio: number;
   /** Serve /metrics while producing (off for short in-process runs such as tests). */
   serveMetrics?: boolean;
+  /** Called with each chunk once Kafka acknowledged it (chaos runs keep the acknowledged ids). */
+  onAcknowledged?: (messages: ReadonlyArray<{ key: string; value: Buffer }>) => void;
 }
 
 export interface ProduceReport {
@@ -78,6 +80,7 @@ export async function startProducer(config: Config, options: ProduceOptions, log
         messages.push({ key: m.key, value: m.value });
       }
       await sendUntilAcknowledged(messages);
+      options.onAcknowledged?.(messages);
       report.sent += size;
       report.malformed += malformed;
       metrics.eventsProduced.inc({ topic: config.kafka.topic, kind: 'valid' }, size - malformed);

@@ -23,6 +23,8 @@ export interface VerifyReport {
   /** DLQ entries of this topic lacking a reason header. */
   dlqWithoutReason: number;
   balanceMismatches: number;
+  /** Ids the producer saw acknowledged that the topic does not hold (only when they were given). */
+  acknowledgedNotInKafka: number;
   lag: number;
   ok: boolean;
   examples: { missing: string[]; duplicated: string[]; balanceMismatches: string[]; dlqMissing: string[] };
@@ -45,7 +47,7 @@ async function waitForDrain(config: Config, kafka: ReturnType<typeof createKafka
  * Compares what Kafka holds with what the database holds: every valid event stored exactly once
  * with the same content, every malformed one in the DLQ, balances equal to the applied sum.
  */
-export async function verify(config: Config, options: { waitMs: number }, log: Logger): Promise<VerifyReport> {
+export async function verify(config: Config, options: { waitMs: number; acknowledged?: Iterable<string> }, log: Logger): Promise<VerifyReport> {
   const kafka = createKafka(config, 'verify', log);
   const lag = await waitForDrain(config, kafka, options.waitMs);
   const highs = await highWatermarks(kafka, config.kafka.topic);
@@ -86,7 +88,7 @@ export async function verify(config: Config, options: { waitMs: number }, log: L
   const pool = createPool(config, 'app', 2);
   const report: VerifyReport = {
     produced, valid: expected.size, duplicateSends, malformed: malformed.size, stored: 0, applied: 0, rejected: 0,
-    missing: 0, duplicated: 0, contentMismatches: 0, dlqFound: 0, dlqMissing: 0, dlqWithoutReason, balanceMismatches: 0, lag, ok: false,
+    missing: 0, duplicated: 0, contentMismatches: 0, dlqFound: 0, dlqMissing: 0, dlqWithoutReason, balanceMismatches: 0, acknowledgedNotInKafka: 0, lag, ok: false,
     examples: { missing: [], duplicated: [], balanceMismatches: [], dlqMissing: [] },
   };
   try {
@@ -139,7 +141,8 @@ export async function verify(config: Config, options: { waitMs: number }, log: L
   } finally {
     await pool.end();
   }
+  for (const id of options.acknowledged ?? []) if (!expected.has(id)) report.acknowledgedNotInKafka += 1;
   report.ok = report.lag === 0 && report.missing === 0 && report.duplicated === 0 && report.contentMismatches === 0
-    && report.dlqMissing === 0 && report.dlqWithoutReason === 0 && report.balanceMismatches === 0;
+    && report.dlqMissing === 0 && report.dlqWithoutReason === 0 && report.balanceMismatches === 0 && report.acknowledgedNotInKafka === 0;
   return report;
 }

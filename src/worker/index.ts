@@ -1,3 +1,4 @@
+import { Context } from '@temporalio/activity';
 import { DefaultLogger, NativeConnection, Runtime, Worker, makeTelemetryFilterString } from '@temporalio/worker';
 import type { Config } from '../config';
 import { createActivities } from '../activities';
@@ -12,6 +13,9 @@ export interface WorkerHandle {
 }
 
 let runtimeInstalled = false;
+
+/** Well inside processBatch's activity heartbeatTimeout (10 s). */
+const HEARTBEAT_EVERY_MS = 2_000;
 
 /** Temporal worker: runs processBatch workflows and the applyBatch activity (one DB transaction). */
 export async function startWorker(config: Config, log: Logger): Promise<WorkerHandle> {
@@ -35,6 +39,10 @@ export async function startWorker(config: Config, log: Logger): Promise<WorkerHa
   const timedActivities = {
     applyBatch: async (input: Parameters<typeof activities.applyBatch>[0]) => {
       const end = metrics.applyDuration.startTimer();
+      // Heartbeats tell Temporal this worker is alive: a killed worker's attempt is retried elsewhere
+      // after the workflow's heartbeatTimeout instead of its whole startToCloseTimeout.
+      const context = Context.current();
+      const beat = setInterval(() => context.heartbeat(), HEARTBEAT_EVERY_MS);
       let result;
       try {
         result = await activities.applyBatch(input);
@@ -42,6 +50,8 @@ export async function startWorker(config: Config, log: Logger): Promise<WorkerHa
         const e = err as { code?: string; name?: string };
         metrics.activityFailures.inc({ activity: 'applyBatch', code: e.code ?? e.name ?? 'Error' });
         throw err;
+      } finally {
+        clearInterval(beat);
       }
       end();
       metrics.transactionsStored.inc({ status: 'applied', reason: '' }, result.applied);

@@ -6,9 +6,11 @@ import type { ActivityTypes, ApplyBatchResult, ProcessBatchInput } from './types
 /**
  * The database transaction may hit a deadlock, a lock-wait timeout or a database restart: it is
  * retried without limit (each attempt is idempotent), because giving up would strand the batch.
+ * The worker heartbeats while applying, so an attempt on a killed worker is retried after 10 s.
  */
 const { applyBatch } = proxyActivities<ActivityTypes>({
   startToCloseTimeout: '2 minutes',
+  heartbeatTimeout: '10 s',
   retry: { initialInterval: '200 ms', backoffCoefficient: 2, maximumInterval: '10 s' }, // no maximumAttempts: unlimited
 });
 

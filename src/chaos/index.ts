@@ -1,0 +1,236 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { Config, ConfigOverrides } from '../config';
+import { parseEvent } from '../domain/transaction';
+import { startProducer } from '../producer';
+import { killService, stackLayout, stackUp, type ServiceName } from '../stack';
+import { createScratchRun } from '../stack/scratch';
+import type { Logger } from '../telemetry/log';
+import { verify, type VerifyReport } from '../verify';
+import { delay, Fleet, HTTP_PORT_SETTING, type Role } from './fleet';
+import { countByKind, planFaults, type FaultKind, type PlannedFault } from './plan';
+
+export interface ChaosOptions {
+  seed: number;
+  transactions: number;
+  faults: number;
+  /** Produce rate (events/s); the load phase lasts transactions / rate seconds. */
+  rate: number;
+  consumers: number;
+  workers: number;
+  accounts: number;
+  malformedRatio: number;
+  maxDownMs: number;
+  /** Hard bound on the whole run: it stops by itself and reports a failure when exceeded. */
+  maxMinutes: number;
+  reportFile: string;
+  /** Keep the run's topic and database for inspection (dropped by default). */
+  keep: boolean;
+  /** Settings for the run's processes on top of the environment's (tests shorten timeouts). */
+  overrides?: ConfigOverrides;
+}
+
+export interface InjectedFault extends PlannedFault {
+  startedAtMs: number;
+  recoveredAfterMs: number;
+  /** Exit code of a SIGTERMed process: a graceful drain exits 0. */
+  exitCode?: number | null;
+  /** Whether the producer was still sending when the fault hit (later ones hit the drain). */
+  duringLoad: boolean;
+  error?: string;
+}
+
+export interface ChaosReport {
+  seed: number;
+  transactions: number;
+  valid: number;
+  malformed: number;
+  faults: number;
+  faultsByKind: Record<FaultKind, number>;
+  faultLog: InjectedFault[];
+  faultsDuringLoad: number;
+  /** Processes that died without being killed by the run (the supervisor restarted them). */
+  crashRestarts: number;
+  /** SIGTERMed processes that did not exit 0. */
+  uncleanGracefulExits: number;
+  acknowledged: number;
+  lost: number;
+  duplicated: number;
+  balanceMismatches: number;
+  contentMismatches: number;
+  dlq: number;
+  dlqMissing: number;
+  wallTimeMs: number;
+  loadTimeMs: number;
+  drainTimeMs: number;
+  ok: boolean;
+  error?: string;
+  settings: Omit<ChaosOptions, 'reportFile'> & { partitions: number; batchMaxEvents: number; sessionTimeoutMs: number };
+  machine: { cores: number; memoryGiB: number; node: string; platform: string };
+  when: string;
+  verify?: VerifyReport;
+}
+
+const SERVICE_OF: Partial<Record<FaultKind, ServiceName>> = { 'temporal-kill': 'temporal', 'mariadb-kill': 'mariadb', 'kafka-kill': 'kafka' };
+const ROLE_OF: Partial<Record<FaultKind, [Role, 'SIGKILL' | 'SIGTERM']>> = {
+  'consumer-kill': ['consume', 'SIGKILL'],
+  'consumer-term': ['consume', 'SIGTERM'],
+  'worker-kill': ['work', 'SIGKILL'],
+  'worker-term': ['work', 'SIGTERM'],
+};
+
+/**
+ * Runs the real pipeline (consumer and worker processes, Temporal, MariaDB, Kafka) under a steady
+ * load and injects the seed's faults, then drains and checks every record with `verify` plus the
+ * ids the producer saw acknowledged. Bounded in count and time; loopback only.
+ */
+export async function runChaos(config: Config, options: ChaosOptions, log: Logger): Promise<ChaosReport> {
+  const t0 = Date.now();
+  const loadMs = Math.max(1_000, Math.round((options.transactions / Math.max(1, options.rate)) * 1000));
+  const plan = planFaults({ seed: options.seed, faults: options.faults, loadMs, maxDownMs: options.maxDownMs });
+  const out = (line: string) => process.stdout.write(`${line}\n`);
+  out(`chaos: seed ${options.seed}; ${options.transactions} transactions at ${options.rate}/s; ${plan.length} faults: ${plan.map((f) => `${f.kind}@${(f.atMs / 1000).toFixed(1)}s`).join(', ')}`);
+
+  const services: ServiceName[] = ['kafka', 'temporal', 'mariadb'];
+  await stackUp(config, { services, log: (line) => log.info(line) });
+  const run = await createScratchRun('chaos', { 'log.level': 'info', ...options.overrides }, { services });
+  const logDir = path.join(stackLayout(config).logs, `chaos-${run.runId}`);
+  out(`chaos: run ${run.runId}; process logs in ${logDir}`);
+  const fleet = new Fleet({ env: (role, port) => run.childEnv({ [HTTP_PORT_SETTING[role]]: port }), logDir, log });
+  const acknowledged: string[] = [];
+  const faultLog: InjectedFault[] = [];
+  let error: string | undefined;
+  let verifyReport: VerifyReport | undefined;
+  let loadTimeMs = 0;
+  let drainTimeMs = 0;
+  let stopProducer: (() => Promise<void>) | undefined;
+  const deadline = t0 + options.maxMinutes * 60_000;
+  let watchdog: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<never>((_, reject) => {
+    watchdog = setTimeout(() => reject(new Error(`chaos run exceeded --max-minutes ${options.maxMinutes}`)), Math.max(0, deadline - Date.now()));
+  });
+  timedOut.catch(() => undefined);
+
+  try {
+    await Promise.race([timedOut, (async () => {
+      await fleet.scale('work', options.workers);
+      await fleet.scale('consume', options.consumers);
+      const loadStart = Date.now();
+      const producer = await startProducer(
+        run.config,
+        {
+          ratePerSec: options.rate, count: options.transactions, accounts: options.accounts, seed: options.seed,
+          malformedRatio: options.malformedRatio,
+          onAcknowledged: (messages) => {
+            for (const m of messages) {
+              const parsed = parseEvent(m.value);
+              if (parsed.ok) acknowledged.push(parsed.event.id);
+            }
+          },
+        },
+        log,
+      );
+      stopProducer = producer.stop;
+      let producing = true;
+      void producer.done.finally(() => {
+        producing = false;
+        loadTimeMs = Date.now() - loadStart;
+      }).catch(() => undefined);
+      for (const fault of plan) {
+        const wait = loadStart + fault.atMs - Date.now();
+        if (wait > 0) await delay(wait);
+        const injected = await inject(config, fleet, fault, loadStart, producing, log);
+        faultLog.push(injected);
+        out(`chaos: ${injected.kind} at ${(injected.startedAtMs / 1000).toFixed(1)} s, down ${injected.downMs} ms, recovered after ${(injected.recoveredAfterMs / 1000).toFixed(1)} s${injected.exitCode !== undefined ? `, exit ${injected.exitCode}` : ''}${injected.error ? `, ERROR ${injected.error}` : ''}`);
+      }
+      const produced = await producer.done;
+      out(`chaos: load done (${produced.sent} sent in ${(loadTimeMs / 1000).toFixed(1)} s); draining`);
+      const drainStart = Date.now();
+      verifyReport = await verify(run.config, { waitMs: Math.max(60_000, deadline - Date.now() - 60_000), acknowledged }, log);
+      drainTimeMs = Date.now() - drainStart;
+    })()]);
+  } catch (err) {
+    error = (err as Error).message;
+    log.error({ err: error }, 'chaos run failed');
+  } finally {
+    clearTimeout(watchdog);
+    await stopProducer?.().catch(() => undefined);
+    await fleet.stopAll().catch((err: Error) => log.warn({ err: err.message }, 'fleet stop failed'));
+    if (!options.keep && !error) await run.dispose().catch((err: Error) => log.warn({ err: err.message }, 'cleanup failed'));
+  }
+
+  const v = verifyReport;
+  const faultsByKind = countByKind(faultLog.map((f) => f.kind));
+  // Every SIGTERM of the run (faults and the final stop) must end in a clean drain, exit 0.
+  const uncleanGracefulExits = fleet.gracefulExits.filter((e) => e.code !== 0).length;
+  const report: ChaosReport = {
+    seed: options.seed,
+    transactions: v?.produced ?? acknowledged.length,
+    valid: v?.valid ?? 0,
+    malformed: v?.malformed ?? 0,
+    faults: faultLog.filter((f) => !f.error).length,
+    faultsByKind,
+    faultLog,
+    faultsDuringLoad: faultLog.filter((f) => f.duringLoad && !f.error).length,
+    crashRestarts: fleet.crashes.length,
+    uncleanGracefulExits,
+    acknowledged: acknowledged.length,
+    lost: v ? v.missing + v.acknowledgedNotInKafka : acknowledged.length,
+    duplicated: v?.duplicated ?? 0,
+    balanceMismatches: v?.balanceMismatches ?? 0,
+    contentMismatches: v?.contentMismatches ?? 0,
+    dlq: v?.dlqFound ?? 0,
+    dlqMissing: v?.dlqMissing ?? 0,
+    wallTimeMs: Date.now() - t0,
+    loadTimeMs,
+    drainTimeMs,
+    ok: false,
+    ...(error ? { error } : {}),
+    settings: {
+      seed: options.seed, transactions: options.transactions, faults: options.faults, rate: options.rate, consumers: options.consumers,
+      workers: options.workers, accounts: options.accounts, malformedRatio: options.malformedRatio, maxDownMs: options.maxDownMs,
+      maxMinutes: options.maxMinutes, keep: options.keep, overrides: options.overrides ?? {}, partitions: run.config.kafka.partitions,
+      batchMaxEvents: run.config.consumer.batchMaxEvents, sessionTimeoutMs: run.config.consumer.sessionTimeoutMs,
+    },
+    machine: { cores: os.cpus().length, memoryGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version, platform: `${os.platform()} ${os.release()}` },
+    when: new Date().toISOString(),
+    ...(v ? { verify: v } : {}),
+  };
+  report.ok = !error && v !== undefined && v.ok && report.lost === 0 && report.duplicated === 0 && report.balanceMismatches === 0
+    && report.uncleanGracefulExits === 0 && faultLog.every((f) => !f.error);
+  fs.mkdirSync(path.dirname(path.resolve(options.reportFile)), { recursive: true });
+  fs.writeFileSync(options.reportFile, `${JSON.stringify(report, null, 2)}\n`);
+  out(summary(report, options));
+  return report;
+}
+
+async function inject(config: Config, fleet: Fleet, fault: PlannedFault, loadStart: number, duringLoad: boolean, log: Logger): Promise<InjectedFault> {
+  const startedAt = Date.now();
+  const base = { ...fault, startedAtMs: startedAt - loadStart, duringLoad };
+  try {
+    const service = SERVICE_OF[fault.kind];
+    if (service) {
+      await killService(config, service, 'SIGKILL');
+      await delay(fault.downMs);
+      await stackUp(config, { services: [service], log: (line) => log.info(line) });
+      return { ...base, recoveredAfterMs: Date.now() - startedAt };
+    }
+    const [role, signal] = ROLE_OF[fault.kind] as [Role, 'SIGKILL' | 'SIGTERM'];
+    const exit = await fleet.kill(role, fault.target, signal, fault.downMs);
+    return { ...base, recoveredAfterMs: Date.now() - startedAt, ...(signal === 'SIGTERM' ? { exitCode: exit.code } : {}) };
+  } catch (err) {
+    return { ...base, recoveredAfterMs: Date.now() - startedAt, error: (err as Error).message };
+  }
+}
+
+function summary(r: ChaosReport, o: ChaosOptions): string {
+  const kinds = Object.entries(r.faultsByKind).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`).join(', ');
+  return [
+    `chaos: seed ${r.seed}: ${r.transactions} events (${r.valid} valid, ${r.malformed} malformed), ${r.acknowledged} acknowledged valid sends`,
+    `chaos: ${r.faults} faults (${kinds}), ${r.faultsDuringLoad} while producing; ${r.crashRestarts} crash restarts; ${r.uncleanGracefulExits} unclean graceful exits`,
+    `chaos: lost ${r.lost}, duplicated ${r.duplicated}, balance mismatches ${r.balanceMismatches}, content mismatches ${r.contentMismatches}, DLQ ${r.dlq} (missing ${r.dlqMissing})`,
+    `chaos: wall ${(r.wallTimeMs / 1000).toFixed(1)} s (load ${(r.loadTimeMs / 1000).toFixed(1)} s, drain ${(r.drainTimeMs / 1000).toFixed(1)} s)${r.error ? `; ERROR ${r.error}` : ''}`,
+    `chaos: ${r.ok ? 'OK' : 'FAILED'}; report ${o.reportFile}; reproduce: ledgerflow chaos --seed ${r.seed} --transactions ${o.transactions} --faults ${o.faults} --rate ${o.rate} --consumers ${o.consumers} --workers ${o.workers}`,
+  ].join('\n');
+}
