@@ -2,7 +2,10 @@ import { parseArgs } from 'node:util';
 import { Config } from '../config';
 import { LedgerflowError } from '../domain/errors';
 import type { Logger } from '../telemetry/log';
-import { restartService, SERVICE_NAMES, ServiceName, stackDown, stackLogs, stackStatus, stackUp } from './index';
+import {
+  kafkaClusterBrokers, restartService, SERVICE_NAMES, ServiceName, stackDown, stackLogs, stackStatus, stackUp, startKafkaCluster,
+  stopKafkaCluster,
+} from './index';
 
 /** `ledgerflow stack up|down|status|logs|restart …`: thin wiring over the stack module. */
 
@@ -11,6 +14,9 @@ ledgerflow stack down [service…]      stop (SIGTERM, SIGKILL after 20 s); data
 ledgerflow stack status               one line per service; exit 1 unless all run and answer
 ledgerflow stack logs <service> [--lines N]
 ledgerflow stack restart <service> [--kill]
+ledgerflow stack kafka-cluster up|down [--wipe]
+                                      the 3-broker KRaft profile (RF 3, min.insync.replicas 2) on 19092/19094/19096;
+                                      point the pipeline at it with LF_KAFKA_BROKERS and LF_KAFKA_REPLICATION_FACTOR=3
 services: ${SERVICE_NAMES.join(', ')}`;
 
 function serviceNames(names: string[]): ServiceName[] | undefined {
@@ -26,7 +32,7 @@ export async function stackCommand(config: Config, args: string[], log: Logger):
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
-    options: { lines: { type: 'string' }, kill: { type: 'boolean' } },
+    options: { lines: { type: 'string' }, kill: { type: 'boolean' }, wipe: { type: 'boolean' } },
   });
   const [sub, ...rest] = positionals;
   const logLine = (line: string) => log.info(line);
@@ -58,6 +64,18 @@ export async function stackCommand(config: Config, args: string[], log: Logger):
       if (!service) throw new LedgerflowError('LF_STACK', `stack restart needs a service: ${SERVICE_NAMES.join(', ')}`);
       await restartService(config, service, values.kill ? 'SIGKILL' : 'SIGTERM');
       return 0;
+    }
+    case 'kafka-cluster': {
+      if (rest[0] === 'up') {
+        await startKafkaCluster(config, { log: logLine });
+        process.stdout.write(`LF_KAFKA_BROKERS=${kafkaClusterBrokers(config)} LF_KAFKA_REPLICATION_FACTOR=3\n`);
+        return 0;
+      }
+      if (rest[0] === 'down') {
+        await stopKafkaCluster(config, { log: logLine, wipe: values.wipe === true });
+        return 0;
+      }
+      throw new LedgerflowError('LF_STACK', 'stack kafka-cluster needs up or down');
     }
     default:
       process.stderr.write(`${USAGE}\n`);
