@@ -43,7 +43,10 @@ export interface InjectedFault extends PlannedFault {
 
 export interface ChaosReport {
   seed: number;
+  /** Events in the topic: every send, plus copies a producer resent after a broker failure. */
   transactions: number;
+  /** Events the producer sent and saw acknowledged (each once). */
+  sent: number;
   valid: number;
   malformed: number;
   faults: number;
@@ -103,6 +106,7 @@ export async function runChaos(config: Config, options: ChaosOptions, log: Logge
   let error: string | undefined;
   let verifyReport: VerifyReport | undefined;
   let loadTimeMs = 0;
+  let sent = 0;
   let drainTimeMs = 0;
   let stopProducer: (() => Promise<void>) | undefined;
   const deadline = t0 + options.maxMinutes * 60_000;
@@ -145,6 +149,7 @@ export async function runChaos(config: Config, options: ChaosOptions, log: Logge
         out(`chaos: ${injected.kind} at ${(injected.startedAtMs / 1000).toFixed(1)} s, down ${injected.downMs} ms, recovered after ${(injected.recoveredAfterMs / 1000).toFixed(1)} s${injected.exitCode !== undefined ? `, exit ${injected.exitCode}` : ''}${injected.error ? `, ERROR ${injected.error}` : ''}`);
       }
       const produced = await producer.done;
+      sent = produced.sent;
       out(`chaos: load done (${produced.sent} sent in ${(loadTimeMs / 1000).toFixed(1)} s); draining`);
       const drainStart = Date.now();
       verifyReport = await verify(run.config, { waitMs: Math.max(60_000, deadline - Date.now() - 60_000), acknowledged }, log);
@@ -167,6 +172,7 @@ export async function runChaos(config: Config, options: ChaosOptions, log: Logge
   const report: ChaosReport = {
     seed: options.seed,
     transactions: v?.produced ?? acknowledged.length,
+    sent,
     valid: v?.valid ?? 0,
     malformed: v?.malformed ?? 0,
     faults: faultLog.filter((f) => !f.error).length,
@@ -227,7 +233,7 @@ async function inject(config: Config, fleet: Fleet, fault: PlannedFault, loadSta
 function summary(r: ChaosReport, o: ChaosOptions): string {
   const kinds = Object.entries(r.faultsByKind).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`).join(', ');
   return [
-    `chaos: seed ${r.seed}: ${r.transactions} events (${r.valid} valid, ${r.malformed} malformed), ${r.acknowledged} acknowledged valid sends`,
+    `chaos: seed ${r.seed}: ${r.sent} sent, ${r.transactions} events in the topic (${r.valid} valid ids, ${r.malformed} malformed), ${r.acknowledged} acknowledged valid sends`,
     `chaos: ${r.faults} faults (${kinds}), ${r.faultsDuringLoad} while producing; ${r.crashRestarts} crash restarts; ${r.uncleanGracefulExits} unclean graceful exits`,
     `chaos: lost ${r.lost}, duplicated ${r.duplicated}, balance mismatches ${r.balanceMismatches}, content mismatches ${r.contentMismatches}, DLQ ${r.dlq} (missing ${r.dlqMissing})`,
     `chaos: wall ${(r.wallTimeMs / 1000).toFixed(1)} s (load ${(r.loadTimeMs / 1000).toFixed(1)} s, drain ${(r.drainTimeMs / 1000).toFixed(1)} s)${r.error ? `; ERROR ${r.error}` : ''}`,
