@@ -3,6 +3,7 @@ import { connectProducerWithTopics, createIdempotentProducer, createKafka, sendK
 import type { Logger } from '../telemetry/log';
 import { createMetrics } from '../telemetry/metrics';
 import { startProbeServer } from '../telemetry/server';
+import { withProduceSpan } from '../telemetry/trace-context';
 import { createGenerator } from './generator';
 
 export interface ProduceOptions {
@@ -48,7 +49,7 @@ export async function startProducer(config: Config, options: ProduceOptions, log
   const sendUntilAcknowledged = async (messages: Array<{ key: string; value: Buffer }>) => {
     for (let attempt = 1; ; attempt++) {
       try {
-        await sendKeyed(target, config.kafka.topic, messages);
+        await withProduceSpan(config.kafka.topic, messages.length, (headers) => sendKeyed(target, config.kafka.topic, messages.map((m) => ({ ...m, headers }))));
         return;
       } catch (err) {
         if (stopping || attempt >= SEND_ATTEMPTS_MAX) throw err;

@@ -6,6 +6,7 @@ import type { Logger } from '../telemetry/log';
 import { createMetrics } from '../telemetry/metrics';
 import { startProbeServer } from '../telemetry/server';
 import { temporalConnectionOptions } from '../temporal/connection';
+import { workerTracingOptions } from '../telemetry/temporal-tracing';
 
 export interface WorkerHandle {
   stop(): Promise<void>;
@@ -60,6 +61,7 @@ export async function startWorker(config: Config, log: Logger): Promise<WorkerHa
     maxConcurrentActivityTaskExecutions: config.worker.maxConcurrentActivities,
     maxConcurrentWorkflowTaskExecutions: config.worker.maxConcurrentWorkflowTasks,
     shutdownGraceTime: config.shutdown.graceMs,
+    ...workerTracingOptions(),
   });
   const running = worker.run();
   probe.setReady(true);

@@ -34,6 +34,7 @@ export async function createTestPipeline(name: string, extra: ConfigOverrides = 
     'db.name': `ledgerflow_test_${runId.replace(/-/g, '_')}`.slice(0, 64),
     'consumer.httpPort': 0,
     'worker.httpPort': 0,
+    'worker.sdkMetricsPort': 0,
     'api.port': 0,
     'log.level': 'warn',
     ...extra,
