@@ -3,7 +3,7 @@ import type { Config } from '../config';
 import { sendKeyed, type TopicProducer } from '../kafka/client';
 import { transactionIdFromKey } from '../domain/ids';
 import { describeIssues, transactionBodySchema, type TransactionEvent } from '../domain/transaction';
-import type { Metrics } from '../telemetry/metrics';
+import { countProduced, type Metrics } from '../telemetry/metrics';
 import { withProduceSpan } from '../telemetry/trace-context';
 import { sendError } from './errors';
 
@@ -49,7 +49,7 @@ export function registerIngest(app: FastifyInstance, config: Config, target: Top
       sent.catch(() => undefined);
       return sendError(reply, 503, 'LF_UNAVAILABLE', 'Kafka did not acknowledge in time; retry with the same Idempotency-Key');
     }
-    metrics.eventsProduced.inc({ topic: config.kafka.topic, kind: 'http' }, events.length);
+    countProduced(metrics, config.kafka.topic, outcome, () => 'http');
     return reply.code(202).send({ ids: events.map((e) => e.id) });
   });
 }
