@@ -54,9 +54,8 @@ async function startReceiver(): Promise<{ url: string; spans: ReceivedSpan[]; cl
   return { url: `http://127.0.0.1:${port}`, spans, close: () => new Promise((resolve) => server.close(() => resolve())) };
 }
 
-/** The stages every produced event must cross, each matched by one or more spans of its trace. */
+/** The stages every produced event must cross after its send, each matched by a span of its trace. */
 const STAGES: Array<[string, (s: ReceivedSpan, topic: string) => boolean]> = [
-  ['produce', (s, topic) => s.name === `send ${topic}` && s.service === 'ledgerflow-producer'],
   ['consumer batch', (s, topic) => s.name === `process ${topic}` && s.service === 'ledgerflow-consumer'],
   ['workflow start', (s) => s.name === 'StartWorkflow:processBatch' && s.service === 'ledgerflow-consumer'],
   ['workflow run', (s) => s.name === 'RunWorkflow:processBatch' && s.service === 'ledgerflow-worker'],
@@ -64,27 +63,58 @@ const STAGES: Array<[string, (s: ReceivedSpan, topic: string) => boolean]> = [
   ['activity run', (s) => s.name === 'RunActivity:applyBatch' && s.service === 'ledgerflow-worker'],
   ['mysql query', (s) => (attr(s.attributes, 'db.system') ?? attr(s.attributes, 'db.system.name')) === 'mysql' && s.service === 'ledgerflow-worker'],
 ];
+const SPAN_KIND_SERVER = 2;
+const isSend = (service: string, topic: string) => (s: ReceivedSpan) => s.name === `send ${topic}` && s.service === service;
 
-/** Stages missing from the trace of `root`, or why the trace is not one connected tree. */
-function traceProblems(spans: ReceivedSpan[], root: ReceivedSpan, topic: string): string[] {
+/** Stages missing from the trace of `root`, or why that trace is not one tree under `root`. */
+function traceProblems(spans: ReceivedSpan[], root: ReceivedSpan, topic: string, sendService: string): string[] {
   const trace = spans.filter((s) => s.traceId === root.traceId);
   const ids = new Set(trace.map((s) => s.spanId));
-  const problems = STAGES.filter(([, match]) => !trace.some((s) => match(s, topic))).map(([stage]) => `no ${stage} span`);
+  const stages: typeof STAGES = [['send', isSend(sendService, topic)], ...STAGES];
+  const problems = stages.filter(([, match]) => !trace.some((s) => match(s, topic))).map(([stage]) => `no ${stage} span`);
   const roots = trace.filter((s) => !s.parentSpanId);
-  if (roots.length !== 1 || roots[0]?.spanId !== root.spanId) problems.push(`roots: ${roots.map((s) => s.name).join(', ')}`);
+  if (roots.length !== 1 || roots[0]?.spanId !== root.spanId) problems.push(`roots: ${roots.map((s) => `${s.service}:${s.name}`).join(', ')}`);
   for (const s of trace) {
     if (s.parentSpanId && !ids.has(s.parentSpanId)) problems.push(`${s.name} (${s.service}): parent ${s.parentSpanId} not in the trace`);
   }
   return problems;
 }
 
+/** Polls until every root's trace is complete (spans arrive in export batches) or the deadline passes. */
+async function waitForTraces(roots: () => ReceivedSpan[], sendService: string, topic: string): Promise<string[]> {
+  let problems: string[] = ['no root span'];
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    const found = roots();
+    problems = found.length === 0 ? ['no root span'] : found.flatMap((root) => traceProblems(receiver.spans, root, topic, sendService));
+    if (problems.length === 0) break;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  return problems;
+}
+
+const seen = () => [...new Set(receiver.spans.map((s) => `${s.service}:${s.name}`))].join(', ');
+
 let env: TestPipeline;
 let receiver: Awaited<ReturnType<typeof startReceiver>>;
+let childEnv: (more: Record<string, unknown>) => NodeJS.ProcessEnv;
 const children: Array<ReturnType<typeof spawnLedgerflow>> = [];
 
 before(async () => {
   receiver = await startReceiver();
   env = await createTestPipeline('tracing');
+  childEnv = (more) => ({
+    ...env.childEnv({ 'tracing.enabled': true, 'producer.httpPort': 0, ...more }),
+    OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+    OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+    OTEL_BSP_SCHEDULE_DELAY: '200',
+  });
+  const [consumerPort, workerPort] = [await freePort(), await freePort()];
+  const worker = spawnLedgerflow('work', childEnv({ 'worker.httpPort': workerPort }));
+  const consumer = spawnLedgerflow('consume', childEnv({ 'consumer.httpPort': consumerPort }));
+  children.push(worker, consumer);
+  await waitForStatus(`http://127.0.0.1:${workerPort}/readyz`, 200, 90_000);
+  await waitForStatus(`http://127.0.0.1:${consumerPort}/readyz`, 200, 90_000);
 });
 
 after(async () => {
@@ -94,36 +124,35 @@ after(async () => {
   await receiver?.close();
 });
 
-test('a produced event yields one connected trace: produce → batch → workflow → activity → MySQL', { timeout: 180_000 }, async () => {
-  const [consumerPort, workerPort] = [await freePort(), await freePort()];
-  const childEnv = (more: Record<string, unknown>) => ({
-    ...env.childEnv({ 'tracing.enabled': true, 'producer.httpPort': 0, ...more }),
-    OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
-    OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
-    OTEL_BSP_SCHEDULE_DELAY: '200',
-  });
-  const worker = spawnLedgerflow('work', childEnv({ 'worker.httpPort': workerPort }));
-  const consumer = spawnLedgerflow('consume', childEnv({ 'consumer.httpPort': consumerPort }));
-  children.push(worker, consumer);
-  await waitForStatus(`http://127.0.0.1:${workerPort}/readyz`, 200, 90_000);
-  await waitForStatus(`http://127.0.0.1:${consumerPort}/readyz`, 200, 90_000);
-
+test('a produced event yields one connected trace: send → batch → workflow → activity → MySQL', { timeout: 180_000 }, async () => {
   const producer = spawnLedgerflow('produce', childEnv({}), ['--count', '6', '--rate', '0', '--accounts', '3', '--seed', '7']);
   children.push(producer);
   const { code } = await exited(producer);
   assert.equal(code, 0, producer.output.join(''));
 
   const topic = env.config.kafka.topic;
-  const produceSpans = () => receiver.spans.filter((s) => STAGES[0]?.[1](s, topic));
-  let problems: string[] = ['no produce span'];
-  const deadline = Date.now() + 60_000;
-  while (Date.now() < deadline) {
-    const roots = produceSpans();
-    problems = roots.length === 0 ? ['no produce span'] : roots.flatMap((root) => traceProblems(receiver.spans, root, topic));
-    if (problems.length === 0) break;
-    await new Promise((r) => setTimeout(r, 500));
-  }
-  assert.deepEqual(problems, [], `services seen: ${[...new Set(receiver.spans.map((s) => `${s.service}:${s.name}`))].join(', ')}`);
+  const sends = () => receiver.spans.filter(isSend('ledgerflow-producer', topic));
+  assert.deepEqual(await waitForTraces(sends, 'ledgerflow-producer', topic), [], `spans seen: ${seen()}`);
   // Six events of one send: one trace, whatever partitions the batches came from.
-  assert.equal(new Set(produceSpans().map((s) => s.traceId)).size, produceSpans().length);
+  assert.equal(sends().length, 1);
+});
+
+test('an event posted to the HTTP ingest continues the request’s trace through the same stages', { timeout: 180_000 }, async () => {
+  const apiPort = await freePort();
+  const api = spawnLedgerflow('api', childEnv({ 'api.port': apiPort }));
+  children.push(api);
+  await waitForStatus(`http://127.0.0.1:${apiPort}/readyz`, 200, 90_000);
+  const res = await fetch(`http://127.0.0.1:${apiPort}/transactions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'idempotency-key': `trace-${env.runId}` },
+    body: JSON.stringify({ account: 'trace-acc', type: 'credit', amountMinor: '1250', currency: 'EUR', occurredAt: new Date().toISOString() }),
+  });
+  assert.equal(res.status, 202, await res.text());
+
+  const topic = env.config.kafka.topic;
+  // The http instrumentation's server span (older or newer semantic conventions name the path differently).
+  const path = (s: ReceivedSpan) => attr(s.attributes, 'http.route') ?? attr(s.attributes, 'url.path') ?? attr(s.attributes, 'http.target');
+  const requests = () => receiver.spans.filter((s) => s.service === 'ledgerflow-api' && s.kind === SPAN_KIND_SERVER && path(s) === '/transactions');
+  assert.deepEqual(await waitForTraces(requests, 'ledgerflow-api', topic), [], `spans seen: ${seen()}`);
+  assert.equal(requests().length, 1);
 });
