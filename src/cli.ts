@@ -128,8 +128,19 @@ async function main(argv: string[]): Promise<number> {
   }
   const config = loadConfig();
   const log = createLogger(config.log.level, name as string);
-  return command(config, args, log);
+  // Before the command's modules load: the instrumentations patch mysql2 and http as they are required.
+  const role = TRACED_COMMANDS[name as string];
+  const tracing = config.tracing.enabled && role ? await import('./telemetry/tracing') : undefined;
+  if (role) tracing?.startTracing(config, role);
+  try {
+    return await command(config, args, log);
+  } finally {
+    await tracing?.stopTracing().catch((err: Error) => log.warn({ err: err.message }, 'flushing traces failed'));
+  }
 }
+
+/** The pipeline processes, by the role their traces and metrics carry; stack, migrate, verify and config are not traced. */
+const TRACED_COMMANDS: Record<string, string | undefined> = { produce: 'producer', consume: 'consumer', work: 'worker', api: 'api', demo: 'demo' };
 
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),

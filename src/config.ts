@@ -194,6 +194,12 @@ const schema = {
       env: 'LF_WORKER_MAX_CONCURRENT_WORKFLOW_TASKS',
     },
     httpPort: { doc: 'Port of the worker /healthz, /readyz, /metrics.', format: 'port', default: 9472, env: 'LF_WORKER_HTTP_PORT' },
+    sdkMetricsPort: {
+      doc: "Port of the Temporal SDK's own Prometheus /metrics (task latencies, pollers, slots), served by the worker on api.host; 0 turns it off.",
+      format: 'port',
+      default: 9474,
+      env: 'LF_WORKER_SDK_METRICS_PORT',
+    },
   },
   producer: {
     httpPort: { doc: 'Port of the producer /metrics.', format: 'port', default: 9473, env: 'LF_PRODUCER_HTTP_PORT' },
@@ -235,6 +241,14 @@ const schema = {
       },
       default: 'EUR,USD,GBP',
       env: 'LF_RULES_CURRENCIES',
+    },
+  },
+  tracing: {
+    enabled: {
+      doc: 'Export OpenTelemetry traces (Kafka → consumer → Temporal → MySQL) over OTLP, configured by the standard OTEL_EXPORTER_OTLP_* variables. Off: no SDK is loaded.',
+      format: Boolean,
+      default: false,
+      env: 'LF_TRACING_ENABLED',
     },
   },
   shutdown: {
@@ -286,10 +300,11 @@ export interface Config {
     poolSize: number;
   };
   consumer: { batchMaxEvents: number; lingerMs: number; partitionsConcurrently: number; sessionTimeoutMs: number; httpPort: number };
-  worker: { maxConcurrentActivities: number; maxConcurrentWorkflowTasks: number; httpPort: number };
+  worker: { maxConcurrentActivities: number; maxConcurrentWorkflowTasks: number; httpPort: number; sdkMetricsPort: number };
   producer: { httpPort: number };
   api: { host: string; port: number; pageSizeMax: number; ingestBatchMax: number };
   rules: { maxAmountMinor: string; overdraftLimitMinor: string; currencies: string[] };
+  tracing: { enabled: boolean };
   shutdown: { graceMs: number };
 }
 

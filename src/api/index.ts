@@ -2,7 +2,7 @@ import Fastify, { type FastifyBaseLogger } from 'fastify';
 import type { Config } from '../config';
 import { LedgerflowError } from '../domain/errors';
 import { connectProducerWithTopics, createKafka } from '../kafka/client';
-import { createPool } from '../store/pool';
+import { createPool, observePool } from '../store/pool';
 import { ping } from '../store/queries';
 import type { Logger } from '../telemetry/log';
 import { createMetrics } from '../telemetry/metrics';
@@ -21,6 +21,7 @@ export interface ApiHandle {
 export async function startApi(config: Config, log: Logger): Promise<ApiHandle> {
   const metrics = createMetrics('api');
   const pool = createPool(config, 'app');
+  const unobservePool = observePool(pool, metrics);
   const kafka = createKafka(config, 'api', log);
   const target = await connectProducerWithTopics(config, kafka);
   let draining = false;
@@ -76,6 +77,7 @@ export async function startApi(config: Config, log: Logger): Promise<ApiHandle> 
       draining = true;
       await app.close();
       await Promise.allSettled([target.producer.disconnect(), pool.end()]);
+      unobservePool();
     },
   };
 }

@@ -3,7 +3,8 @@ import type { Config } from '../config';
 import { sendKeyed, type TopicProducer } from '../kafka/client';
 import { transactionIdFromKey } from '../domain/ids';
 import { describeIssues, transactionBodySchema, type TransactionEvent } from '../domain/transaction';
-import type { Metrics } from '../telemetry/metrics';
+import { countProduced, type Metrics } from '../telemetry/metrics';
+import { withProduceSpan } from '../telemetry/trace-context';
 import { sendError } from './errors';
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{8,200}$/;
@@ -37,7 +38,9 @@ export function registerIngest(app: FastifyInstance, config: Config, target: Top
       }
       events.push({ id: transactionIdFromKey(key, index), ...parsed.data });
     }
-    const sent = sendKeyed(target, config.kafka.topic, events.map((e) => ({ key: e.account, value: JSON.stringify(e) })));
+    const sent = withProduceSpan(config.kafka.topic, events.length, (headers) =>
+      sendKeyed(target, config.kafka.topic, events.map((e) => ({ key: e.account, value: JSON.stringify(e), headers }))),
+    );
     // Kafka down: answer 503 rather than hang; a retry with the same key yields the same ids.
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), INGEST_TIMEOUT_MS)));
@@ -46,7 +49,7 @@ export function registerIngest(app: FastifyInstance, config: Config, target: Top
       sent.catch(() => undefined);
       return sendError(reply, 503, 'LF_UNAVAILABLE', 'Kafka did not acknowledge in time; retry with the same Idempotency-Key');
     }
-    metrics.eventsProduced.inc({ topic: config.kafka.topic, kind: 'http' }, events.length);
+    countProduced(metrics, config.kafka.topic, outcome, () => 'http');
     return reply.code(202).send({ ids: events.map((e) => e.id) });
   });
 }

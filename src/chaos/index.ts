@@ -97,7 +97,8 @@ export async function runChaos(config: Config, options: ChaosOptions, log: Logge
 
   const services: ServiceName[] = ['kafka', 'temporal', 'mariadb'];
   await stackUp(config, { services, log: (line) => log.info(line) });
-  const run = await createScratchRun('chaos', { 'log.level': 'info', ...options.overrides }, { services });
+  // Several workers share the machine: their Temporal SDK metrics endpoints would collide on one port.
+  const run = await createScratchRun('chaos', { 'log.level': 'info', 'worker.sdkMetricsPort': 0, ...options.overrides }, { services });
   const logDir = path.join(stackLayout(config).logs, `chaos-${run.runId}`);
   out(`chaos: run ${run.runId}; process logs in ${logDir}`);
   const fleet = new Fleet({ env: (role, port) => run.childEnv({ [HTTP_PORT_SETTING[role]]: port }), logDir, log });

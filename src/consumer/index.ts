@@ -7,6 +7,8 @@ import { temporalConnectionOptions } from '../temporal/connection';
 import type { Logger } from '../telemetry/log';
 import { createMetrics } from '../telemetry/metrics';
 import { startProbeServer } from '../telemetry/server';
+import { workflowClientInterceptors } from '../telemetry/temporal-tracing';
+import { withBatchSpan } from '../telemetry/trace-context';
 import type { ApplyBatchResult, ProcessBatchInput } from '../workflows/types';
 import { buildBatch, slices } from './batch';
 import { sendToDlq } from './dlq';
@@ -38,7 +40,7 @@ export async function startConsumer(config: Config, log: Logger): Promise<Consum
   const kafka = createKafka(config, 'consumer', log);
   const { producer: dlqProducer } = await connectProducerWithTopics(config, kafka);
   const connection = await Connection.connect(temporalConnectionOptions(config));
-  const client = new Client({ connection, namespace: config.temporal.namespace });
+  const client = new Client({ connection, namespace: config.temporal.namespace, interceptors: workflowClientInterceptors() });
   const consumer = kafka.consumer({
     groupId: config.kafka.groupId,
     maxWaitTimeInMs: Math.max(1, config.consumer.lingerMs),
@@ -78,7 +80,7 @@ export async function startConsumer(config: Config, log: Logger): Promise<Consum
       try {
         await sendToDlq(dlqProducer, config.kafka.dlqTopic, topic, partition, malformed);
         for (const m of malformed) metrics.dlqEvents.inc({ field: m.field });
-        const result = input.events.length > 0 ? await runWorkflow(input) : undefined;
+        const result = input.events.length > 0 ? await withBatchSpan(input, messages, () => runWorkflow(input)) : undefined;
         await consumer.commitOffsets([{ topic, partition, offset: (BigInt(input.lastOffset) + 1n).toString() }]);
         // Advances kafkajs's fetch position: without it the next fetch starts again at the old offset.
         resolveOffset(input.lastOffset);

@@ -72,16 +72,20 @@ const keyPartitioner = Partitioners.DefaultPartitioner();
  * failover test); a single-partition send either succeeds whole or fails. The partition is the
  * default murmur2(key) one, the same as Java clients choose.
  */
-export async function sendKeyed(target: TopicProducer, topic: string, messages: ReadonlyArray<Message & { key: string }>): Promise<void> {
+export async function sendKeyed(target: TopicProducer, topic: string, messages: ReadonlyArray<Message & { key: string }>): Promise<number[]> {
   const metadata = Array.from({ length: target.partitions }, (_, i) => ({ partitionId: i, leader: 0, replicas: [0], isr: [0], partitionErrorCode: 0 }) as PartitionMetadata);
   const byPartition = new Map<number, Message[]>();
+  const partitions: number[] = [];
   for (const message of messages) {
     const partition = keyPartitioner({ topic, partitionMetadata: metadata, message });
     const list = byPartition.get(partition) ?? [];
     list.push({ ...message, partition });
     byPartition.set(partition, list);
+    partitions.push(partition);
   }
   await Promise.all([...byPartition.values()].map((list) => target.producer.send({ topic, acks: -1, messages: list })));
+  // The partition of each message, in the given order (for per-partition metrics).
+  return partitions;
 }
 
 /** Creates the transactions and DLQ topics if missing (idempotent). */

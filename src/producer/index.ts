@@ -1,8 +1,9 @@
 import type { Config } from '../config';
 import { connectProducerWithTopics, createIdempotentProducer, createKafka, sendKeyed } from '../kafka/client';
 import type { Logger } from '../telemetry/log';
-import { createMetrics } from '../telemetry/metrics';
+import { countProduced, createMetrics } from '../telemetry/metrics';
 import { startProbeServer } from '../telemetry/server';
+import { withProduceSpan } from '../telemetry/trace-context';
 import { createGenerator } from './generator';
 
 export interface ProduceOptions {
@@ -47,11 +48,10 @@ export async function startProducer(config: Config, options: ProduceOptions, log
    * OUT_OF_ORDER_SEQUENCE_NUMBER). The events already carry their ids, so a fresh producer simply
    * sends the same events again: Kafka may then hold a copy twice, the database stores it once.
    */
-  const sendUntilAcknowledged = async (messages: Array<{ key: string; value: Buffer }>) => {
+  const sendUntilAcknowledged = async (messages: Array<{ key: string; value: Buffer }>): Promise<number[]> => {
     for (let attempt = 1; ; attempt++) {
       try {
-        await sendKeyed(target, config.kafka.topic, messages);
-        return;
+        return await withProduceSpan(config.kafka.topic, messages.length, (headers) => sendKeyed(target, config.kafka.topic, messages.map((m) => ({ ...m, headers }))));
       } catch (err) {
         if (stopping || attempt >= SEND_ATTEMPTS_MAX) throw err;
         log.warn({ err: (err as Error).message, attempt }, 'send failed; resending the same events with a fresh producer');
@@ -73,18 +73,18 @@ export async function startProducer(config: Config, options: ProduceOptions, log
         continue;
       }
       const messages = [];
-      let malformed = 0;
+      const isMalformed: boolean[] = [];
       for (let i = 0; i < size; i++) {
         const m = next();
-        if (m.malformedKind) malformed += 1;
+        isMalformed.push(Boolean(m.malformedKind));
         messages.push({ key: m.key, value: m.value });
       }
-      await sendUntilAcknowledged(messages);
+      const partitions = await sendUntilAcknowledged(messages);
       options.onAcknowledged?.(messages);
+      const malformed = isMalformed.filter(Boolean).length;
       report.sent += size;
       report.malformed += malformed;
-      metrics.eventsProduced.inc({ topic: config.kafka.topic, kind: 'valid' }, size - malformed);
-      metrics.eventsProduced.inc({ topic: config.kafka.topic, kind: 'malformed' }, malformed);
+      countProduced(metrics, config.kafka.topic, partitions, (i) => (isMalformed[i] ? 'malformed' : 'valid'));
     }
     report.elapsedMs = Date.now() - started;
     return report;

@@ -51,6 +51,8 @@ export function prometheusConfig(ctx: StackContext): string {
   const jobs: Array<[string, number]> = [
     ['ledgerflow-consumer', config.consumer.httpPort],
     ['ledgerflow-worker', config.worker.httpPort],
+    // The Temporal SDK's own metrics, served by the worker's Rust core on a port of its own.
+    ...(config.worker.sdkMetricsPort > 0 ? [['ledgerflow-worker-sdk', config.worker.sdkMetricsPort] as [string, number]] : []),
     ['ledgerflow-producer', config.producer.httpPort],
     ['ledgerflow-api', config.api.port],
     ['temporal', ports.temporalMetrics],

@@ -1,5 +1,7 @@
+import { tracingChannel } from 'node:diagnostics_channel';
 import mysql from 'mysql2/promise';
 import { dbPassword, type Config } from '../config';
+import type { Metrics } from '../telemetry/metrics';
 
 export type Pool = mysql.Pool;
 export type Connection = mysql.PoolConnection;
@@ -31,6 +33,7 @@ export function createPool(config: Config, role: DbRole = 'app', connectionLimit
 
 /** Runs `work` in one transaction (READ COMMITTED: no gap locks, the only level SingleStore has). */
 export async function inTransaction<T>(pool: Pool, work: (conn: Connection) => Promise<T>): Promise<T> {
+  const end = observedPools.get(pool)?.dbTransactionDuration.startTimer();
   const conn = await pool.getConnection();
   try {
     await conn.query('SET TRANSACTION ISOLATION LEVEL READ COMMITTED');
@@ -38,14 +41,65 @@ export async function inTransaction<T>(pool: Pool, work: (conn: Connection) => P
     try {
       const result = await work(conn);
       await conn.commit();
+      end?.({ outcome: 'commit' });
       return result;
     } catch (err) {
       await conn.rollback().catch(() => undefined);
+      end?.({ outcome: 'rollback' });
       throw err;
     }
   } finally {
     conn.release();
   }
+}
+
+/** mysql2's pool bookkeeping (not in its typings): read at scrape time for the usage gauges. */
+interface CorePool {
+  _allConnections: { length: number };
+  _freeConnections: { length: number };
+  _connectionQueue: { length: number };
+  config: { connectionLimit: number };
+}
+
+const observedPools = new WeakMap<Pool, Metrics>();
+const SQL_OPERATIONS = new Set(['SELECT', 'INSERT', 'UPDATE', 'DELETE', 'SET', 'START', 'COMMIT', 'ROLLBACK']);
+
+/**
+ * Reports a pool's usage (in use / idle / waiting) and its statements' latency into `metrics`.
+ * Latency comes from mysql2's diagnostics channel (mysql2:query), which sees every statement of
+ * the process: one role per process, as in production. Returns a function that stops observing.
+ */
+export function observePool(pool: Pool, metrics: Metrics): () => void {
+  const core = (pool as unknown as { pool: CorePool }).pool;
+  const usage = () => {
+    const idle = core._freeConnections.length;
+    return { inUse: core._allConnections.length - idle, idle, max: core.config.connectionLimit, pending: core._connectionQueue.length };
+  };
+  metrics.dbPools.add(usage);
+  observedPools.set(pool, metrics);
+  const channel = tracingChannel<string, { query?: string }>('mysql2:query');
+  const started = new WeakMap<object, { atNs: bigint; failed: boolean }>();
+  const handlers = {
+    start: (ctx: object) => void started.set(ctx, { atNs: process.hrtime.bigint(), failed: false }),
+    end: () => undefined,
+    asyncStart: () => undefined,
+    error: (ctx: object) => {
+      const s = started.get(ctx);
+      if (s) s.failed = true;
+    },
+    asyncEnd: (ctx: { query?: string }) => {
+      const s = started.get(ctx);
+      if (!s) return;
+      const keyword = /^\s*([A-Za-z]+)/.exec(ctx.query ?? '')?.[1]?.toUpperCase() ?? '';
+      const operation = SQL_OPERATIONS.has(keyword) ? keyword : 'OTHER';
+      metrics.dbQueryDuration.observe({ operation, outcome: s.failed ? 'error' : 'ok' }, Number(process.hrtime.bigint() - s.atNs) / 1e9);
+    },
+  };
+  channel.subscribe(handlers);
+  return () => {
+    channel.unsubscribe(handlers);
+    metrics.dbPools.delete(usage);
+  };
 }
 
 /** Deadlocks and lock-wait timeouts: the whole transaction rolled back and may simply run again. */

@@ -2,11 +2,12 @@ import { Context } from '@temporalio/activity';
 import { DefaultLogger, NativeConnection, Runtime, Worker, makeTelemetryFilterString } from '@temporalio/worker';
 import type { Config } from '../config';
 import { createActivities } from '../activities';
-import { createPool } from '../store/pool';
+import { createPool, observePool } from '../store/pool';
 import type { Logger } from '../telemetry/log';
 import { createMetrics } from '../telemetry/metrics';
 import { startProbeServer } from '../telemetry/server';
 import { temporalConnectionOptions } from '../temporal/connection';
+import { workerTracingOptions } from '../telemetry/temporal-tracing';
 
 export interface WorkerHandle {
   stop(): Promise<void>;
@@ -25,7 +26,14 @@ export async function startWorker(config: Config, log: Logger): Promise<WorkerHa
       logger: new DefaultLogger('WARN'),
       // The CLI owns SIGTERM/SIGINT (readiness off, then drain); the SDK must not race it.
       shutdownSignals: [],
-      telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'WARN' }) } },
+      telemetryOptions: {
+        logging: { filter: makeTelemetryFilterString({ core: 'WARN' }) },
+        // The SDK's own metrics (task schedule-to-start and execution latencies, slots, pollers) on
+        // a second /metrics, in Prometheus conventions: seconds, unit suffixes, _total counters.
+        ...(config.worker.sdkMetricsPort > 0
+          ? { metrics: { prometheus: { bindAddress: `${config.api.host}:${config.worker.sdkMetricsPort}`, useSecondsForDurations: true, unitSuffix: true, countersTotalSuffix: true } } }
+          : {}),
+      },
     });
     runtimeInstalled = true;
   }
@@ -35,6 +43,7 @@ export async function startWorker(config: Config, log: Logger): Promise<WorkerHa
   let draining = false;
   const probe = await startProbeServer(config.api.host, config.worker.httpPort, metrics.registry, () => !draining);
   const pool = createPool(config, 'app');
+  const unobservePool = observePool(pool, metrics);
   const activities = createActivities({ pool, overdraftLimitMinor: BigInt(config.rules.overdraftLimitMinor) });
   const timedActivities = {
     applyBatch: async (input: Parameters<typeof activities.applyBatch>[0]) => {
@@ -70,6 +79,7 @@ export async function startWorker(config: Config, log: Logger): Promise<WorkerHa
     maxConcurrentActivityTaskExecutions: config.worker.maxConcurrentActivities,
     maxConcurrentWorkflowTaskExecutions: config.worker.maxConcurrentWorkflowTasks,
     shutdownGraceTime: config.shutdown.graceMs,
+    ...workerTracingOptions(),
   });
   const running = worker.run();
   probe.setReady(true);
@@ -82,6 +92,7 @@ export async function startWorker(config: Config, log: Logger): Promise<WorkerHa
       if (worker.getState() === 'RUNNING') worker.shutdown();
       await running.catch((err: Error) => log.error({ err }, 'worker run failed'));
       await Promise.allSettled([connection.close(), pool.end()]);
+      unobservePool();
       await probe.close();
       log.info('worker stopped');
     },

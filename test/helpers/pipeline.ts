@@ -24,6 +24,7 @@ export async function createTestPipeline(name: string, extra: ConfigOverrides = 
   const run = await createScratchRun(name, {
     'consumer.httpPort': 0,
     'worker.httpPort': 0,
+    'worker.sdkMetricsPort': 0,
     'api.port': 0,
     'log.level': 'warn',
     ...extra,

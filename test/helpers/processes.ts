@@ -5,8 +5,8 @@ import path from 'node:path';
 const CLI = path.resolve(__dirname, '..', '..', 'src', 'cli.ts');
 
 /** A real `ledgerflow <command>` process, started the way the CLI and the pods start it. */
-export function spawnLedgerflow(command: string, env: NodeJS.ProcessEnv): ChildProcess & { output: string[] } {
-  const child = spawn(process.execPath, ['--import', 'tsx', CLI, command], { env, stdio: ['ignore', 'pipe', 'pipe'] }) as ChildProcess & { output: string[] };
+export function spawnLedgerflow(command: string, env: NodeJS.ProcessEnv, args: string[] = []): ChildProcess & { output: string[] } {
+  const child = spawn(process.execPath, ['--import', 'tsx', CLI, command, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] }) as ChildProcess & { output: string[] };
   child.output = [];
   const keep = (chunk: Buffer) => {
     child.output.push(chunk.toString('utf8'));

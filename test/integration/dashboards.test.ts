@@ -25,7 +25,9 @@ const SCRAPE_S = 5;
 const PROM_INTERVAL_S = SCRAPE_S;
 const PROM_RATE_INTERVAL_S = Math.max(PROM_INTERVAL_S + SCRAPE_S, 4 * SCRAPE_S);
 /** The ports Prometheus scrapes (the config defaults): the processes under test must listen there. */
-const SCRAPED = { 'consumer.httpPort': 9471, 'worker.httpPort': 9472, 'api.port': 8080, 'producer.httpPort': 9473 } as const;
+const SCRAPED = { 'consumer.httpPort': 9471, 'worker.httpPort': 9472, 'api.port': 8080, 'producer.httpPort': 9473, 'worker.sdkMetricsPort': 9474 } as const;
+/** The ports of the Ledgerflow processes themselves (the SDK port serves Temporal's metrics only, no process metrics). */
+const PROCESS_PORTS = Object.entries(SCRAPED).filter(([setting]) => setting !== 'worker.sdkMetricsPort').map(([, port]) => port);
 const EVENTS = 3_000;
 const RATE_PER_SEC = 110;
 
@@ -329,8 +331,13 @@ describe('dashboards and rules on live data', { timeout: 240_000 }, () => {
     for (;;) {
       const targets = await promGet<{ activeTargets: Array<{ labels: { instance: string }; health: string; lastScrape: string }> }>('/api/v1/targets?state=active');
       const up = wanted.filter((inst) => targets.activeTargets.some((t) => t.labels.instance === inst && t.health === 'up' && Date.parse(t.lastScrape) / 1000 > startedAtS));
-      if (up.length === wanted.length) break;
-      assert.ok(Date.now() < deadline, `targets not up after 30 s: ${wanted.filter((w) => !up.includes(w)).join(', ')} (is prometheus.yml scraping the default ports? run \`npx tsx src/cli.ts stack up\`)`);
+      // Every target, Temporal's server too: the stack's "all targets up" promise.
+      const down = targets.activeTargets.filter((t) => t.health !== 'up').map((t) => `${t.labels.instance} (${t.health})`);
+      if (up.length === wanted.length && down.length === 0) break;
+      assert.ok(
+        Date.now() < deadline,
+        `targets not up after 30 s: ${[...wanted.filter((w) => !up.includes(w)), ...down].join(', ')} (is prometheus.yml scraping the default ports? run \`npx tsx src/cli.ts stack up\`)`,
+      );
       await sleep(1000);
     }
     const loaded = await promGet<{ groups: Array<{ rules: Array<{ name: string; health: string; lastError?: string }> }> }>('/api/v1/rules');
@@ -354,7 +361,7 @@ describe('dashboards and rules on live data', { timeout: 240_000 }, () => {
         const params = new URLSearchParams({ start: String(range.fromS), end: String(range.toS) });
         if (m[1]) params.set('match[]', m[1]);
         // The consumer's counters appear with its first batch: poll until this run shows up.
-        const mine = v.name === 'topic' ? [env.config.kafka.topic] : v.name === 'instance' ? Object.values(SCRAPED).map((p) => `127.0.0.1:${p}`) : [];
+        const mine = v.name === 'topic' ? [env.config.kafka.topic] : v.name === 'instance' ? PROCESS_PORTS.map((p) => `127.0.0.1:${p}`) : [];
         const deadline = Date.now() + 30_000;
         let values = await promGet<string[]>(`/api/v1/label/${m[2]}/values?${params}`);
         while (mine.some((x) => !values.includes(x)) && Date.now() < deadline) {

@@ -8,6 +8,12 @@ LF_API_PORT: {{ include "ledgerflow.port" "api" | quote }}
 LF_CONSUMER_HTTP_PORT: {{ include "ledgerflow.port" "consumer" | quote }}
 LF_WORKER_HTTP_PORT: {{ include "ledgerflow.port" "worker" | quote }}
 LF_PRODUCER_HTTP_PORT: {{ include "ledgerflow.port" "producer" | quote }}
+LF_WORKER_SDK_METRICS_PORT: {{ include "ledgerflow.port" "workerSdk" | quote }}
+LF_TRACING_ENABLED: {{ .Values.tracing.enabled | quote }}
+{{- if .Values.tracing.enabled }}
+OTEL_EXPORTER_OTLP_ENDPOINT: {{ required "tracing.otlpEndpoint is required when tracing.enabled" .Values.tracing.otlpEndpoint | quote }}
+OTEL_EXPORTER_OTLP_PROTOCOL: {{ .Values.tracing.protocol | quote }}
+{{- end }}
 LF_KAFKA_BROKERS: {{ .Values.kafka.brokers | quote }}
 LF_KAFKA_CLIENT_ID: {{ .Values.kafka.clientId | quote }}
 LF_KAFKA_TOPIC: {{ .Values.kafka.topic | quote }}

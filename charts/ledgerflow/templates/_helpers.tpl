@@ -57,7 +57,7 @@ app.kubernetes.io/part-of: ledgerflow
 
 {{/* HTTP port of each process (the app's defaults; the ConfigMap sets the same numbers). */}}
 {{- define "ledgerflow.port" -}}
-{{- $ports := dict "api" 8080 "consumer" 9471 "worker" 9472 "producer" 9473 -}}
+{{- $ports := dict "api" 8080 "consumer" 9471 "worker" 9472 "producer" 9473 "workerSdk" 9474 -}}
 {{- get $ports . -}}
 {{- end -}}
 

@@ -81,6 +81,12 @@ spec:
         - name: http
           containerPort: {{ $port }}
           protocol: TCP
+        {{- if eq .component "worker" }}
+        {{- /* The Temporal SDK's own metrics (LF_WORKER_SDK_METRICS_PORT). */}}
+        - name: sdk-metrics
+          containerPort: {{ include "ledgerflow.port" "workerSdk" }}
+          protocol: TCP
+        {{- end }}
       envFrom:
         - configMapRef:
             name: {{ include "ledgerflow.fullname" $root }}

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { test } from 'node:test';
-import { K8sObject, componentName, mustFind, find, profiles, render } from './render';
+import { K8sObject, componentName, mustFind, find, profiles, render, renderError } from './render';
 
 interface Container {
   name: string;
@@ -77,7 +77,9 @@ test('long-running containers have liveness and readiness probes on their own ht
         assert.equal(c.livenessProbe?.httpGet?.path, live, `${name}: ${owner}: liveness`);
         assert.equal(c.readinessProbe?.httpGet?.path, ready, `${name}: ${owner}: readiness`);
         assert.equal(c.livenessProbe?.httpGet?.port, 'http');
-        assert.deepEqual(c.ports, [{ name: 'http', containerPort: ports[c.name], protocol: 'TCP' }]);
+        // The worker also serves the Temporal SDK's metrics on a port of their own.
+        const sdk = c.name === 'worker' ? [{ name: 'sdk-metrics', containerPort: 9474, protocol: 'TCP' }] : [];
+        assert.deepEqual(c.ports, [{ name: 'http', containerPort: ports[c.name], protocol: 'TCP' }, ...sdk]);
       }
     }
   }
@@ -168,4 +170,26 @@ test('one image runs every process, each with its own command; migrations run as
   const testPod = objects.find((o) => o.kind === 'Pod');
   assert.equal(testPod?.metadata.annotations?.['helm.sh/hook'], 'test');
   assert.match(JSON.stringify(testPod), new RegExp(`http://${componentName('api')}:8080`));
+});
+
+test('tracing is off by default; on, it sets the OTLP exporter variables and needs an endpoint', () => {
+  const configOf = (objects: K8sObject[]) => (mustFind(objects, 'ConfigMap', 'lf-ledgerflow').data as Record<string, string>);
+  const off = configOf(render());
+  assert.equal(off.LF_TRACING_ENABLED, 'false');
+  assert.equal(off.OTEL_EXPORTER_OTLP_ENDPOINT, undefined);
+  const on = configOf(render({ set: ['tracing.enabled=true'], setString: ['tracing.otlpEndpoint=http://collector:4318', 'tracing.protocol=http/json'] }));
+  assert.equal(on.LF_TRACING_ENABLED, 'true');
+  assert.equal(on.OTEL_EXPORTER_OTLP_ENDPOINT, 'http://collector:4318');
+  assert.equal(on.OTEL_EXPORTER_OTLP_PROTOCOL, 'http/json');
+  assert.match(renderError({ set: ['tracing.enabled=true'] }), /tracing\.otlpEndpoint is required/);
+});
+
+test('the worker Service exposes the Temporal SDK metrics port and the ServiceMonitor scrapes it', () => {
+  const objects = render({ set: ['serviceMonitor.enabled=true'] });
+  const worker = mustFind(objects, 'Service', componentName('worker')) as unknown as { spec: { ports: Array<{ name: string; port: number }> } };
+  assert.deepEqual(worker.spec.ports.map((p) => [p.name, p.port]), [['http', 9472], ['sdk-metrics', 9474]]);
+  const monitor = objects.find((o) => o.kind === 'ServiceMonitor') as unknown as { spec: { endpoints: Array<{ port: string }> } } | undefined;
+  assert.deepEqual(monitor?.spec.endpoints.map((e) => e.port), ['http', 'sdk-metrics']);
+  const config = (mustFind(objects, 'ConfigMap', 'lf-ledgerflow').data as Record<string, string>);
+  assert.equal(config.LF_WORKER_SDK_METRICS_PORT, '9474');
 });

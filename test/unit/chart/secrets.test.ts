@@ -13,7 +13,8 @@ interface EnvVar {
 
 const settings = describeSettings() as { env: string; sensitive: boolean }[];
 const SENSITIVE = settings.filter((s) => s.sensitive).map((s) => s.env);
-const KNOWN_ENV = new Set(settings.map((s) => s.env));
+/** Our settings, plus the standard OpenTelemetry exporter variables the tracing values set. */
+const KNOWN_ENV = new Set([...settings.map((s) => s.env), 'OTEL_EXPORTER_OTLP_ENDPOINT', 'OTEL_EXPORTER_OTLP_PROTOCOL']);
 const CANARY = 'canary-Secret-0xC0FFEE';
 
 function containers(o: K8sObject): { env?: EnvVar[] }[] {

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { Worker } from '@temporalio/worker';
+import { WORKFLOW_TRACING_INTERCEPTORS } from '../../../src/telemetry/temporal-tracing';
 
 /**
  * Determinism guard: every recorded history of every workflow type must replay against the
@@ -23,5 +24,18 @@ for (const file of fs.readdirSync(dir).filter((f) => f.endsWith('.json'))) {
     const history = historyFromJSON(JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8')));
     assert.ok((history.events?.length ?? 0) > 3, 'history has events');
     await Worker.runReplayHistory({ workflowsPath: require.resolve('../../../src/workflows') }, history, file);
+  });
+}
+
+// With tracing on, the worker bundles Temporal's OpenTelemetry workflow interceptors: they must not
+// change the command sequence either (their spans leave through a sink, skipped during replay).
+for (const file of fs.readdirSync(dir).filter((f) => f.endsWith('.json'))) {
+  test(`replays ${file} with the tracing interceptors bundled`, { timeout: 120_000 }, async () => {
+    const history = historyFromJSON(JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8')));
+    await Worker.runReplayHistory(
+      { workflowsPath: require.resolve('../../../src/workflows'), interceptors: { workflowModules: [WORKFLOW_TRACING_INTERCEPTORS] } },
+      history,
+      file,
+    );
   });
 }
