@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import net from 'node:net';
 import path from 'node:path';
+
+export { freePort } from '../../src/chaos/fleet';
 
 const CLI = path.resolve(__dirname, '..', '..', 'src', 'cli.ts');
 
@@ -20,14 +21,6 @@ export function spawnLedgerflow(command: string, env: NodeJS.ProcessEnv, args: s
 export function exited(child: ChildProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve({ code: child.exitCode, signal: child.signalCode });
   return new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
-}
-
-export async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 export async function waitForStatus(url: string, status: number, timeoutMs: number): Promise<void> {
