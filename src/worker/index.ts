@@ -8,6 +8,7 @@ import { createMetrics } from '../telemetry/metrics';
 import { startProbeServer } from '../telemetry/server';
 import { temporalConnectionOptions } from '../temporal/connection';
 import { workerTracingOptions } from '../telemetry/temporal-tracing';
+import { workflowCode } from './bundle';
 
 export interface WorkerHandle {
   stop(): Promise<void>;
@@ -70,16 +71,19 @@ export async function startWorker(config: Config, log: Logger): Promise<WorkerHa
     },
   };
   const connection = await NativeConnection.connect(temporalConnectionOptions(config));
+  const tracing = workerTracingOptions();
   const worker = await Worker.create({
     connection,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
-    workflowsPath: require.resolve('../workflows'),
+    ...(await workflowCode(config, tracing.interceptors?.workflowModules ?? [], log)),
     activities: timedActivities,
     maxConcurrentActivityTaskExecutions: config.worker.maxConcurrentActivities,
     maxConcurrentWorkflowTaskExecutions: config.worker.maxConcurrentWorkflowTasks,
     shutdownGraceTime: config.shutdown.graceMs,
-    ...workerTracingOptions(),
+    ...tracing,
+    // The tracing workflow interceptors are already inside the bundle (see workflowCode).
+    ...(tracing.interceptors ? { interceptors: { ...tracing.interceptors, workflowModules: [] } } : {}),
   });
   const running = worker.run();
   probe.setReady(true);
