@@ -38,6 +38,12 @@ const schema = {
       default: '.stack',
       env: 'LF_STACK_DIR',
     },
+    prometheusPort: {
+      doc: 'Port of the local stack\'s Prometheus (dashboards and their tests query it there).',
+      format: 'port',
+      default: 9090,
+      env: 'LF_STACK_PROMETHEUS_PORT',
+    },
   },
   kafka: {
     brokers: {
@@ -263,7 +269,7 @@ const schema = {
 
 export interface Config {
   log: { level: string };
-  stack: { dir: string };
+  stack: { dir: string; prometheusPort: number };
   kafka: {
     brokers: string[];
     clientId: string;

@@ -22,7 +22,7 @@ import { removeFile, signalAndWait, stopProcess, tailFile } from './process';
  */
 
 export type { ServiceName } from './layout';
-export { SERVICE_NAMES, PROMETHEUS_PORT, stackLayout, stackPorts } from './layout';
+export { SERVICE_NAMES, stackLayout, stackPorts } from './layout';
 export { assertPortFree } from './process';
 export { brokerProperties, KAFKA_VERSION } from './kafka';
 export type { BrokerSpec } from './kafka';

@@ -11,9 +11,6 @@ export const SERVICE_NAMES: readonly ServiceName[] = ['kafka', 'temporal', 'mari
 /** Every local service binds loopback only: the stack is a dev tool, never reachable from outside. */
 export const STACK_HOST = '127.0.0.1';
 
-/** Prometheus has no Ledgerflow setting (nothing in the pipeline talks to it), so its port is fixed here. */
-export const PROMETHEUS_PORT = 9090;
-
 /** Where everything of the local stack lives; all paths absolute. */
 export interface StackLayout {
   root: string;
@@ -72,7 +69,7 @@ export function stackPorts(config: Config): StackPorts {
     temporalUi: temporal + 1000,
     temporalMetrics: temporal + 1001,
     mariadb: config.db.port,
-    prometheus: PROMETHEUS_PORT,
+    prometheus: config.stack.prometheusPort,
   };
 }
 

@@ -118,7 +118,7 @@ export function prometheusService(ctx: StackContext): ServiceDefinition {
   return {
     name: 'prometheus',
     address: `${STACK_HOST}:${ctx.ports.prometheus}`,
-    ports: [{ port: ctx.ports.prometheus, role: 'web' }],
+    ports: [{ port: ctx.ports.prometheus, role: 'web', setting: 'stack.prometheusPort' }],
     // Replaying a large WAL after a crash can take a while.
     readyTimeoutMs: 90_000,
     systemPackages: [{ binary: 'prometheus', debianPackage: 'prometheus' }],

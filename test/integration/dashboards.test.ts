@@ -13,13 +13,14 @@ import YAML from 'yaml';
 import { startApi, type ApiHandle } from '../../src/api';
 import type { ConsumerHandle } from '../../src/consumer';
 import { startProducer } from '../../src/producer';
-import { assertPortFree, PROMETHEUS_PORT, READ_ONLY_USER, stackLayout } from '../../src/stack';
+import { loadConfig } from '../../src/config';
+import { assertPortFree, READ_ONLY_USER, stackLayout } from '../../src/stack';
 import { verify } from '../../src/verify';
 import type { WorkerHandle } from '../../src/worker';
 import { createTestPipeline, type TestPipeline } from '../helpers/pipeline';
 
 const GRAFANA_DIR = path.resolve(__dirname, '..', '..', 'grafana');
-const PROM_URL = `http://127.0.0.1:${PROMETHEUS_PORT}`;
+const PROM_URL = `http://127.0.0.1:${loadConfig().stack.prometheusPort}`;
 /** The stack's scrape interval and what Grafana derives from it for a 1 h range (see provisioning timeInterval). */
 const SCRAPE_S = 5;
 const PROM_INTERVAL_S = SCRAPE_S;
