@@ -53,7 +53,7 @@ export async function demo(config: Config, args: string[], log: Logger): Promise
       waitForHttp(`http://${config.api.host}:${config.worker.httpPort}/readyz`, 120_000),
     ]);
     log.info({ livePage: `${base}/`, api: `${base}/openapi.json`, temporalUi: 'http://127.0.0.1:8233', prometheus: `http://127.0.0.1:${config.stack.prometheusPort}` }, 'pipeline up: open the live page');
-    const producer = await startProducer(config, { ratePerSec: rate, count, accounts: 1000, seed: 42, malformedRatio: 0.01 }, log);
+    const producer = await startProducer(config, { ratePerSec: rate, count, accounts: 1000, seed: 42, malformedRatio: 0.01, serveMetrics: true }, log);
     const produced = await producer.done;
     log.info(produced, 'load produced; waiting for the pipeline to drain');
     const report = await verify(config, { waitMs: 300_000 }, log);

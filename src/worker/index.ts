@@ -1,6 +1,7 @@
 import { Context } from '@temporalio/activity';
 import { DefaultLogger, NativeConnection, Runtime, Worker, makeTelemetryFilterString } from '@temporalio/worker';
 import type { Config } from '../config';
+import { LedgerflowError } from '../domain/errors';
 import { createActivities } from '../activities';
 import { createPool, observePool } from '../store/pool';
 import type { Logger } from '../telemetry/log';
@@ -19,9 +20,9 @@ let runtimeInstalled = false;
 /** Well inside processBatch's activity heartbeatTimeout (10 s). */
 const HEARTBEAT_EVERY_MS = 2_000;
 
-/** Temporal worker: runs processBatch workflows and the applyBatch activity (one DB transaction). */
-export async function startWorker(config: Config, log: Logger): Promise<WorkerHandle> {
-  if (!runtimeInstalled) {
+/** Once per process: the Temporal core runtime (its logging, and its metrics endpoint when configured). */
+function installRuntime(config: Config): void {
+  try {
     // Core SDK logs only warnings and worse: the worker's own pino lines carry the rest.
     Runtime.install({
       logger: new DefaultLogger('WARN'),
@@ -36,8 +37,23 @@ export async function startWorker(config: Config, log: Logger): Promise<WorkerHa
           : {}),
       },
     });
-    runtimeInstalled = true;
+  } catch (err) {
+    // The one failure here that an operator fixes: the SDK metrics port is taken.
+    if (config.worker.sdkMetricsPort > 0 && /address already in use/i.test((err as Error).message)) {
+      throw new LedgerflowError(
+        'LF_CONFIG',
+        `worker.sdkMetricsPort (LF_WORKER_SDK_METRICS_PORT): ${config.api.host}:${config.worker.sdkMetricsPort} is already in use`,
+        'worker.sdkMetricsPort',
+      );
+    }
+    throw err;
   }
+  runtimeInstalled = true;
+}
+
+/** Temporal worker: runs processBatch workflows and the applyBatch activity (one DB transaction). */
+export async function startWorker(config: Config, log: Logger): Promise<WorkerHandle> {
+  if (!runtimeInstalled) installRuntime(config);
   const metrics = createMetrics('worker');
   // Present from the start at 0, so rate() and alerts see a series before the first failure.
   metrics.activityFailures.inc({ activity: 'applyBatch', code: 'ER_LOCK_DEADLOCK' }, 0);

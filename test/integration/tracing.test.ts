@@ -118,8 +118,12 @@ before(async () => {
 });
 
 after(async () => {
-  for (const c of children) if (c.exitCode === null) c.kill('SIGTERM');
-  await Promise.all(children.map((c) => exited(c)));
+  // The worker last: a consumer draining a batch needs it to finish the workflow.
+  const [worker, ...others] = children;
+  for (const group of [others, worker ? [worker] : []]) {
+    for (const c of group) if (c.exitCode === null) c.kill('SIGTERM');
+    await Promise.all(group.map((c) => exited(c)));
+  }
   await env?.dispose();
   await receiver?.close();
 });
