@@ -14,6 +14,7 @@ const USAGE = `ledgerflow <command> [options]
   api                                   REST API, HTTP ingest, live page, /metrics
   verify [--wait-ms MS]                 compare Kafka with the database; non-zero exit on any difference
   demo [--count N] [--rate R] [--exit]  everything above, end to end
+  bench [part] [options]                benchmarks → bench/results/*.json (ledgerflow bench --help)
   config                                print every setting (markdown)
 
 Settings come from LF_* environment variables (see docs/configuration.md).`;
@@ -82,6 +83,7 @@ const commands: Record<string, Command> = {
     return report.ok ? 0 : 1;
   },
   demo: async (config, args, log) => (await import('./demo')).demo(config, args, log),
+  bench: async (config, args, log) => (await import('./bench')).benchCommand(config, args, log),
   config: async () => {
     process.stdout.write(settingsMarkdown());
     return 0;
