@@ -16,13 +16,28 @@ export const BENCH_USAGE = `ledgerflow bench [all|store|naive|pipeline|queries|k
   --backlog N          pipeline: events produced before the consumer starts (1500000)
   --latency-rate R     pipeline: rate of the latency phase (0 = half the measured max)
   --workers N          pipeline: worker processes (1)
-  --set key=value      pipeline: a setting for consumer and workers, e.g. --set consumer.batchMaxEvents=2000
+  --set key=value      pipeline: a setting for consumer and workers, e.g. --set consumer.lingerMs=250
+                       (defaults: kafka.partitions=12 consumer.batchMaxEvents=2000
+                        worker.maxConcurrentActivities=16 db.poolSize=16)
   --node-flags "..."   pipeline: flags for the consumer and worker node processes
   --profile            pipeline: --cpu-prof the consumer and workers, summarise where the time goes
   --messages N         kafka-clients: messages per client and round (200000)
   --samples N          queries: timings per query (200)`;
 
 const PARTS = ['store', 'naive', 'pipeline', 'queries', 'kafka-clients'] as const;
+
+/**
+ * Pipeline settings the benchmark runs with unless --set says otherwise: 12 partitions as the Helm
+ * chart deploys, 2,000-event batches (fewer Temporal round trips per event; ~0.6 MB payloads stay
+ * below Temporal's 2 MB blob limit), and enough activity slots and connections for 12 partitions.
+ */
+export const PIPELINE_SETTINGS: ConfigOverrides = {
+  'kafka.partitions': 12,
+  'consumer.partitionsConcurrently': 12,
+  'consumer.batchMaxEvents': 2000,
+  'worker.maxConcurrentActivities': 16,
+  'db.poolSize': 16,
+};
 
 function positive(value: string | undefined, name: string, fallback: number): number {
   if (value === undefined) return fallback;
@@ -61,9 +76,14 @@ export async function benchCommand(config: Config, args: string[], log: Logger):
       samples: { type: 'string' },
       accounts: { type: 'string' },
       seed: { type: 'string' },
+      help: { type: 'boolean' },
     },
   });
   const part = positionals[0] ?? 'all';
+  if (values.help || part === 'help') {
+    process.stdout.write(`${BENCH_USAGE}\n`);
+    return 0;
+  }
   if (part !== 'all' && part !== 'summary' && !(PARTS as ReadonlyArray<string>).includes(part)) {
     process.stderr.write(`${BENCH_USAGE}\n`);
     return 2;
@@ -90,7 +110,7 @@ export async function benchCommand(config: Config, args: string[], log: Logger):
       workers: Math.max(1, positive(values.workers, 'workers', 1)),
       accounts,
       seed,
-      settings: settingsOf(values.set ?? []),
+      settings: { ...PIPELINE_SETTINGS, ...settingsOf(values.set ?? []) },
       nodeFlags: (values['node-flags'] ?? '').split(' ').filter((f) => f.length > 0),
       profile: values.profile === true,
     };
