@@ -77,12 +77,12 @@ async function startPipeline(env: BenchEnv, options: PipelineOptions, profileDir
   const workers: Child[] = [];
   for (let i = 0; i < options.workers; i++) {
     const port = await freePort();
-    const worker = spawnLedgerflow(`worker-${i}`, ['work'], env.childEnv({ ...options.settings, 'worker.httpPort': port }), flags);
+    const worker = spawnLedgerflow(`worker-${i}`, ['work'], env.childEnv({ ...options.settings, 'worker.httpPort': port }), flags, `${env.runId}-worker-${i}`);
     workers.push(worker);
     await waitReady(`http://127.0.0.1:${port}/readyz`, worker, 60_000);
   }
   const consumerPort = await freePort();
-  const consumer = spawnLedgerflow('consumer', ['consume'], env.childEnv({ ...options.settings, 'consumer.httpPort': consumerPort }), flags);
+  const consumer = spawnLedgerflow('consumer', ['consume'], env.childEnv({ ...options.settings, 'consumer.httpPort': consumerPort }), flags, `${env.runId}-consumer`);
   await waitReady(`http://127.0.0.1:${consumerPort}/readyz`, consumer, 60_000);
   return { consumer, workers, consumerPort };
 }

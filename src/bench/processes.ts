@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 
 /** A real `ledgerflow <command>` child (the same entry point the CLI and the pods use). */
@@ -19,10 +20,19 @@ function cliEntry(): string[] {
   return fs.existsSync(ts) && __filename.endsWith('.ts') ? ['--import', 'tsx', ts] : [path.resolve(__dirname, '..', 'cli.js')];
 }
 
-export function spawnLedgerflow(name: string, args: string[], env: NodeJS.ProcessEnv, nodeFlags: ReadonlyArray<string> = []): Child {
+/** Where children's full output goes (one file per run and process), for diagnosing a slow run. */
+export function childLogDir(): string {
+  return path.join(os.tmpdir(), 'ledgerflow-bench');
+}
+
+export function spawnLedgerflow(name: string, args: string[], env: NodeJS.ProcessEnv, nodeFlags: ReadonlyArray<string> = [], logName?: string): Child {
   const child = spawn(process.execPath, [...nodeFlags, ...cliEntry(), ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   const lines: string[] = [];
+  fs.mkdirSync(childLogDir(), { recursive: true });
+  const file = logName ? fs.createWriteStream(path.join(childLogDir(), `${logName}.log`)) : undefined;
+  child.once('exit', () => file?.end());
   const keep = (chunk: Buffer) => {
+    file?.write(chunk);
     lines.push(chunk.toString('utf8'));
     if (lines.length > 50) lines.shift();
   };
