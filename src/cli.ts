@@ -17,6 +17,7 @@ const USAGE = `ledgerflow <command> [options]
   chaos [--seed S] [--transactions N] [--faults F] [--rate R] [--consumers C] [--workers W]
         [--max-down-ms MS] [--max-minutes M] [--report FILE] [--keep]
                                         kill and restart processes and services under load, then verify
+  bench [part] [options]                benchmarks → bench/results/*.json (ledgerflow bench --help)
   config                                print every setting (markdown)
 
 Settings come from LF_* environment variables (see docs/configuration.md).`;
@@ -113,6 +114,7 @@ const commands: Record<string, Command> = {
     );
     return report.ok ? 0 : 1;
   },
+  bench: async (config, args, log) => (await import('./bench')).benchCommand(config, args, log),
   config: async () => {
     process.stdout.write(settingsMarkdown());
     return 0;

@@ -29,6 +29,19 @@ export interface ConsumerHandle {
 }
 
 /**
+ * About one batch per partition per fetch, and room in the fetch for every partition processed at
+ * once. A fetch is capped as a whole (kafkajs maxBytes, 10 MiB by default): with 4 MiB per
+ * partition the broker filled it from 2-3 partitions, and the others waited (measured in bench/).
+ */
+export function fetchSizes(batchMaxEvents: number, partitionsConcurrently: number): { maxBytesPerPartition: number; maxBytes: number } {
+  const maxBytesPerPartition = Math.min(4 << 20, Math.max(64 << 10, batchMaxEvents * EVENT_RECORD_BYTES_MAX));
+  return { maxBytesPerPartition, maxBytes: Math.min(FETCH_BYTES_MAX, Math.max(10 << 20, maxBytesPerPartition * partitionsConcurrently)) };
+}
+/** A generous size of one record on the wire (value ~250 B plus key, headers and record overhead). */
+const EVENT_RECORD_BYTES_MAX = 512;
+const FETCH_BYTES_MAX = 64 << 20;
+
+/**
  * Kafka consumer group → one processBatch workflow per partition slice → commit after completion.
  * Offsets are committed only once the workflow (and so the database transaction) has finished, in
  * offset order per partition: a crash at any point replays from the last commit, idempotently.
@@ -45,7 +58,7 @@ export async function startConsumer(config: Config, log: Logger): Promise<Consum
     groupId: config.kafka.groupId,
     maxWaitTimeInMs: Math.max(1, config.consumer.lingerMs),
     minBytes: Math.min(1 << 20, Math.ceil(config.consumer.batchMaxEvents / 2) * EVENT_SIZE_ESTIMATE_BYTES),
-    maxBytesPerPartition: 4 << 20,
+    ...fetchSizes(config.consumer.batchMaxEvents, config.consumer.partitionsConcurrently),
     sessionTimeout: config.consumer.sessionTimeoutMs,
     heartbeatInterval: Math.min(3_000, Math.floor(config.consumer.sessionTimeoutMs / 3)),
   });

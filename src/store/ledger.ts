@@ -18,6 +18,12 @@ function chunks<T>(items: ReadonlyArray<T>, size: number): T[][] {
  * cross partitions queue behind each other instead of deadlocking on lock order. InnoDB can still
  * report a deadlock when two batches insert neighbouring new rows (insert-intention vs.
  * duplicate-check locks); the whole transaction then rolls back and the activity retries it.
+ *
+ * The upsert is what locks (one primary-key record per key). The read after it is a plain
+ * consistent read: under READ COMMITTED it sees the latest committed value of rows this
+ * transaction holds exclusively, which is the current one. It used to be `FOR UPDATE`, but
+ * MariaDB plans `(account, currency) IN (…)` over many keys as a full scan, and a locking scan
+ * waits on every row any other batch holds: concurrent batches serialised (bench/, issue 5).
  */
 export async function lockBalances(conn: Connection, sortedKeys: ReadonlyArray<string>): Promise<Map<string, bigint>> {
   const balances = new Map<string, bigint>();
@@ -32,7 +38,7 @@ export async function lockBalances(conn: Connection, sortedKeys: ReadonlyArray<s
       [rows],
     );
     const [found] = await conn.query(
-      'SELECT account, currency, balance_minor FROM balances WHERE (account, currency) IN (?) FOR UPDATE',
+      'SELECT account, currency, balance_minor FROM balances WHERE (account, currency) IN (?)',
       [part.map((key) => Object.values(splitBalanceKey(key)))],
     );
     for (const r of found as Array<{ account: string; currency: string; balance_minor: string }>) {

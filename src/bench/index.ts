@@ -1,0 +1,130 @@
+import { parseArgs } from 'node:util';
+import type { Config, ConfigOverrides } from '../config';
+import { LedgerflowError } from '../domain/errors';
+import type { Logger } from '../telemetry/log';
+import { kafkaClientsChart, runKafkaClients } from './kafkaClients';
+import { naiveChart, runNaive } from './naive';
+import { pipelineChart, runPipeline } from './pipeline';
+import { queriesChart, runQueries } from './queries';
+import { recordPart } from './results';
+import { runStoreLimit, storeChart } from './store';
+import { writeSummary } from './summary';
+
+export const BENCH_USAGE = `ledgerflow bench [all|store|naive|pipeline|queries|kafka-clients|summary] [options]
+  --rows N             store: rows bulk-loaded (500000); queries: rows in the table (10000000)
+  --duration S         pipeline: measured window at max throughput (60); naive: run time (20)
+  --backlog N          pipeline: events produced before the consumer starts (1500000)
+  --latency-rate R     pipeline: rate of the latency phase (0 = half the measured max)
+  --workers N          pipeline: worker processes (1)
+  --set key=value      pipeline: a setting for consumer and workers, e.g. --set consumer.lingerMs=250
+                       (defaults: kafka.partitions=12 consumer.batchMaxEvents=2000
+                        worker.maxConcurrentActivities=16 db.poolSize=16)
+  --node-flags "..."   pipeline: flags for the consumer and worker node processes
+  --profile            pipeline: --cpu-prof the consumer and workers, summarise where the time goes
+  --messages N         kafka-clients: messages per client and round (200000)
+  --samples N          queries: timings per query (200)`;
+
+const PARTS = ['store', 'naive', 'pipeline', 'queries', 'kafka-clients'] as const;
+
+/**
+ * Pipeline settings the benchmark runs with unless --set says otherwise: 12 partitions as the Helm
+ * chart deploys, 2,000-event batches (fewer Temporal round trips per event; ~0.6 MB payloads stay
+ * below Temporal's 2 MB blob limit), and enough activity slots and connections for 12 partitions.
+ */
+export const PIPELINE_SETTINGS: ConfigOverrides = {
+  'kafka.partitions': 12,
+  'consumer.partitionsConcurrently': 12,
+  'consumer.batchMaxEvents': 2000,
+  'worker.maxConcurrentActivities': 16,
+  'db.poolSize': 16,
+};
+
+function positive(value: string | undefined, name: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0) throw new LedgerflowError('LF_CONFIG', `--${name} must be a non-negative number, got ${JSON.stringify(value)}`, name);
+  return n;
+}
+
+function settingsOf(pairs: ReadonlyArray<string>): ConfigOverrides {
+  const out: ConfigOverrides = {};
+  for (const pair of pairs) {
+    const at = pair.indexOf('=');
+    if (at <= 0) throw new LedgerflowError('LF_CONFIG', `--set takes key=value, got ${JSON.stringify(pair)}`, 'set');
+    out[pair.slice(0, at)] = pair.slice(at + 1);
+  }
+  return out;
+}
+
+/** `ledgerflow bench …`: runs the parts, writes bench/results/<part>.json (+ .svg) and summary.json. */
+export async function benchCommand(config: Config, args: string[], log: Logger): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      rows: { type: 'string' },
+      duration: { type: 'string' },
+      backlog: { type: 'string' },
+      'latency-rate': { type: 'string' },
+      'latency-duration': { type: 'string' },
+      workers: { type: 'string' },
+      set: { type: 'string', multiple: true },
+      'node-flags': { type: 'string' },
+      profile: { type: 'boolean' },
+      messages: { type: 'string' },
+      rounds: { type: 'string' },
+      samples: { type: 'string' },
+      accounts: { type: 'string' },
+      seed: { type: 'string' },
+      help: { type: 'boolean' },
+    },
+  });
+  const part = positionals[0] ?? 'all';
+  if (values.help || part === 'help') {
+    process.stdout.write(`${BENCH_USAGE}\n`);
+    return 0;
+  }
+  if (part !== 'all' && part !== 'summary' && !(PARTS as ReadonlyArray<string>).includes(part)) {
+    process.stderr.write(`${BENCH_USAGE}\n`);
+    return 2;
+  }
+  const say = (line: string) => log.info(line);
+  const accounts = positive(values.accounts, 'accounts', 10_000);
+  const seed = positive(values.seed, 'seed', 42);
+  const wants = (name: (typeof PARTS)[number]) => part === 'all' || part === name;
+  if (wants('store')) {
+    const options = { rows: positive(values.rows, 'rows', 500_000), chunkRows: 50_000, accounts, seed };
+    await recordPart(config, 'store-limit', options, () => runStoreLimit(config, options, say), storeChart, say);
+  }
+  if (wants('naive')) {
+    const options = { durationS: positive(values.duration, 'duration', 20), inFlight: 64, accounts, seed };
+    await recordPart(config, 'naive', options, () => runNaive(config, options, say), naiveChart, say);
+  }
+  if (wants('pipeline')) {
+    const options = {
+      durationS: positive(values.duration, 'duration', 60),
+      warmupS: 10,
+      backlog: positive(values.backlog, 'backlog', 1_500_000),
+      latencyRate: positive(values['latency-rate'], 'latency-rate', 0),
+      latencyDurationS: positive(values['latency-duration'], 'latency-duration', 30),
+      workers: Math.max(1, positive(values.workers, 'workers', 1)),
+      accounts,
+      seed,
+      settings: { ...PIPELINE_SETTINGS, ...settingsOf(values.set ?? []) },
+      nodeFlags: (values['node-flags'] ?? '').split(' ').filter((f) => f.length > 0),
+      profile: values.profile === true,
+    };
+    await recordPart(config, 'pipeline', options, () => runPipeline(config, options, say), pipelineChart, say);
+  }
+  if (wants('queries')) {
+    const options = { rows: positive(values.rows, 'rows', 10_000_000), accounts, seed, days: 30, samples: positive(values.samples, 'samples', 200), seedBudgetS: 20, chunkRows: 100_000 };
+    await recordPart(config, 'queries', options, () => runQueries(config, options, say), queriesChart, say);
+  }
+  if (wants('kafka-clients')) {
+    const options = { messages: positive(values.messages, 'messages', 200_000), rounds: positive(values.rounds, 'rounds', 2), partitions: config.kafka.partitions, seed };
+    await recordPart(config, 'kafka-clients', options, () => runKafkaClients(config, options, say), kafkaClientsChart, say);
+  }
+  const summary = writeSummary();
+  process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+  return 0;
+}

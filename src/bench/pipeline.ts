@@ -1,0 +1,203 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Admin } from 'kafkajs';
+import type { Config, ConfigOverrides } from '../config';
+import { createKafka } from '../kafka/client';
+import { createPool } from '../store/pool';
+import { createBenchEnv, type BenchEnv } from './env';
+import { freePort, spawnLedgerflow, waitReady, type Child } from './processes';
+import { summariseProfiles, type ProfileSummary } from './profile';
+import { resultsDir } from './results';
+import { bucketsBetween, histogramQuantile, parseHistogram, round, type Bucket } from './stats';
+import { lineChart } from './svg';
+
+export interface PipelineOptions {
+  durationS: number;
+  warmupS: number;
+  /** Events produced before the consumer starts, for the max-throughput phase (its backlog). */
+  backlog: number;
+  /** Rate of the latency phase; 0 = half the measured max. */
+  latencyRate: number;
+  latencyDurationS: number;
+  workers: number;
+  accounts: number;
+  seed: number;
+  /** Settings for the consumer and worker processes (e.g. consumer.batchMaxEvents). */
+  settings: ConfigOverrides;
+  nodeFlags: string[];
+  /** Write --cpu-prof profiles of the consumer and workers and summarise where the time goes. */
+  profile: boolean;
+}
+
+export interface PhaseResult {
+  label: string;
+  produceRate: number;
+  /** Committed events per second over the measured window (after warm-up). */
+  txPerSec: number;
+  windowS: number;
+  committed: number;
+  rowsStored: number;
+  latencyMs: { p50: number; p95: number; p99: number; samples: number };
+  /** [seconds, committed events/s] and [seconds, produced events/s] per sample. */
+  committedTimeline: Array<[number, number]>;
+  producedTimeline: Array<[number, number]>;
+  /** Directory (under bench/results) of this phase's --cpu-prof files, when profiled. */
+  profileDir?: string;
+  profile?: ProfileSummary;
+}
+
+export interface PipelineResult {
+  max: PhaseResult;
+  /** Absent when the latency phase was skipped (--latency-duration 0, for tuning runs). */
+  halfLoad?: PhaseResult;
+}
+
+const LATENCY_METRIC = 'ledgerflow_produce_to_commit_seconds';
+const SAMPLE_MS = 1_000;
+
+async function offsetsSum(admin: Admin, topic: string, groupId: string): Promise<{ committed: number; high: number }> {
+  const [highs, [group]] = await Promise.all([admin.fetchTopicOffsets(topic), admin.fetchOffsets({ groupId, topics: [topic] })]);
+  const committed = (group?.partitions ?? []).reduce((acc, p) => acc + Math.max(0, Number(p.offset)), 0);
+  return { committed, high: highs.reduce((acc, h) => acc + Number(h.high), 0) };
+}
+
+async function scrapeLatency(port: number): Promise<Bucket[]> {
+  const text = await fetch(`http://127.0.0.1:${port}/metrics`).then((r) => r.text(), () => '');
+  return parseHistogram(text, LATENCY_METRIC);
+}
+
+interface Processes {
+  consumer: Child;
+  workers: Child[];
+  consumerPort: number;
+}
+
+async function startPipeline(env: BenchEnv, options: PipelineOptions, profileDir: string | undefined): Promise<Processes> {
+  const flags = [...options.nodeFlags, ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [])];
+  const workers: Child[] = [];
+  for (let i = 0; i < options.workers; i++) {
+    const port = await freePort();
+    const worker = spawnLedgerflow(`worker-${i}`, ['work'], env.childEnv({ ...options.settings, 'worker.httpPort': port }), flags, `${env.runId}-worker-${i}`);
+    workers.push(worker);
+    await waitReady(`http://127.0.0.1:${port}/readyz`, worker, 60_000);
+  }
+  const consumerPort = await freePort();
+  const consumer = spawnLedgerflow('consumer', ['consume'], env.childEnv({ ...options.settings, 'consumer.httpPort': consumerPort }), flags, `${env.runId}-consumer`);
+  await waitReady(`http://127.0.0.1:${consumerPort}/readyz`, consumer, 60_000);
+  return { consumer, workers, consumerPort };
+}
+
+async function produce(env: BenchEnv, options: PipelineOptions, rate: number, count: number): Promise<Child> {
+  return spawnLedgerflow('producer', ['produce', '--rate', String(rate), '--count', String(count), '--accounts', String(options.accounts), '--seed', String(options.seed)], env.childEnv({ 'producer.httpPort': await freePort() }));
+}
+
+async function exitOf(child: Child): Promise<number | null> {
+  if (child.process.exitCode !== null) return child.process.exitCode;
+  return new Promise((resolve) => child.process.once('exit', (code) => resolve(code)));
+}
+
+/**
+ * One phase on fresh names: start real `work` and `consume` processes, feed them with a real
+ * `produce` process, and read committed offsets (the durable progress) once a second.
+ */
+async function runPhase(baseConfig: Config, options: PipelineOptions, label: string, rate: number, durationS: number, log: (line: string) => void): Promise<PhaseResult> {
+  const env = await createBenchEnv(`pipe-${label}`, { overrides: { 'log.level': 'warn', ...options.settings } });
+  const { config } = env;
+  const profileDir = options.profile ? path.join(resultsDir(), 'profiles', `${label}-${env.runId}`) : undefined;
+  const admin = createKafka(config, 'bench-sampler').admin();
+  await admin.connect();
+  let producer: Child | undefined;
+  let processes: Processes | undefined;
+  try {
+    if (rate === 0) {
+      // Max phase: the backlog is written first, so the producer does not compete for the 2 cores.
+      const prefill = await produce(env, options, 0, options.backlog);
+      if ((await exitOf(prefill)) !== 0) throw new Error(`producer failed:\n${prefill.tail()}`);
+      log(`bench pipeline ${label}: ${options.backlog} events produced`);
+    }
+    processes = await startPipeline(env, options, profileDir);
+    if (rate > 0) producer = await produce(env, options, rate, Math.ceil(rate * (durationS + options.warmupS + 30)));
+    const committedTimeline: Array<[number, number]> = [];
+    const producedTimeline: Array<[number, number]> = [];
+    const started = Date.now();
+    let previous = await offsetsSum(admin, config.kafka.topic, config.kafka.groupId);
+    let windowStart: { at: number; committed: number; buckets: Bucket[] } | undefined;
+    const windowEndAt = started + (options.warmupS + durationS) * 1000;
+    while (Date.now() < windowEndAt) {
+      await new Promise((r) => setTimeout(r, SAMPLE_MS));
+      const now = await offsetsSum(admin, config.kafka.topic, config.kafka.groupId);
+      const t = round((Date.now() - started) / 1000, 1);
+      committedTimeline.push([t, now.committed - previous.committed]);
+      producedTimeline.push([t, now.high - previous.high]);
+      previous = now;
+      if (!windowStart && Date.now() >= started + options.warmupS * 1000) {
+        windowStart = { at: Date.now(), committed: now.committed, buckets: await scrapeLatency(processes.consumerPort) };
+      }
+      if (rate === 0 && now.committed >= options.backlog) break; // backlog drained: the window ends here
+      if (processes.consumer.process.exitCode !== null) throw new Error(`consumer exited:\n${processes.consumer.tail()}`);
+    }
+    const end = { at: Date.now(), committed: previous.committed, buckets: await scrapeLatency(processes.consumerPort) };
+    const from = windowStart ?? { at: started, committed: 0, buckets: [] };
+    const windowS = (end.at - from.at) / 1000;
+    const latency = bucketsBetween(from.buckets, end.buckets);
+    const samples = latency[latency.length - 1]?.count ?? 0;
+    const pool = createPool(config, 'app', 1);
+    const [count] = await pool.query('SELECT COUNT(*) AS n FROM transactions').finally(() => pool.end());
+    const result: PhaseResult = {
+      label,
+      produceRate: rate,
+      txPerSec: round((end.committed - from.committed) / windowS, 0),
+      windowS: round(windowS, 1),
+      committed: end.committed,
+      rowsStored: Number((count as Array<{ n: string }>)[0]?.n ?? 0),
+      latencyMs: {
+        p50: round(histogramQuantile(latency, 0.5) * 1000, 0),
+        p95: round(histogramQuantile(latency, 0.95) * 1000, 0),
+        p99: round(histogramQuantile(latency, 0.99) * 1000, 0),
+        samples,
+      },
+      committedTimeline,
+      producedTimeline,
+      ...(profileDir ? { profileDir: path.relative(resultsDir(), profileDir) } : {}),
+    };
+    log(`bench pipeline ${label}: ${result.txPerSec} tx/s committed over ${result.windowS} s; produce→commit p50 ${result.latencyMs.p50} ms p99 ${result.latencyMs.p99} ms`);
+    return result;
+  } finally {
+    await producer?.stop(10_000);
+    if (processes) {
+      await processes.consumer.stop(baseConfig.shutdown.graceMs + 5_000);
+      await Promise.all(processes.workers.map((w) => w.stop(baseConfig.shutdown.graceMs + 5_000)));
+    }
+    await admin.disconnect();
+    await env.dispose();
+  }
+}
+
+export async function runPipeline(config: Config, options: PipelineOptions, log: (line: string) => void): Promise<PipelineResult> {
+  const max = await runPhase(config, options, 'max', 0, options.durationS, log);
+  // Profiles are written when the processes exit, so they are read after the phase.
+  const profileDir = max.profileDir ? path.join(resultsDir(), max.profileDir) : undefined;
+  if (profileDir && fs.existsSync(profileDir)) max.profile = summariseProfiles(profileDir);
+  if (options.latencyDurationS === 0) return { max };
+  const rate = options.latencyRate > 0 ? options.latencyRate : Math.max(100, Math.floor(max.txPerSec / 2));
+  const halfLoad = await runPhase(config, { ...options, profile: false }, 'half', rate, options.latencyDurationS, log);
+  return { max, halfLoad };
+}
+
+export function pipelineChart(r: PipelineResult): string {
+  const half = r.halfLoad;
+  return lineChart(
+    `Pipeline: ${r.max.txPerSec} tx/s max${half ? `; p99 ${half.latencyMs.p99} ms at ${half.produceRate} tx/s` : ''}`,
+    'seconds since the consumer started',
+    'events/s',
+    [
+      { name: 'committed (max)', points: r.max.committedTimeline },
+      ...(half
+        ? [
+            { name: 'committed (half)', points: half.committedTimeline },
+            { name: 'produced (half)', points: half.producedTimeline },
+          ]
+        : []),
+    ],
+  );
+}
