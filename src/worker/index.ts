@@ -1,11 +1,13 @@
 import { DefaultLogger, NativeConnection, Runtime, Worker, makeTelemetryFilterString } from '@temporalio/worker';
 import type { Config } from '../config';
 import { createActivities } from '../activities';
+import { createReviewActivities } from '../activities/review';
 import { createPool } from '../store/pool';
 import type { Logger } from '../telemetry/log';
 import { createMetrics } from '../telemetry/metrics';
 import { startProbeServer } from '../telemetry/server';
 import { temporalConnectionOptions } from '../temporal/connection';
+import { startFraudRuntime } from './fraud';
 
 export interface WorkerHandle {
   stop(): Promise<void>;
@@ -31,7 +33,8 @@ export async function startWorker(config: Config, log: Logger): Promise<WorkerHa
   let draining = false;
   const probe = await startProbeServer(config.api.host, config.worker.httpPort, metrics.registry, () => !draining);
   const pool = createPool(config, 'app');
-  const activities = createActivities({ pool, overdraftLimitMinor: BigInt(config.rules.overdraftLimitMinor) });
+  const fraud = await startFraudRuntime(config, pool, log);
+  const activities = createActivities({ pool, overdraftLimitMinor: BigInt(config.rules.overdraftLimitMinor), ...(fraud.deps ? { fraud: fraud.deps } : {}) });
   const timedActivities = {
     applyBatch: async (input: Parameters<typeof activities.applyBatch>[0]) => {
       const end = metrics.applyDuration.startTimer();
@@ -49,6 +52,7 @@ export async function startWorker(config: Config, log: Logger): Promise<WorkerHa
       metrics.duplicatesSkipped.inc(result.duplicates);
       return result;
     },
+    ...createReviewActivities(pool),
   };
   const connection = await NativeConnection.connect(temporalConnectionOptions(config));
   const worker = await Worker.create({
@@ -71,7 +75,7 @@ export async function startWorker(config: Config, log: Logger): Promise<WorkerHa
       // shutdown() stops polling and lets in-flight activities finish within shutdownGraceTime.
       if (worker.getState() === 'RUNNING') worker.shutdown();
       await running.catch((err: Error) => log.error({ err }, 'worker run failed'));
-      await Promise.allSettled([connection.close(), pool.end()]);
+      await Promise.allSettled([connection.close(), fraud.stop(), pool.end()]);
       await probe.close();
       log.info('worker stopped');
     },

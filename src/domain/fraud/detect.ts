@@ -1,6 +1,6 @@
 import { featuresOf, normalised, project, type PcaModel } from './embedding';
 import { anomalyScore, checkRules, findRoundTrip, type FraudThresholds, type RuleHit, type RuleName, type TransferLeg } from './rules';
-import { decayedTo, emptyStats, knowsCounterparty, updateStats, type AccountStats } from './stats';
+import { decayedTo, emptyStats, knowsCounterparty, RECENT_NEW_COUNTERPARTY, RECENT_OUTGOING, RECENT_TINY_DEBIT, updateStats, type AccountStats } from './stats';
 
 /** A transaction as detection sees it (a subset of SourcedEvent, so the domain stays decoupled). */
 export interface DetectEvent {
@@ -49,11 +49,14 @@ export interface DetectionOutcome {
 
 const RULE_SCORE = 0.95;
 
-/** Rules whose earlier members in the same batch are flagged too once the burst is evident. */
-const BURST_MEMBER: Partial<Record<RuleName, (e: DetectEvent, t: FraudThresholds) => boolean>> = {
-  card_testing: (e, t) => e.type === 'debit' && Number(e.amountMinor) <= t.tinyAmountMinor,
-  velocity: (e) => e.type !== 'credit',
-  fan_out: (e) => e.type === 'transfer',
+/**
+ * Rules whose earlier members are flagged too once the burst is evident (kind bit of the account's
+ * recent ring). A member from an earlier batch gets a late flag.
+ */
+const BURST_MEMBER: Partial<Record<RuleName, number>> = {
+  card_testing: RECENT_TINY_DEBIT,
+  velocity: RECENT_OUTGOING,
+  fan_out: RECENT_NEW_COUNTERPARTY,
 };
 
 /**
@@ -64,13 +67,13 @@ export function detectBatch(events: ReadonlyArray<DetectEvent>, loaded: Readonly
   const t = ctx.thresholds;
   const stats = new Map<string, AccountStats>();
   const flags = new Map<string, FraudFlag>();
-  const recent = new Map<string, Array<{ e: DetectEvent; atMs: number; newCp: boolean }>>();
+  const inBatch = new Set(events.map((e) => e.id));
   const legs: TransferLeg[] = [...ctx.storedTransfers];
 
   for (const e of events) {
     const atMs = Date.parse(e.occurredAt);
     const prev = decayedTo(stats.get(e.account) ?? loaded.get(e.account) ?? emptyStats(e.account), atMs, t);
-    const scored = { type: e.type, amountMinor: e.amountMinor, counterparty: e.counterparty, occurredAtMs: atMs };
+    const scored = { id: e.id, type: e.type, amountMinor: e.amountMinor, counterparty: e.counterparty, occurredAtMs: atMs };
     const next = updateStats(prev, scored, t);
     stats.set(e.account, next);
     const newCp = e.type === 'transfer' && e.counterparty !== undefined && !knowsCounterparty(prev, e.counterparty);
@@ -113,21 +116,18 @@ export function detectBatch(events: ReadonlyArray<DetectEvent>, loaded: Readonly
     score = Math.max(score, anomaly);
     if (detectors.length > 1) score = Math.max(score, 0.99);
 
-    const mine = recent.get(e.account) ?? [];
     if (detectors.length > 0) {
       addFlag(flags, e.id, e.account, score, detectors, reasons, embedding, false);
       for (const hit of hits) {
-        const member = BURST_MEMBER[hit.rule];
-        if (!member) continue;
+        const kind = BURST_MEMBER[hit.rule];
+        if (kind === undefined) continue;
         const windowMs = (hit.rule === 'fan_out' ? t.fanOutWindowS : t.shortWindowS) * 1000;
-        for (const r of mine) {
-          if (atMs - r.atMs > windowMs || !member(r.e, t) || (hit.rule === 'fan_out' && !r.newCp)) continue;
-          addFlag(flags, r.e.id, r.e.account, RULE_SCORE, [`rule:${hit.rule}`], [`earlier member of the burst flagged at ${e.id}`], null, false);
+        for (const [id, memberAtMs, bits] of prev.recent ?? []) {
+          if (atMs - memberAtMs > windowMs || (bits & kind) === 0) continue;
+          addFlag(flags, id, e.account, RULE_SCORE, [`rule:${hit.rule}`], [`earlier member of the burst flagged at ${e.id}`], null, !inBatch.has(id));
         }
       }
     }
-    mine.push({ e, atMs, newCp });
-    recent.set(e.account, mine);
   }
   return { flags: [...flags.values()], stats };
 }

@@ -12,13 +12,15 @@ export const FEATURE_NAMES = [
   'log_new_cp_short', 'log_velocity_ratio', 'log_idle_days', 'log_out_count', 'new_counterparty', 'log_age_days',
 ] as const;
 export const FEATURE_COUNT = FEATURE_NAMES.length;
+/** Components of the embedding: fixed, because SingleStore stores it as VECTOR(6, F32). */
+export const EMBEDDING_DIM = 6;
 
 const DAY_MS = 86_400_000;
 
 export function featuresOf(e: ScoredEvent, prev: AccountStats, next: AccountStats, newCounterparty: boolean, t: FraudThresholds): number[] {
   const amount = Math.max(1, Number(e.amountMinor));
   const hasHistory = prev.outCount >= 2;
-  const expected = expectedShortCount(prev, t);
+  const expected = expectedShortCount(prev, t, e.occurredAtMs);
   return [
     e.type === 'debit' ? 1 : 0,
     e.type === 'transfer' ? 1 : 0,

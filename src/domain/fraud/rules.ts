@@ -52,7 +52,7 @@ export function checkRules(e: ScoredEvent, prev: AccountStats, next: AccountStat
   if (e.type === 'debit' && amount <= t.tinyAmountMinor && next.tinyShort >= t.cardTestingMinCount) {
     hits.push({ rule: 'card_testing', reason: `${next.tinyShort.toFixed(1)} tiny debits in ~${t.shortWindowS}s` });
   }
-  const expected = expectedShortCount(prev, t);
+  const expected = expectedShortCount(prev, t, e.occurredAtMs);
   if (next.outShort >= t.velocityMinCount && next.outShort >= t.velocityRateMultiple * expected) {
     hits.push({ rule: 'velocity', reason: `${next.outShort.toFixed(1)} outgoing in ~${t.shortWindowS}s, usual ${expected.toFixed(2)}` });
   }
@@ -68,25 +68,32 @@ export function checkRules(e: ScoredEvent, prev: AccountStats, next: AccountStat
       hits.push({ rule: 'new_account_big_out', reason: `amount ${amount} out of an account first seen ${(ageS / 3600).toFixed(1)} h ago` });
     }
   }
-  if (e.type === 'transfer' && e.counterparty !== undefined && !knowsCounterparty(prev, e.counterparty) && next.newCounterpartyShort >= Math.max(t.fanOutMinCount, t.fanOutRateMultiple * expectedNewCounterparties(prev, t))) {
+  if (e.type === 'transfer' && e.counterparty !== undefined && !knowsCounterparty(prev, e.counterparty) && next.newCounterpartyShort >= Math.max(t.fanOutMinCount, t.fanOutRateMultiple * expectedNewCounterparties(prev, t, e.occurredAtMs))) {
     hits.push({ rule: 'fan_out', reason: `${next.newCounterpartyShort.toFixed(1)} new counterparties in ~${t.fanOutWindowS}s` });
   }
   return hits;
 }
 
-/** Outgoing transactions needed before an account's own pace is trusted (before: absolute thresholds). */
-const PACE_MIN_HISTORY = 10;
+/**
+ * The account's usual outgoing rate (per second) from its long decayed count. An account observed
+ * for less than the pace window has had less time to accumulate it, so the count is divided by
+ * the window it actually filled (at least ten short windows, so a burst on a fresh account is not
+ * its own baseline).
+ */
+export function usualRatePerS(prev: AccountStats, t: FraudThresholds, atMs: number, floorS = 10 * t.shortWindowS): number {
+  const observedS = Math.max(floorS, prev.firstSeenMs === null ? 0 : (atMs - prev.firstSeenMs) / 1000);
+  return (prev.outLong ?? 0) / (t.paceWindowS * (1 - Math.exp(-observedS / t.paceWindowS)));
+}
 
-/** What the account's usual pace predicts for the short window (0 without a pace yet). */
-export function expectedShortCount(prev: AccountStats, t: FraudThresholds): number {
-  if (prev.outCount < PACE_MIN_HISTORY || prev.ewmaGapS <= 0) return 0;
-  return t.shortWindowS / prev.ewmaGapS;
+/** What the account's usual pace predicts for the short window. */
+export function expectedShortCount(prev: AccountStats, t: FraudThresholds, atMs: number): number {
+  return usualRatePerS(prev, t, atMs) * t.shortWindowS;
 }
 
 /** New counterparties the account's habit predicts for the fan-out window (share of new payees × pace). */
-export function expectedNewCounterparties(prev: AccountStats, t: FraudThresholds): number {
-  if (prev.outCount < PACE_MIN_HISTORY || prev.ewmaGapS <= 0) return 0;
-  return (t.fanOutWindowS / prev.ewmaGapS) * (prev.counterpartyCount / prev.outCount);
+export function expectedNewCounterparties(prev: AccountStats, t: FraudThresholds, atMs: number): number {
+  if (prev.outCount === 0) return 0;
+  return usualRatePerS(prev, t, atMs, t.paceWindowS) * t.fanOutWindowS * (prev.counterpartyCount / prev.outCount);
 }
 
 /** A stored transfer: one leg of a possible round trip. */
@@ -135,10 +142,10 @@ export function anomalyScore(e: ScoredEvent, prev: AccountStats, next: AccountSt
     const z = (Math.log(Math.max(1, amount)) - prev.ewmaLogAmount) / Math.sqrt(prev.ewmaLogVar + 0.25);
     excess += Math.max(0, z - 3);
   }
-  const expected = expectedShortCount(prev, t);
+  const expected = expectedShortCount(prev, t, e.occurredAtMs);
   excess += Math.max(0, Math.log(next.outShort / Math.max(t.velocityMinCount, t.velocityRateMultiple * expected)) + 1) * 0.5;
   excess += Math.max(0, next.tinyShort - t.cardTestingMinCount + 1) * 0.5;
-  excess += Math.max(0, next.newCounterpartyShort - Math.max(t.fanOutMinCount, t.fanOutRateMultiple * expectedNewCounterparties(prev, t)) + 1) * 0.5;
+  excess += Math.max(0, next.newCounterpartyShort - Math.max(t.fanOutMinCount, t.fanOutRateMultiple * expectedNewCounterparties(prev, t, e.occurredAtMs)) + 1) * 0.5;
   excess += Math.max(0, residual - 1);
   return 1 - Math.exp(-excess);
 }

@@ -22,6 +22,8 @@ export interface AccountStats {
   ewmaGapS: number;
   /** Exponentially decayed counts (sliding windows without buckets), decayed to decayedAtMs. */
   outShort: number;
+  /** Outgoing count decayed over the pace window: the account's usual pace (bursts barely move it). */
+  outLong: number;
   tinyShort: number;
   newCounterpartyShort: number;
   decayedAtMs: number | null;
@@ -29,13 +31,23 @@ export interface AccountStats {
   counterpartyCount: number;
   /** 512-bit membership bitmap of paid counterparties, hex. */
   counterpartyBits: string;
+  /** The last few outgoing transactions: [id, time ms, kind bits], so a burst flags its first members too. */
+  recent: Array<[string, number, number]>;
 }
+
+/** Kind bits of a recent entry. */
+export const RECENT_OUTGOING = 1;
+export const RECENT_TINY_DEBIT = 2;
+export const RECENT_NEW_COUNTERPARTY = 4;
+const RECENT_MAX = 8;
 
 export interface StatsWindows {
   /** Time constant of the short decayed counts (velocity, card testing). */
   shortWindowS: number;
   /** Time constant of the new-counterparty count (fan-out). */
   fanOutWindowS: number;
+  /** Time constant of the long decayed count that gives an account's usual pace. */
+  paceWindowS: number;
   /** Weight of the newest value in the EWMAs. */
   ewmaAlpha: number;
   /** Amounts at or below this are "tiny" (card testing). */
@@ -58,11 +70,13 @@ export function emptyStats(account: string): AccountStats {
     maxOutAmount: 0,
     ewmaGapS: 0,
     outShort: 0,
+    outLong: 0,
     tinyShort: 0,
     newCounterpartyShort: 0,
     decayedAtMs: null,
     counterpartyCount: 0,
     counterpartyBits: '0'.repeat(BITMAP_BITS / 4),
+    recent: [],
   };
 }
 
@@ -101,6 +115,7 @@ export function decayedTo(stats: AccountStats, atMs: number, windows: StatsWindo
   return {
     ...stats,
     outShort: stats.outShort * short,
+    outLong: (stats.outLong ?? 0) * Math.exp(-dtS / windows.paceWindowS),
     tinyShort: stats.tinyShort * short,
     newCounterpartyShort: stats.newCounterpartyShort * fan,
     decayedAtMs: atMs,
@@ -112,6 +127,8 @@ export interface StatsEvent {
   amountMinor: string;
   counterparty?: string | undefined;
   occurredAtMs: number;
+  /** Kept in the recent ring when given. */
+  id?: string;
 }
 
 /** Folds one transaction of the account into its statistics. */
@@ -143,12 +160,19 @@ export function updateStats(previous: AccountStats, e: StatsEvent, windows: Stat
   next.maxOutAmount = Math.max(s.maxOutAmount, amount);
   next.lastOutMs = s.lastOutMs === null ? e.occurredAtMs : Math.max(s.lastOutMs, e.occurredAtMs);
   next.outShort = s.outShort + 1;
-  if (e.type === 'debit' && amount <= windows.tinyAmountMinor) next.tinyShort = s.tinyShort + 1;
+  next.outLong = (s.outLong ?? 0) + 1;
+  let kind = RECENT_OUTGOING;
+  if (e.type === 'debit' && amount <= windows.tinyAmountMinor) {
+    next.tinyShort = s.tinyShort + 1;
+    kind |= RECENT_TINY_DEBIT;
+  }
   if (e.type === 'transfer' && e.counterparty !== undefined && !knowsCounterparty(s, e.counterparty)) {
     const [b1, b2] = bitPositions(e.counterparty);
     next.counterpartyBits = withBit(withBit(s.counterpartyBits, b1), b2);
     next.counterpartyCount = s.counterpartyCount + 1;
     next.newCounterpartyShort = s.newCounterpartyShort + 1;
+    kind |= RECENT_NEW_COUNTERPARTY;
   }
+  if (e.id !== undefined) next.recent = [...(s.recent ?? []), [e.id, e.occurredAtMs, kind] as [string, number, number]].slice(-RECENT_MAX);
   return next;
 }

@@ -4,6 +4,7 @@ import type { FraudThresholds } from '../../../../src/domain/fraud/rules';
 export const THRESHOLDS: FraudThresholds = {
   shortWindowS: 60,
   fanOutWindowS: 600,
+  paceWindowS: 3600,
   ewmaAlpha: 0.1,
   tinyAmountMinor: 199,
   cardTestingMinCount: 3,
@@ -21,6 +22,6 @@ export const THRESHOLDS: FraudThresholds = {
   roundTripWindowS: 900,
   roundTripAmountTolerance: 0.08,
   anomalyThreshold: 0.99,
-  knnMinSimilarity: 0.97,
-  knnMinNorm: 3,
+  knnMinSimilarity: 0.99,
+  knnMinNorm: 10,
 };
