@@ -14,6 +14,8 @@ const USAGE = `ledgerflow <command> [options]
   api                                   REST API, HTTP ingest, live page, /metrics
   verify [--wait-ms MS]                 compare Kafka with the database; non-zero exit on any difference
   demo [--count N] [--rate R] [--exit]  everything above, end to end
+  fraud train --seed S [--out model.json]             fit the fraud embedding (PCA) on a labelled workload
+  fraud eval --seed S [--model model.json] [--count N]  labelled workload through the pipeline: precision, recall, overhead
   config                                print every setting (markdown)
 
 Settings come from LF_* environment variables (see docs/configuration.md).`;
@@ -82,6 +84,7 @@ const commands: Record<string, Command> = {
     return report.ok ? 0 : 1;
   },
   demo: async (config, args, log) => (await import('./demo')).demo(config, args, log),
+  fraud: async (config, args, log) => (await import('./fraud/cli')).fraudCommand(config, args, log),
   config: async () => {
     process.stdout.write(settingsMarkdown());
     return 0;

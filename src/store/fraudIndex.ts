@@ -5,20 +5,19 @@ import type { Pool } from './pool';
 
 /**
  * The in-process nearest-neighbour set of confirmed-fraud vectors (MariaDB has no vector type).
- * HNSW from hnswlib-node when its native addon loads; otherwise an exact scan, which is what a set
- * of a few thousand 6-dimensional vectors needs anyway (see docs/decisions/005-fraud-vector-index.md).
+ * HNSW from usearch (prebuilt N-API addon, no install script) when it loads; otherwise an exact
+ * scan, which is what a set of a few thousand 6-dimensional vectors needs anyway
+ * (docs/decisions/005-fraud-vector-index.md).
  */
 interface Hnsw {
-  initIndex(options: { maxElements: number }): void;
-  resizeIndex(size: number): void;
-  getMaxElements(): number;
-  addPoint(point: number[], label: number): void;
-  searchKnn(point: number[], k: number): { distances: number[]; neighbors: number[] };
+  add(key: bigint, vector: Float32Array): void;
+  search(vector: Float32Array, k: number): { keys: BigUint64Array; distances: Float32Array };
 }
 
-function loadHnsw(): (new (space: string, dim: number) => Hnsw) | null {
+function loadHnsw(): Hnsw | null {
   try {
-    return (require('hnswlib-node') as { HierarchicalNSW: new (space: string, dim: number) => Hnsw }).HierarchicalNSW;
+    const { Index } = require('usearch') as { Index: new (options: { dimensions: number; metric: string; connectivity: number }) => Hnsw };
+    return new Index({ dimensions: EMBEDDING_DIM, metric: 'ip', connectivity: 16 });
   } catch {
     return null;
   }
@@ -32,9 +31,7 @@ export class FraudVectorIndex {
   private readonly hnsw: Hnsw | null;
 
   constructor(preferHnsw = true) {
-    const Hnsw = preferHnsw ? loadHnsw() : null;
-    this.hnsw = Hnsw ? new Hnsw('ip', EMBEDDING_DIM) : null;
-    this.hnsw?.initIndex({ maxElements: 1024 });
+    this.hnsw = preferHnsw ? loadHnsw() : null;
     this.kind = this.hnsw ? 'hnsw' : 'exact';
   }
 
@@ -46,10 +43,7 @@ export class FraudVectorIndex {
     for (const row of rows) {
       if (this.known.has(row.txId) || row.embedding.length !== EMBEDDING_DIM) continue;
       this.known.add(row.txId);
-      if (this.hnsw) {
-        if (this.ids.length >= this.hnsw.getMaxElements()) this.hnsw.resizeIndex(this.hnsw.getMaxElements() * 2);
-        this.hnsw.addPoint(row.embedding, this.ids.length);
-      }
+      this.hnsw?.add(BigInt(this.ids.length), Float32Array.from(row.embedding));
       this.ids.push(row.txId);
       this.vectors.push(row.embedding);
     }
@@ -59,9 +53,9 @@ export class FraudVectorIndex {
   nearest(embedding: number[]): NearestFraud | null {
     if (this.ids.length === 0) return null;
     if (this.hnsw) {
-      const { distances, neighbors } = this.hnsw.searchKnn(embedding, 1);
-      // hnswlib's 'ip' distance is 1 - inner product.
-      return { similarity: 1 - (distances[0] as number), txId: this.ids[neighbors[0] as number] as string };
+      const { keys, distances } = this.hnsw.search(Float32Array.from(embedding), 1);
+      // usearch's 'ip' distance is 1 - inner product.
+      return { similarity: 1 - (distances[0] as number), txId: this.ids[Number(keys[0])] as string };
     }
     let best = -Infinity;
     let at = 0;
