@@ -15,7 +15,7 @@ export async function fraudCommand(config: Config, args: string[], log: Logger):
   const [sub, ...rest] = args;
   const { values } = parseArgs({
     args: rest,
-    options: { seed: { type: 'string' }, count: { type: 'string' }, accounts: { type: 'string' }, 'fraud-rate': { type: 'string' }, out: { type: 'string' }, model: { type: 'string' } },
+    options: { seed: { type: 'string' }, count: { type: 'string' }, accounts: { type: 'string' }, 'fraud-rate': { type: 'string' }, out: { type: 'string' }, model: { type: 'string' }, rounds: { type: 'string' } },
   });
   if (values.seed === undefined) throw new LedgerflowError('LF_CONFIG', '--seed is required (train and evaluate on different seeds)', 'seed');
   const common = {
@@ -33,11 +33,12 @@ export async function fraudCommand(config: Config, args: string[], log: Logger):
   if (sub === 'eval') {
     const { evaluate } = await import('./eval');
     const modelPath = values.model ?? config.fraud.modelPath;
-    const report = await evaluate(config, { ...common, modelPath, out: values.out ?? 'docs/reports/fraud-eval.json' }, log);
+    const rounds = Math.max(1, Math.floor(numberArg(values.rounds, 'rounds', 2)));
+    const report = await evaluate(config, { ...common, modelPath, rounds, out: values.out ?? 'docs/reports/fraud-eval.json' }, log);
     if (modelPath && report.trainSeed === common.seed) log.warn('evaluated on the training seed: numbers are not a fair measure');
     process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
     return report.complete ? 0 : 1;
   }
-  process.stderr.write('usage: ledgerflow fraud train --seed S [--count N] [--accounts A] [--fraud-rate R] [--out model.json]\n       ledgerflow fraud eval --seed S [--model model.json] [--count N] [--accounts A] [--fraud-rate R] [--out report.json]\n');
+  process.stderr.write('usage: ledgerflow fraud train --seed S [--count N] [--accounts A] [--fraud-rate R] [--out model.json]\n       ledgerflow fraud eval --seed S [--model model.json] [--count N] [--accounts A] [--fraud-rate R] [--rounds 2] [--out report.json]\n');
   return 2;
 }

@@ -2,18 +2,11 @@ import type { FraudFlag } from '../domain/fraud/detect';
 import type { TransferLeg } from '../domain/fraud/rules';
 import { emptyStats, type AccountStats } from '../domain/fraud/stats';
 import type { Dialect } from './dialect';
+import { chunks, ROWS_PER_STATEMENT } from './ledger';
 import type { Connection, Pool } from './pool';
 import { fromDbDateTime, toDbDateTime } from './pool';
 
 /** Fraud detection's rows: account statistics, flags, review queue entries, fraud vectors. */
-const ROWS_PER_STATEMENT = 500;
-
-function chunks<T>(items: ReadonlyArray<T>, size: number): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
-  return out;
-}
-
 /** Locks (FOR UPDATE, in the given sorted order) and reads the statistics of the accounts. */
 export async function lockAccountStats(conn: Connection, sortedAccounts: ReadonlyArray<string>): Promise<Map<string, AccountStats>> {
   const out = new Map<string, AccountStats>();
