@@ -297,6 +297,7 @@ const schema = {
     fanOutMinCount: { doc: 'Decayed count of new counterparties that may flag fan-out.', format: positiveNumber('fraud.fanOutMinCount'), default: 4, env: 'LF_FRAUD_FAN_OUT_MIN_COUNT' },
     fanOutRateMultiple: { doc: 'Fan-out flags only above this multiple of the account\'s usual rate of new counterparties.', format: positiveNumber('fraud.fanOutRateMultiple'), default: 4, env: 'LF_FRAUD_FAN_OUT_RATE_MULTIPLE' },
     roundTripWindowS: { doc: 'Longest span (s) of the three legs of a round trip A→B→C→A.', format: positiveInt('fraud.roundTripWindowS'), default: 900, env: 'LF_FRAUD_ROUND_TRIP_WINDOW_S' },
+    roundTripMinAmountMinor: { doc: 'Only transfers of at least this amount (minor units) are checked for round trips.', format: positiveInt('fraud.roundTripMinAmountMinor'), default: 80000, env: 'LF_FRAUD_ROUND_TRIP_MIN_AMOUNT_MINOR' },
     roundTripAmountTolerance: { doc: 'Largest relative difference between round-trip leg amounts (0..1).', format: fraction('fraud.roundTripAmountTolerance'), default: 0.08, env: 'LF_FRAUD_ROUND_TRIP_AMOUNT_TOLERANCE' },
     anomalyThreshold: { doc: 'Anomaly score (0..1) at or above which the statistics detector flags on its own.', format: fraction('fraud.anomalyThreshold'), default: 0.99, env: 'LF_FRAUD_ANOMALY_THRESHOLD' },
     knnMinSimilarity: { doc: 'Cosine similarity to a confirmed-fraud vector at or above which the nearest-neighbour detector flags.', format: fraction('fraud.knnMinSimilarity'), default: 0.99, env: 'LF_FRAUD_KNN_MIN_SIMILARITY' },

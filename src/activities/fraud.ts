@@ -32,9 +32,9 @@ export async function detectInTransaction(conn: Connection, deps: FraudDeps, bat
   const accounts = [...new Set(events.map((e) => e.account))].sort();
   const stats = await lockAccountStats(conn, accounts);
   const transfers: TransferLeg[] = events
-    .filter((e) => e.type === 'transfer' && e.counterparty !== undefined)
+    .filter((e) => e.type === 'transfer' && e.counterparty !== undefined && Number(e.amountMinor) >= deps.thresholds.roundTripMinAmountMinor)
     .map((e) => ({ id: e.id, from: e.account, to: e.counterparty as string, amountMinor: e.amountMinor, occurredAtMs: Date.parse(e.occurredAt) }));
-  const storedTransfers = await loadRoundTripLegs(conn, transfers, deps.thresholds.roundTripWindowS);
+  const storedTransfers = await loadRoundTripLegs(conn, transfers, deps.thresholds.roundTripWindowS, deps.thresholds.roundTripMinAmountMinor);
   const outcome = detectBatch(events, stats, { thresholds: deps.thresholds, model: deps.model, nearestFraud: deps.nearestFraud, storedTransfers });
   await saveAccountStats(conn, outcome.stats);
   await insertFlags(conn, batchId, outcome.flags);

@@ -1,6 +1,6 @@
 import type { FraudFlag } from '../domain/fraud/detect';
 import type { TransferLeg } from '../domain/fraud/rules';
-import { emptyStats, type AccountStats } from '../domain/fraud/stats';
+import { parseStats, serializeStats, type AccountStats } from '../domain/fraud/stats';
 import type { Dialect } from './dialect';
 import { chunks, ROWS_PER_STATEMENT } from './ledger';
 import type { Connection, Pool } from './pool';
@@ -12,7 +12,7 @@ export async function lockAccountStats(conn: Connection, sortedAccounts: Readonl
   const out = new Map<string, AccountStats>();
   for (const part of chunks(sortedAccounts, ROWS_PER_STATEMENT)) {
     const [rows] = await conn.query('SELECT account, state FROM account_stats WHERE account IN (?) ORDER BY account FOR UPDATE', [part]);
-    for (const r of rows as Array<{ account: string; state: string }>) out.set(r.account, { ...emptyStats(r.account), ...(JSON.parse(r.state) as AccountStats) });
+    for (const r of rows as Array<{ account: string; state: string }>) out.set(r.account, parseStats(r.account, r.state));
   }
   return out;
 }
@@ -20,7 +20,7 @@ export async function lockAccountStats(conn: Connection, sortedAccounts: Readonl
 export async function saveAccountStats(conn: Connection, stats: ReadonlyMap<string, AccountStats>): Promise<void> {
   const sorted = [...stats.values()].sort((a, b) => (a.account < b.account ? -1 : a.account > b.account ? 1 : 0));
   for (const part of chunks(sorted, ROWS_PER_STATEMENT)) {
-    const rows = part.map((s) => [s.account, JSON.stringify(s), s.txCount, s.lastSeenMs === null ? null : toDbDateTime(new Date(s.lastSeenMs).toISOString())]);
+    const rows = part.map((s) => [s.account, serializeStats(s), s.txCount, s.lastSeenMs === null ? null : toDbDateTime(new Date(s.lastSeenMs).toISOString())]);
     await conn.query(
       `INSERT INTO account_stats (account, state, tx_count, last_seen_at) VALUES ?
        ON DUPLICATE KEY UPDATE state = VALUES(state), tx_count = VALUES(tx_count), last_seen_at = VALUES(last_seen_at)`,
@@ -43,7 +43,7 @@ const toLeg = (r: LegRow): TransferLeg => ({ id: r.id, from: r.account, to: r.co
  * Stored transfers that could close a round trip with the batch's transfers u→v: legs v→w near
  * in time, then legs w→u. Two indexed queries per batch (account, occurred_at).
  */
-export async function loadRoundTripLegs(conn: Connection, transfers: ReadonlyArray<TransferLeg>, windowS: number): Promise<TransferLeg[]> {
+export async function loadRoundTripLegs(conn: Connection, transfers: ReadonlyArray<TransferLeg>, windowS: number, minAmountMinor: number): Promise<TransferLeg[]> {
   if (transfers.length === 0) return [];
   const times = transfers.map((t) => t.occurredAtMs);
   const from = toDbDateTime(new Date(Math.min(...times) - windowS * 1000).toISOString());
@@ -51,11 +51,11 @@ export async function loadRoundTripLegs(conn: Connection, transfers: ReadonlyArr
   const receivers = [...new Set(transfers.map((t) => t.to))];
   const senders = [...new Set(transfers.map((t) => t.from))];
   const sql = `SELECT id, account, counterparty, amount_minor, occurred_at FROM transactions
-     WHERE account IN (?) AND counterparty IN (?) AND type = 'transfer' AND occurred_at BETWEEN ? AND ?`;
-  const [first] = await conn.query(sql.replace('AND counterparty IN (?) ', ''), [receivers, from, to]);
+     WHERE account IN (?) AND counterparty IN (?) AND type = 'transfer' AND occurred_at BETWEEN ? AND ? AND amount_minor >= ?`;
+  const [first] = await conn.query(sql.replace('AND counterparty IN (?) ', ''), [receivers, from, to, minAmountMinor]);
   const middle = (first as LegRow[]).filter((r) => r.counterparty !== null).map(toLeg);
   if (middle.length === 0) return [];
-  const [second] = await conn.query(sql, [[...new Set(middle.map((l) => l.to))], senders, from, to]);
+  const [second] = await conn.query(sql, [[...new Set(middle.map((l) => l.to))], senders, from, to, minAmountMinor]);
   return [...middle, ...(second as LegRow[]).map(toLeg)];
 }
 

@@ -125,3 +125,9 @@ export async function auditTrail(pool: Pool, txId: string): Promise<Array<{ acti
   const [rows] = await pool.query('SELECT action, actor, reason, at FROM review_audit WHERE tx_id = ? ORDER BY id', [txId]);
   return (rows as Array<{ action: string; actor: string; reason: string; at: string }>).map((r) => ({ ...r, at: fromDbDateTime(r.at) }));
 }
+
+/** Transactions whose balance effect a rejected review reversed. */
+export async function reversedTransactionIds(pool: Pool): Promise<Set<string>> {
+  const [rows] = await pool.query('SELECT tx_id FROM reviews WHERE reversed = 1');
+  return new Set((rows as Array<{ tx_id: string }>).map((r) => r.tx_id));
+}

@@ -10,6 +10,7 @@ import { createReviewActivities } from '../../src/activities/review';
 import { newTransactionId } from '../../src/domain/ids';
 import type { SourcedEvent } from '../../src/domain/transaction';
 import { createPool, type Pool } from '../../src/store/pool';
+import { reversedTransactionIds } from '../../src/store/reviews';
 import { temporalConnectionOptions } from '../../src/temporal/connection';
 import type { ProcessBatchInput, ReviewOutcome } from '../../src/workflows/types';
 import { createTestPipeline, type TestPipeline } from '../helpers/pipeline';
@@ -145,6 +146,7 @@ test('worker SIGKILLed while reviews wait; reject then reverses the balance effe
   assert.equal(outcome.reversed, true);
   assert.equal(await balance('rv-reject'), '500000', 'the transfer out is undone');
   assert.equal(await balance('rv-reject-dest'), '0');
+  assert.deepEqual([...(await reversedTransactionIds(pool))], [id], 'verify leaves the reversed transaction out of the balance sums');
 
   // The activity again (as a retry after a crash would run it): guarded by status, nothing moves twice.
   const again = await createReviewActivities(pool).decideReview({ txId: id, action: 'reject', actor: 'bob', reason: 'retry' });

@@ -18,6 +18,8 @@ export interface FraudThresholds extends StatsWindows {
   /** New-counterparty count must also be this multiple of what the account's habit predicts. */
   fanOutRateMultiple: number;
   roundTripWindowS: number;
+  /** Only transfers of at least this amount are checked for round trips (layering moves material sums). */
+  roundTripMinAmountMinor: number;
   /** Largest relative difference between the amounts of two legs of a round trip. */
   roundTripAmountTolerance: number;
   anomalyThreshold: number;
@@ -117,6 +119,7 @@ function close(a: string, b: string, tolerance: number): boolean {
  */
 export function findRoundTrip(e: TransferLeg, stored: ReadonlyArray<TransferLeg>, t: FraudThresholds): [TransferLeg, TransferLeg] | null {
   const windowMs = t.roundTripWindowS * 1000;
+  if (Number(e.amountMinor) < t.roundTripMinAmountMinor) return null;
   for (const vw of stored) {
     if (vw.from !== e.to || vw.to === e.from || vw.id === e.id) continue;
     if (Math.abs(vw.occurredAtMs - e.occurredAtMs) > windowMs || !close(vw.amountMinor, e.amountMinor, t.roundTripAmountTolerance)) continue;

@@ -173,6 +173,32 @@ export function updateStats(previous: AccountStats, e: StatsEvent, windows: Stat
     next.newCounterpartyShort = s.newCounterpartyShort + 1;
     kind |= RECENT_NEW_COUNTERPARTY;
   }
-  if (e.id !== undefined) next.recent = [...(s.recent ?? []), [e.id, e.occurredAtMs, kind] as [string, number, number]].slice(-RECENT_MAX);
+  if (e.id !== undefined) {
+    // Only members a burst rule could still reach are kept: most accounts carry an empty ring.
+    const horizonMs = e.occurredAtMs - Math.max(windows.shortWindowS, windows.fanOutWindowS) * 1000;
+    next.recent = [...(s.recent ?? []).filter(([, at]) => at >= horizonMs), [e.id, e.occurredAtMs, kind] as [string, number, number]].slice(-RECENT_MAX);
+  }
   return next;
+}
+
+/** Field order of the stored form: a JSON array, about a third of the object's size. */
+const STORED_FIELDS = [
+  'firstSeenMs', 'lastSeenMs', 'lastOutMs', 'txCount', 'outCount', 'ewmaLogAmount', 'ewmaLogVar', 'ewmaAmount', 'maxOutAmount',
+  'ewmaGapS', 'outShort', 'outLong', 'tinyShort', 'newCounterpartyShort', 'decayedAtMs', 'counterpartyCount', 'counterpartyBits', 'recent',
+] as const;
+
+/** Scores need no more than 7 significant digits; times and counts stay exact. */
+const compact = (v: unknown) => (typeof v === 'number' && !Number.isInteger(v) ? Number(v.toPrecision(7)) : v);
+
+export function serializeStats(stats: AccountStats): string {
+  return JSON.stringify(STORED_FIELDS.map((f) => compact(stats[f])));
+}
+
+export function parseStats(account: string, text: string): AccountStats {
+  const values = JSON.parse(text) as unknown[];
+  const out = emptyStats(account) as unknown as Record<string, unknown>;
+  STORED_FIELDS.forEach((f, i) => {
+    if (values[i] !== undefined) out[f] = values[i];
+  });
+  return out as unknown as AccountStats;
 }

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { detectBatch, type DetectEvent, type DetectionContext } from '../../../../src/domain/fraud/detect';
 import { anomalyScore, findRoundTrip } from '../../../../src/domain/fraud/rules';
-import { emptyStats, knowsCounterparty, updateStats, type AccountStats } from '../../../../src/domain/fraud/stats';
+import { emptyStats, knowsCounterparty, parseStats, serializeStats, updateStats, type AccountStats } from '../../../../src/domain/fraud/stats';
 import { THRESHOLDS } from './thresholds';
 
 const T0 = Date.UTC(2026, 0, 5, 12);
@@ -131,4 +131,17 @@ test('detection is deterministic: the same sequence yields the same flags and st
   const one = detectBatch(events, new Map(), ctx());
   const two = detectBatch(events, new Map(), ctx());
   assert.deepEqual(one, two);
+});
+
+test('stored statistics round-trip through their compact form; the burst ring keeps only reachable members', () => {
+  let s = emptyStats('a');
+  for (let i = 0; i < 12; i++) s = updateStats(s, { id: `t${i}`, type: 'transfer', amountMinor: String(1000 + i), counterparty: `c${i % 4}`, occurredAtMs: T0 + i * 1000 }, THRESHOLDS);
+  assert.equal(s.recent.length, 8);
+  const back = parseStats('a', serializeStats(s));
+  assert.equal(back.outCount, 12);
+  assert.deepEqual(back.recent, s.recent);
+  assert.equal(back.counterpartyBits, s.counterpartyBits);
+  assert.ok(Math.abs(back.ewmaAmount - s.ewmaAmount) / s.ewmaAmount < 1e-6);
+  const later = updateStats(s, { id: 'late', type: 'debit', amountMinor: '500', occurredAtMs: T0 + 3_600_000 }, THRESHOLDS);
+  assert.deepEqual(later.recent.map(([id]) => id), ['late'], 'members older than the longest burst window are dropped');
 });

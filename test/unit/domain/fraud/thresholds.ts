@@ -20,6 +20,7 @@ export const THRESHOLDS: FraudThresholds = {
   fanOutMinCount: 4,
   fanOutRateMultiple: 4,
   roundTripWindowS: 900,
+  roundTripMinAmountMinor: 80_000,
   roundTripAmountTolerance: 0.08,
   anomalyThreshold: 0.99,
   knnMinSimilarity: 0.99,
