@@ -158,7 +158,7 @@ export async function evaluate(config: Config, options: EvalOptions, log: Logger
     perPattern: Object.fromEntries(Object.entries(perPattern).map(([p, s]) => [p, score(s)])),
     detectors: detectorCounts,
     flagLatencyMs: {
-      note: 'flag created_at minus its transaction ingested_at (both database clocks); late = round-trip legs flagged when a later batch closes the cycle',
+      note: 'flag created_at minus its transaction ingested_at (both database clocks); p50/p99 over flags stored by their own transaction\'s batch; late = flagged from a later batch (earlier legs of a round trip once the cycle closes, first members of a burst that began in an earlier batch)',
       p50: rounded(quantile(latencyMs(inBatch), 0.5), 3),
       p99: rounded(quantile(latencyMs(inBatch), 0.99), 3),
       sameBatchShare: rounded(inBatch.filter((r) => Number(r.same_batch) === 1).length / Math.max(1, inBatch.length)),
