@@ -18,6 +18,8 @@ const USAGE = `ledgerflow <command> [options]
         [--max-down-ms MS] [--max-minutes M] [--report FILE] [--keep]
                                         kill and restart processes and services under load, then verify
   bench [part] [options]                benchmarks → bench/results/*.json (ledgerflow bench --help)
+  fraud train --seed S [--out model.json]             fit the fraud embedding (PCA) on a labelled workload
+  fraud eval --seed S [--model model.json] [--count N]  labelled workload through the pipeline: precision, recall, overhead
   config                                print every setting (markdown)
 
 Settings come from LF_* environment variables (see docs/configuration.md).`;
@@ -115,6 +117,7 @@ const commands: Record<string, Command> = {
     return report.ok ? 0 : 1;
   },
   bench: async (config, args, log) => (await import('./bench')).benchCommand(config, args, log),
+  fraud: async (config, args, log) => (await import('./fraud/cli')).fraudCommand(config, args, log),
   config: async () => {
     process.stdout.write(settingsMarkdown());
     return 0;

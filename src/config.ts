@@ -2,6 +2,7 @@ import convict from 'convict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { LedgerflowError } from './domain/errors';
+import type { FraudThresholds } from './domain/fraud/rules';
 
 /**
  * The one configuration schema. Every setting has a default, a doc string and an env var;
@@ -15,6 +16,12 @@ const nonNegativeInt = (name: string) => (v: unknown) => {
 };
 const intAtLeast = (name: string, min: number, why: string) => (v: unknown) => {
   if (!Number.isSafeInteger(v) || (v as number) < min) throw new Error(`${name} must be an integer >= ${min} (${why})`);
+};
+const positiveNumber = (name: string) => (v: unknown) => {
+  if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) throw new Error(`${name} must be a positive number`);
+};
+const fraction = (name: string) => (v: unknown) => {
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || v > 1) throw new Error(`${name} must be a number from 0 to 1`);
 };
 const minorUnits = (v: unknown) => {
   if (typeof v !== 'string' || !/^(0|[1-9][0-9]{0,17})$/.test(v)) {
@@ -257,6 +264,74 @@ const schema = {
       env: 'LF_TRACING_ENABLED',
     },
   },
+  fraud: {
+    enabled: {
+      doc: 'Score every newly stored transaction for fraud in the batch\'s database transaction (off only to measure the cost).',
+      format: Boolean,
+      default: true,
+      env: 'LF_FRAUD_ENABLED',
+    },
+    modelPath: {
+      doc: 'PCA model written by `ledgerflow fraud train` (JSON). Empty: no embedding, no nearest-neighbour detector.',
+      format: String,
+      default: '',
+      env: 'LF_FRAUD_MODEL_PATH',
+    },
+    vectorRefreshMs: {
+      doc: 'How often a worker reloads confirmed-fraud vectors into its nearest-neighbour index.',
+      format: positiveInt('fraud.vectorRefreshMs'),
+      default: 30000,
+      env: 'LF_FRAUD_VECTOR_REFRESH_MS',
+    },
+    reviewThreshold: {
+      doc: 'Score (0..1) at or above which an applied transaction is held for human review (reviewTransaction workflow).',
+      format: fraction('fraud.reviewThreshold'),
+      default: 0.9,
+      env: 'LF_FRAUD_REVIEW_THRESHOLD',
+    },
+    reviewEnabled: {
+      doc: 'Start a reviewTransaction workflow for each transaction at or above fraud.reviewThreshold.',
+      format: Boolean,
+      default: true,
+      env: 'LF_FRAUD_REVIEW_ENABLED',
+    },
+    reviewEscalateAfterMs: {
+      doc: 'How long a review waits for a decision before it is escalated.',
+      format: positiveInt('fraud.reviewEscalateAfterMs'),
+      default: 14400000,
+      env: 'LF_FRAUD_REVIEW_ESCALATE_AFTER_MS',
+    },
+    reviewToken: {
+      doc: 'Bearer token reviewers send to POST /reviews/:id/approve|reject (from a Secret). Empty: those routes answer 503.',
+      format: String,
+      default: '',
+      sensitive: true,
+      env: 'LF_FRAUD_REVIEW_TOKEN',
+    },
+    shortWindowS: { doc: 'Time constant (s) of the short decayed counts: velocity and card testing.', format: positiveInt('fraud.shortWindowS'), default: 60, env: 'LF_FRAUD_SHORT_WINDOW_S' },
+    fanOutWindowS: { doc: 'Time constant (s) of the new-counterparty count (fan-out).', format: positiveInt('fraud.fanOutWindowS'), default: 600, env: 'LF_FRAUD_FAN_OUT_WINDOW_S' },
+    paceWindowS: { doc: 'Time constant (s) of the long decayed count that gives an account\'s usual pace.', format: positiveInt('fraud.paceWindowS'), default: 3600, env: 'LF_FRAUD_PACE_WINDOW_S' },
+    ewmaAlpha: { doc: 'Weight of the newest amount in the per-account EWMAs (0..1).', format: fraction('fraud.ewmaAlpha'), default: 0.1, env: 'LF_FRAUD_EWMA_ALPHA' },
+    tinyAmountMinor: { doc: 'Debits at or below this (minor units) count as tiny (card testing).', format: positiveInt('fraud.tinyAmountMinor'), default: 199, env: 'LF_FRAUD_TINY_AMOUNT_MINOR' },
+    cardTestingMinCount: { doc: 'Decayed count of tiny debits that flags card testing.', format: positiveNumber('fraud.cardTestingMinCount'), default: 3, env: 'LF_FRAUD_CARD_TESTING_MIN_COUNT' },
+    velocityMinCount: { doc: 'Decayed count of outgoing transactions in the short window that may flag velocity.', format: positiveNumber('fraud.velocityMinCount'), default: 5, env: 'LF_FRAUD_VELOCITY_MIN_COUNT' },
+    velocityRateMultiple: { doc: 'Velocity flags only above this multiple of the account\'s own usual pace.', format: positiveNumber('fraud.velocityRateMultiple'), default: 6, env: 'LF_FRAUD_VELOCITY_RATE_MULTIPLE' },
+    spikeMinAmountMinor: { doc: 'Smallest amount (minor units) an amount spike can have.', format: positiveInt('fraud.spikeMinAmountMinor'), default: 50000, env: 'LF_FRAUD_SPIKE_MIN_AMOUNT_MINOR' },
+    spikeMultiple: { doc: 'An amount spike is at least this multiple of the account\'s EWMA amount.', format: positiveNumber('fraud.spikeMultiple'), default: 12, env: 'LF_FRAUD_SPIKE_MULTIPLE' },
+    spikeOverMaxMultiple: { doc: 'An amount spike is at least this multiple of the account\'s largest earlier outgoing amount.', format: positiveNumber('fraud.spikeOverMaxMultiple'), default: 2, env: 'LF_FRAUD_SPIKE_OVER_MAX_MULTIPLE' },
+    spikeMinHistory: { doc: 'Outgoing transactions an account needs before amount spikes are judged.', format: positiveInt('fraud.spikeMinHistory'), default: 4, env: 'LF_FRAUD_SPIKE_MIN_HISTORY' },
+    bigOutMinAmountMinor: { doc: 'Smallest outgoing amount (minor units) that flags a new or dormant account.', format: positiveInt('fraud.bigOutMinAmountMinor'), default: 200000, env: 'LF_FRAUD_BIG_OUT_MIN_AMOUNT_MINOR' },
+    newAccountMaxAgeS: { doc: 'An account is new for this long (s) after its first transaction.', format: positiveInt('fraud.newAccountMaxAgeS'), default: 604800, env: 'LF_FRAUD_NEW_ACCOUNT_MAX_AGE_S' },
+    dormantMinGapS: { doc: 'Idle time (s) after which an account counts as dormant.', format: positiveInt('fraud.dormantMinGapS'), default: 2592000, env: 'LF_FRAUD_DORMANT_MIN_GAP_S' },
+    fanOutMinCount: { doc: 'Decayed count of new counterparties that may flag fan-out.', format: positiveNumber('fraud.fanOutMinCount'), default: 4, env: 'LF_FRAUD_FAN_OUT_MIN_COUNT' },
+    fanOutRateMultiple: { doc: 'Fan-out flags only above this multiple of the account\'s usual rate of new counterparties.', format: positiveNumber('fraud.fanOutRateMultiple'), default: 4, env: 'LF_FRAUD_FAN_OUT_RATE_MULTIPLE' },
+    roundTripWindowS: { doc: 'Longest span (s) of the three legs of a round trip A→B→C→A.', format: positiveInt('fraud.roundTripWindowS'), default: 900, env: 'LF_FRAUD_ROUND_TRIP_WINDOW_S' },
+    roundTripMinAmountMinor: { doc: 'Only transfers of at least this amount (minor units) are checked for round trips.', format: positiveInt('fraud.roundTripMinAmountMinor'), default: 80000, env: 'LF_FRAUD_ROUND_TRIP_MIN_AMOUNT_MINOR' },
+    roundTripAmountTolerance: { doc: 'Largest relative difference between round-trip leg amounts (0..1).', format: fraction('fraud.roundTripAmountTolerance'), default: 0.08, env: 'LF_FRAUD_ROUND_TRIP_AMOUNT_TOLERANCE' },
+    anomalyThreshold: { doc: 'Anomaly score (0..1) at or above which the statistics detector flags on its own.', format: fraction('fraud.anomalyThreshold'), default: 0.99, env: 'LF_FRAUD_ANOMALY_THRESHOLD' },
+    knnMinSimilarity: { doc: 'Cosine similarity to a confirmed-fraud vector at or above which the nearest-neighbour detector flags.', format: fraction('fraud.knnMinSimilarity'), default: 0.99, env: 'LF_FRAUD_KNN_MIN_SIMILARITY' },
+    knnMinNorm: { doc: 'Only embeddings at least this far (in standard deviations) from normal traffic are matched against fraud vectors.', format: positiveNumber('fraud.knnMinNorm'), default: 10, env: 'LF_FRAUD_KNN_MIN_NORM' },
+  },
   shutdown: {
     graceMs: {
       doc: 'Longest time a process spends draining in-flight work after SIGTERM.',
@@ -311,7 +386,24 @@ export interface Config {
   api: { host: string; port: number; pageSizeMax: number; ingestBatchMax: number };
   rules: { maxAmountMinor: string; overdraftLimitMinor: string; currencies: string[] };
   tracing: { enabled: boolean };
+  fraud: FraudConfig;
   shutdown: { graceMs: number };
+}
+
+export interface FraudConfig extends FraudThresholds {
+  enabled: boolean;
+  modelPath: string;
+  vectorRefreshMs: number;
+  reviewThreshold: number;
+  reviewEnabled: boolean;
+  reviewEscalateAfterMs: number;
+  reviewToken: string;
+}
+
+/** The detection thresholds of the config, as the pure detector takes them. */
+export function fraudThresholdsOf(config: Config): FraudThresholds {
+  const { enabled: _e, modelPath: _m, vectorRefreshMs: _v, reviewThreshold: _r, reviewEnabled: _re, reviewEscalateAfterMs: _ra, reviewToken: _t, ...thresholds } = config.fraud;
+  return thresholds;
 }
 
 /** Overrides use the same dotted keys as the schema, e.g. { 'kafka.topic': 'x' }. */

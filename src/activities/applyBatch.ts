@@ -5,10 +5,13 @@ import type { SourcedEvent } from '../domain/transaction';
 import { applyBalanceDeltas, applyRollups, findExistingIds, insertTransactions, lockBalances } from '../store/ledger';
 import { inTransaction, isRetryableDbError, type Pool } from '../store/pool';
 import type { ApplyBatchInput, ApplyBatchResult } from '../workflows/types';
+import { detectInTransaction, startBatchReviews, type FraudDeps } from './fraud';
 
 export interface ApplyBatchDeps {
   pool: Pool;
   overdraftLimitMinor: bigint;
+  /** Fraud detection in the same transaction; absent when fraud.enabled is off. */
+  fraud?: FraudDeps;
 }
 
 /** First occurrence of an id wins inside a batch (a client may send the same key twice). */
@@ -26,7 +29,9 @@ export async function applyBatchWith(deps: ApplyBatchDeps, input: ApplyBatchInpu
   // a few times with a short jitter, before falling back to Temporal's (slower) activity retry.
   for (let attempt = 1; ; attempt++) {
     try {
-      return await applyOnce(deps, input);
+      const result = await applyOnce(deps, input);
+      if (deps.fraud && (result.reviews > 0 || result.duplicates > 0)) await startBatchReviews(deps.pool, deps.fraud, input.events.map((e) => e.id));
+      return result;
     } catch (err) {
       if (!isRetryableDbError(err) || attempt >= IN_ACTIVITY_ATTEMPTS_MAX) throw err;
       await new Promise((r) => setTimeout(r, 5 + Math.floor(Math.random() * 20 * attempt)));
@@ -52,6 +57,7 @@ async function applyOnce(deps: ApplyBatchDeps, input: ApplyBatchInput): Promise<
     await insertTransactions(conn, input.batchId, outcome.decisions);
     await applyBalanceDeltas(conn, outcome.balanceDeltas);
     await applyRollups(conn, outcome.rollups);
+    const fraud = deps.fraud ? await detectInTransaction(conn, deps.fraud, input.batchId, outcome.decisions) : { flags: [], reviews: 0 };
 
     const rejectedByReason: Partial<Record<RejectionReason, number>> = {};
     let applied = 0;
@@ -66,6 +72,8 @@ async function applyOnce(deps: ApplyBatchDeps, input: ApplyBatchInput): Promise<
       applied,
       rejected: outcome.decisions.length - applied,
       rejectedByReason,
+      flagged: fraud.flags.length,
+      reviews: fraud.reviews,
     };
   });
 }

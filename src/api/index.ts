@@ -11,6 +11,7 @@ import { registerIngest } from './ingest';
 import { registerLive } from './live';
 import { openApiDocument } from './openapi';
 import { registerReads } from './reads';
+import { registerReviews } from './reviews';
 
 export interface ApiHandle {
   port: number;
@@ -65,6 +66,7 @@ export async function startApi(config: Config, log: Logger): Promise<ApiHandle> 
   app.get('/openapi.json', async () => openApiDocument());
   registerIngest(app, config, target, metrics);
   registerReads(app, config, pool);
+  const reviews = registerReviews(app, config, pool);
   registerLive(app, pool, log, config);
 
   await app.listen({ host: config.api.host, port: config.api.port });
@@ -76,7 +78,7 @@ export async function startApi(config: Config, log: Logger): Promise<ApiHandle> 
     stop: async () => {
       draining = true;
       await app.close();
-      await Promise.allSettled([target.producer.disconnect(), pool.end()]);
+      await Promise.allSettled([target.producer.disconnect(), reviews.close(), pool.end()]);
       unobservePool();
     },
   };

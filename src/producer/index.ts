@@ -3,8 +3,10 @@ import { connectProducerWithTopics, createIdempotentProducer, createKafka, sendK
 import type { Logger } from '../telemetry/log';
 import { countProduced, createMetrics } from '../telemetry/metrics';
 import { startProbeServer } from '../telemetry/server';
+import fs from 'node:fs';
 import { withProduceSpan } from '../telemetry/trace-context';
-import { createGenerator } from './generator';
+import { createGenerator, type GeneratedMessage } from './generator';
+import { createLabelledWorkload } from './labelled';
 
 export interface ProduceOptions {
   /** Events per second; 0 means as fast as the broker takes them. */
@@ -18,6 +20,19 @@ export interface ProduceOptions {
   serveMetrics?: boolean;
   /** Called with each chunk once Kafka acknowledged it (chaos runs keep the acknowledged ids). */
   onAcknowledged?: (messages: ReadonlyArray<{ key: string; value: Buffer }>) => void;
+  /** Labelled fraud workload instead of the default traffic; labels go to a side file (JSON lines), never into events. */
+  labelled?: { fraudRate: number; labelsPath: string };
+}
+
+/** The labelled workload as generator messages; each fraud label is appended to the side file. */
+function labelledMessages(options: ProduceOptions & { labelled: { fraudRate: number; labelsPath: string } }): () => GeneratedMessage {
+  const next = createLabelledWorkload({ seed: options.seed, accounts: options.accounts, fraudRate: options.labelled.fraudRate });
+  fs.writeFileSync(options.labelled.labelsPath, '');
+  return () => {
+    const { event, label } = next();
+    if (label) fs.appendFileSync(options.labelled.labelsPath, `${JSON.stringify({ id: event.id, pattern: label })}\n`);
+    return { key: event.account, value: Buffer.from(JSON.stringify(event)), event };
+  };
 }
 
 export interface ProduceReport {
@@ -38,7 +53,9 @@ export async function startProducer(config: Config, options: ProduceOptions, log
   probe?.setReady(true);
   const kafka = createKafka(config, 'producer', log);
   const target = await connectProducerWithTopics(config, kafka);
-  const next = createGenerator({ accounts: options.accounts, seed: options.seed, malformedRatio: options.malformedRatio });
+  const next = options.labelled
+    ? labelledMessages({ ...options, labelled: options.labelled })
+    : createGenerator({ accounts: options.accounts, seed: options.seed, malformedRatio: options.malformedRatio });
   let stopping = false;
   const report: ProduceReport = { sent: 0, malformed: 0, elapsedMs: 0 };
   const started = Date.now();

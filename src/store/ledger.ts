@@ -4,9 +4,9 @@ import type { Connection } from './pool';
 import { toDbDateTime } from './pool';
 
 /** Rows per multi-row statement: keeps packets far below max_allowed_packet. */
-const ROWS_PER_STATEMENT = 500;
+export const ROWS_PER_STATEMENT = 500;
 
-function chunks<T>(items: ReadonlyArray<T>, size: number): T[][] {
+export function chunks<T>(items: ReadonlyArray<T>, size: number): T[][] {
   const out: T[][] = [];
   for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
   return out;

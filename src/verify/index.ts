@@ -4,6 +4,7 @@ import { parseEvent, type SourcedEvent, type TransactionEvent } from '../domain/
 import { createKafka } from '../kafka/client';
 import { createPool } from '../store/pool';
 import { allBalances, transactionsInIdOrder } from '../store/queries';
+import { reversedTransactionIds } from '../store/reviews';
 import type { Logger } from '../telemetry/log';
 import { committedOffsets, highWatermarks, readTopicUpTo } from './kafkaRead';
 
@@ -95,6 +96,8 @@ export async function verify(config: Config, options: { waitMs: number; acknowle
     const seen = new Set<string>();
     const sums = new Map<string, bigint>();
     const add = (key: string, delta: bigint) => sums.set(key, (sums.get(key) ?? 0n) + delta);
+    // A transaction rejected in review had its balance effect reversed: it no longer counts in the sums.
+    const reversed = await reversedTransactionIds(pool);
     for await (const row of transactionsInIdOrder(pool)) {
       report.stored += 1;
       const event = resent.get(row.id)?.get(`${row.source_partition}:${row.source_offset}`) ?? expected.get(row.id);
@@ -112,6 +115,7 @@ export async function verify(config: Config, options: { waitMs: number; acknowle
         continue;
       }
       report.applied += 1;
+      if (reversed.has(row.id)) continue;
       const amount = BigInt(row.amount_minor);
       add(balanceKey(row.account, row.currency), row.type === 'credit' ? amount : -amount);
       if (row.type === 'transfer' && row.counterparty) add(balanceKey(row.counterparty, row.currency), amount);

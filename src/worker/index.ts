@@ -3,6 +3,7 @@ import { DefaultLogger, NativeConnection, Runtime, Worker, makeTelemetryFilterSt
 import type { Config } from '../config';
 import { LedgerflowError } from '../domain/errors';
 import { createActivities } from '../activities';
+import { createReviewActivities } from '../activities/review';
 import { createPool, observePool } from '../store/pool';
 import type { Logger } from '../telemetry/log';
 import { createMetrics } from '../telemetry/metrics';
@@ -10,6 +11,7 @@ import { startProbeServer } from '../telemetry/server';
 import { temporalConnectionOptions } from '../temporal/connection';
 import { workerTracingOptions } from '../telemetry/temporal-tracing';
 import { workflowCode } from './bundle';
+import { startFraudRuntime } from './fraud';
 
 export interface WorkerHandle {
   stop(): Promise<void>;
@@ -61,7 +63,8 @@ export async function startWorker(config: Config, log: Logger): Promise<WorkerHa
   const probe = await startProbeServer(config.api.host, config.worker.httpPort, metrics.registry, () => !draining);
   const pool = createPool(config, 'app');
   const unobservePool = observePool(pool, metrics);
-  const activities = createActivities({ pool, overdraftLimitMinor: BigInt(config.rules.overdraftLimitMinor) });
+  const fraud = await startFraudRuntime(config, pool, log);
+  const activities = createActivities({ pool, overdraftLimitMinor: BigInt(config.rules.overdraftLimitMinor), ...(fraud.deps ? { fraud: fraud.deps } : {}) });
   const timedActivities = {
     applyBatch: async (input: Parameters<typeof activities.applyBatch>[0]) => {
       const end = metrics.applyDuration.startTimer();
@@ -85,6 +88,7 @@ export async function startWorker(config: Config, log: Logger): Promise<WorkerHa
       metrics.duplicatesSkipped.inc(result.duplicates);
       return result;
     },
+    ...createReviewActivities(pool),
   };
   const connection = await NativeConnection.connect(temporalConnectionOptions(config));
   const tracing = workerTracingOptions();
@@ -111,7 +115,7 @@ export async function startWorker(config: Config, log: Logger): Promise<WorkerHa
       // shutdown() stops polling and lets in-flight activities finish within shutdownGraceTime.
       if (worker.getState() === 'RUNNING') worker.shutdown();
       await running.catch((err: Error) => log.error({ err }, 'worker run failed'));
-      await Promise.allSettled([connection.close(), pool.end()]);
+      await Promise.allSettled([connection.close(), fraud.stop(), pool.end()]);
       unobservePool();
       await probe.close();
       log.info('worker stopped');

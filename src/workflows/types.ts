@@ -30,8 +30,43 @@ export interface ApplyBatchResult {
   applied: number;
   rejected: number;
   rejectedByReason: Partial<Record<RejectionReason, number>>;
+  /** Transactions this attempt flagged as possible fraud (0 when detection is off). */
+  flagged: number;
+  /** Reviews this attempt opened. */
+  reviews: number;
 }
 
 export interface ActivityTypes {
   applyBatch(input: ApplyBatchInput): Promise<ApplyBatchResult>;
+}
+
+/** Input of reviewTransaction (workflow id review-<txId>). */
+export interface ReviewInput {
+  txId: string;
+  account: string;
+  score: number;
+  escalateAfterMs: number;
+}
+
+export interface ReviewDecision {
+  actor: string;
+  reason: string;
+}
+
+export interface ReviewOutcome {
+  txId: string;
+  status: 'approved' | 'rejected';
+  reversed: boolean;
+  escalated: boolean;
+}
+
+export interface DecideReviewInput extends ReviewDecision {
+  txId: string;
+  action: 'approve' | 'reject';
+}
+
+export interface ReviewActivityTypes {
+  escalateReview(input: { txId: string }): Promise<void>;
+  /** Records the decision; a rejection reverses the balance effect, once, in the same DB transaction. */
+  decideReview(input: DecideReviewInput): Promise<{ status: 'approved' | 'rejected'; reversed: boolean }>;
 }

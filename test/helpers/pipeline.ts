@@ -27,6 +27,8 @@ export async function createTestPipeline(name: string, extra: ConfigOverrides = 
     'worker.sdkMetricsPort': 0,
     'api.port': 0,
     'log.level': 'warn',
+    // Review workflows wait for a human; only the tests about reviews start them.
+    'fraud.reviewEnabled': false,
     ...extra,
   });
   const { config } = run;

@@ -50,3 +50,19 @@ test('MariaDB DDL: one row per transaction id, history index on (account, occurr
 test('splitStatements drops comments and splits on statement ends', () => {
   assert.deepEqual(splitStatements('-- c\nCREATE TABLE a (x INT);\n\nCREATE TABLE b (y INT);\n'), ['CREATE TABLE a (x INT)', 'CREATE TABLE b (y INT)']);
 });
+
+test('SingleStore fraud DDL: VECTOR embeddings, every fraud table sharded, reviews keyed by account', () => {
+  const fraud = loadMigrations('singlestore').find((m) => m.name === 'fraud');
+  assert.ok(fraud, '002_fraud rendered for SingleStore');
+  const table = (name: string) => fraud.statements.find((s) => new RegExp(`CREATE (ROWSTORE )?TABLE IF NOT EXISTS ${name}\\b`).test(s));
+  for (const name of ['account_stats', 'fraud_flags', 'fraud_vectors', 'reviews', 'review_audit']) {
+    const ddl = table(name);
+    assert.ok(ddl, `${name} rendered`);
+    assert.match(ddl, /SHARD KEY \(/, `${name} has a shard key`);
+  }
+  assert.match(table('fraud_vectors') as string, /embedding\s+VECTOR\(6, F32\) NOT NULL/);
+  assert.match(table('fraud_flags') as string, /embedding\s+VECTOR\(6, F32\) NULL/);
+  assert.match(table('reviews') as string, /PRIMARY KEY \(account, tx_id\)/);
+  const maria = loadMigrations('mariadb').find((m) => m.name === 'fraud');
+  assert.ok(maria?.statements.some((s) => /CREATE TABLE IF NOT EXISTS fraud_vectors\b[\s\S]*embedding\s+TEXT/.test(s)), 'MariaDB keeps the vector as JSON text');
+});

@@ -1,0 +1,55 @@
+import { detectBatch, type FraudFlag, type NearestFraud } from '../domain/fraud/detect';
+import type { PcaModel } from '../domain/fraud/embedding';
+import type { FraudThresholds, TransferLeg } from '../domain/fraud/rules';
+import type { Decision } from '../domain/ledger';
+import { insertFlags, loadRoundTripLegs, lockAccountStats, openReviews, saveAccountStats, undecidedReviews } from '../store/fraud';
+import type { Connection, Pool } from '../store/pool';
+
+export interface ReviewStart {
+  txId: string;
+  account: string;
+  score: number;
+}
+
+export interface FraudDeps {
+  thresholds: FraudThresholds;
+  /** Applied transactions scoring at or above this are held for review. */
+  reviewThreshold: number;
+  model: PcaModel | null;
+  nearestFraud: (embedding: number[]) => NearestFraud | null;
+  /** Starts reviewTransaction workflows (idempotent by workflow id); absent: reviews are stored but not started. */
+  startReviews?: (reviews: ReadonlyArray<ReviewStart>) => Promise<void>;
+}
+
+/**
+ * Detection inside the batch's database transaction, over the rows this attempt inserted only:
+ * a replay inserts nothing, so it updates no statistics and adds no flag (no double count).
+ * Statistics rows are locked in sorted account order, like balances.
+ */
+export async function detectInTransaction(conn: Connection, deps: FraudDeps, batchId: string, decisions: ReadonlyArray<Decision>): Promise<{ flags: FraudFlag[]; reviews: number }> {
+  if (decisions.length === 0) return { flags: [], reviews: 0 };
+  const events = decisions.map((d) => d.event);
+  const accounts = [...new Set(events.map((e) => e.account))].sort();
+  const stats = await lockAccountStats(conn, accounts);
+  const transfers: TransferLeg[] = events
+    .filter((e) => e.type === 'transfer' && e.counterparty !== undefined && Number(e.amountMinor) >= deps.thresholds.roundTripMinAmountMinor)
+    .map((e) => ({ id: e.id, from: e.account, to: e.counterparty as string, amountMinor: e.amountMinor, occurredAtMs: Date.parse(e.occurredAt) }));
+  const storedTransfers = await loadRoundTripLegs(conn, transfers, deps.thresholds.roundTripWindowS, deps.thresholds.roundTripMinAmountMinor);
+  const outcome = detectBatch(events, stats, { thresholds: deps.thresholds, model: deps.model, nearestFraud: deps.nearestFraud, storedTransfers });
+  await saveAccountStats(conn, outcome.stats);
+  await insertFlags(conn, batchId, outcome.flags);
+  const applied = new Set(decisions.filter((d) => d.status === 'applied').map((d) => d.event.id));
+  const toReview = outcome.flags.filter((f) => !f.late && f.score >= deps.reviewThreshold && applied.has(f.txId));
+  await openReviews(conn, toReview);
+  return { flags: outcome.flags, reviews: toReview.length };
+}
+
+/**
+ * After commit: every undecided review of the batch gets its workflow. Asked of the database, not
+ * of this attempt, so a crash between commit and start is repaired by the activity's retry.
+ */
+export async function startBatchReviews(pool: Pool, deps: FraudDeps, txIds: ReadonlyArray<string>): Promise<void> {
+  if (!deps.startReviews) return;
+  const reviews = await undecidedReviews(pool, txIds);
+  if (reviews.length > 0) await deps.startReviews(reviews);
+}

@@ -1,0 +1,129 @@
+import type { FraudFlag } from '../domain/fraud/detect';
+import type { TransferLeg } from '../domain/fraud/rules';
+import { parseStats, serializeStats, type AccountStats } from '../domain/fraud/stats';
+import type { Dialect } from './dialect';
+import { chunks, ROWS_PER_STATEMENT } from './ledger';
+import type { Connection, Pool } from './pool';
+import { fromDbDateTime, toDbDateTime } from './pool';
+
+/** Fraud detection's rows: account statistics, flags, review queue entries, fraud vectors. */
+/** Locks (FOR UPDATE, in the given sorted order) and reads the statistics of the accounts. */
+export async function lockAccountStats(conn: Connection, sortedAccounts: ReadonlyArray<string>): Promise<Map<string, AccountStats>> {
+  const out = new Map<string, AccountStats>();
+  for (const part of chunks(sortedAccounts, ROWS_PER_STATEMENT)) {
+    const [rows] = await conn.query('SELECT account, state FROM account_stats WHERE account IN (?) ORDER BY account FOR UPDATE', [part]);
+    for (const r of rows as Array<{ account: string; state: string }>) out.set(r.account, parseStats(r.account, r.state));
+  }
+  return out;
+}
+
+export async function saveAccountStats(conn: Connection, stats: ReadonlyMap<string, AccountStats>): Promise<void> {
+  const sorted = [...stats.values()].sort((a, b) => (a.account < b.account ? -1 : a.account > b.account ? 1 : 0));
+  for (const part of chunks(sorted, ROWS_PER_STATEMENT)) {
+    const rows = part.map((s) => [s.account, serializeStats(s), s.txCount, s.lastSeenMs === null ? null : toDbDateTime(new Date(s.lastSeenMs).toISOString())]);
+    await conn.query(
+      `INSERT INTO account_stats (account, state, tx_count, last_seen_at) VALUES ?
+       ON DUPLICATE KEY UPDATE state = VALUES(state), tx_count = VALUES(tx_count), last_seen_at = VALUES(last_seen_at)`,
+      [rows],
+    );
+  }
+}
+
+interface LegRow {
+  id: string;
+  account: string;
+  counterparty: string;
+  amount_minor: string;
+  occurred_at: string;
+}
+
+const toLeg = (r: LegRow): TransferLeg => ({ id: r.id, from: r.account, to: r.counterparty, amountMinor: String(r.amount_minor), occurredAtMs: Date.parse(fromDbDateTime(r.occurred_at)) });
+
+/**
+ * Stored transfers that could close a round trip with the batch's transfers u→v: legs v→w near
+ * in time, then legs w→u. Two indexed queries per batch (account, occurred_at).
+ */
+export async function loadRoundTripLegs(conn: Connection, transfers: ReadonlyArray<TransferLeg>, windowS: number, minAmountMinor: number): Promise<TransferLeg[]> {
+  if (transfers.length === 0) return [];
+  const times = transfers.map((t) => t.occurredAtMs);
+  const from = toDbDateTime(new Date(Math.min(...times) - windowS * 1000).toISOString());
+  const to = toDbDateTime(new Date(Math.max(...times) + windowS * 1000).toISOString());
+  const receivers = [...new Set(transfers.map((t) => t.to))];
+  const senders = [...new Set(transfers.map((t) => t.from))];
+  const sql = `SELECT id, account, counterparty, amount_minor, occurred_at FROM transactions
+     WHERE account IN (?) AND counterparty IN (?) AND type = 'transfer' AND occurred_at BETWEEN ? AND ? AND amount_minor >= ?`;
+  const [first] = await conn.query(sql.replace('AND counterparty IN (?) ', ''), [receivers, from, to, minAmountMinor]);
+  const middle = (first as LegRow[]).filter((r) => r.counterparty !== null).map(toLeg);
+  if (middle.length === 0) return [];
+  const [second] = await conn.query(sql, [[...new Set(middle.map((l) => l.to))], senders, from, to, minAmountMinor]);
+  return [...middle, ...(second as LegRow[]).map(toLeg)];
+}
+
+/** A flag row once: a replayed batch inserts nothing new, a late flag on an already-flagged leg keeps the first. */
+export async function insertFlags(conn: Connection, batchId: string, flags: ReadonlyArray<FraudFlag>): Promise<void> {
+  for (const part of chunks(flags, ROWS_PER_STATEMENT)) {
+    const rows = part.map((f) => [
+      f.txId,
+      f.account,
+      f.score.toFixed(4),
+      f.detectors.join(',').slice(0, 255),
+      JSON.stringify(f.reasons),
+      f.embedding ? JSON.stringify(f.embedding.map((x) => Number(x.toFixed(6)))) : null,
+      f.late ? 1 : 0,
+      batchId,
+    ]);
+    await conn.query(
+      `INSERT INTO fraud_flags (tx_id, account, score, detectors, reasons, embedding, late, batch_id) VALUES ?
+       ON DUPLICATE KEY UPDATE tx_id = tx_id`,
+      [rows],
+    );
+  }
+}
+
+/** Opens a review (and its audit row) for each flagged transaction that needs a human; replays add nothing. */
+export async function openReviews(conn: Connection, flags: ReadonlyArray<FraudFlag>): Promise<void> {
+  for (const part of chunks(flags, ROWS_PER_STATEMENT)) {
+    const [res] = await conn.query(
+      'INSERT IGNORE INTO reviews (tx_id, account, score, status) VALUES ?',
+      [part.map((f) => [f.txId, f.account, f.score.toFixed(4), 'open'])],
+    );
+    if ((res as { affectedRows: number }).affectedRows === 0) continue;
+    await conn.query('INSERT INTO review_audit (tx_id, action, actor, reason) VALUES ?', [part.map((f) => [f.txId, 'opened', 'detector', f.detectors.join(',')])]);
+  }
+}
+
+/** Reviews of these transactions that are still undecided (their workflows must be running). */
+export async function undecidedReviews(pool: Pool, txIds: ReadonlyArray<string>): Promise<Array<{ txId: string; account: string; score: number }>> {
+  const out: Array<{ txId: string; account: string; score: number }> = [];
+  for (const part of chunks(txIds, ROWS_PER_STATEMENT)) {
+    const [rows] = await pool.query("SELECT tx_id, account, score FROM reviews WHERE tx_id IN (?) AND status IN ('open','escalated')", [part]);
+    for (const r of rows as Array<{ tx_id: string; account: string; score: string }>) out.push({ txId: r.tx_id, account: r.account, score: Number(r.score) });
+  }
+  return out;
+}
+
+export interface FraudVectorRow {
+  txId: string;
+  embedding: number[];
+}
+
+/** Confirmed-fraud vectors (MariaDB: JSON text; the worker indexes them in process). */
+export async function loadFraudVectors(pool: Pool): Promise<FraudVectorRow[]> {
+  const [rows] = await pool.query('SELECT tx_id, embedding FROM fraud_vectors ORDER BY created_at, tx_id');
+  return (rows as Array<{ tx_id: string; embedding: string }>).map((r) => ({ txId: r.tx_id, embedding: JSON.parse(r.embedding) as number[] }));
+}
+
+export async function insertFraudVectors(pool: Pool | Connection, rows: ReadonlyArray<{ txId: string; account: string; embedding: number[] }>, source: 'review' | 'training'): Promise<void> {
+  for (const part of chunks(rows, ROWS_PER_STATEMENT)) {
+    await pool.query('INSERT IGNORE INTO fraud_vectors (tx_id, account, embedding, source) VALUES ?', [part.map((r) => [r.txId, r.account, JSON.stringify(r.embedding), source])]);
+  }
+}
+
+/**
+ * The nearest confirmed fraud by inner product of unit vectors. SingleStore runs it in the
+ * database over VECTOR columns; MariaDB has no vector type, so the worker searches in process.
+ */
+export function nearestFraudSql(dialect: Dialect): string | null {
+  if (dialect !== 'singlestore') return null;
+  return 'SELECT tx_id, DOT_PRODUCT(embedding, ? :> VECTOR(6, F32)) AS similarity FROM fraud_vectors ORDER BY similarity DESC LIMIT ?';
+}

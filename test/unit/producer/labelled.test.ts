@@ -1,0 +1,41 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { parseEvent } from '../../../src/domain/transaction';
+import { createLabelledWorkload, FRAUD_PATTERNS } from '../../../src/producer/labelled';
+
+const COUNT = 40_000;
+
+function run(seed: number) {
+  const next = createLabelledWorkload({ seed, accounts: 5000, fraudRate: 0.015 });
+  return Array.from({ length: COUNT }, () => next());
+}
+
+test('every pattern is injected at about the chosen rate, and labels stay out of the events', () => {
+  const out = run(11);
+  const fraud = out.filter((o) => o.label !== null);
+  const share = fraud.length / COUNT;
+  assert.ok(share > 0.01 && share < 0.025, `fraud share ${share}`);
+  for (const pattern of FRAUD_PATTERNS) assert.ok(fraud.some((o) => o.label === pattern), `no ${pattern}`);
+  for (const { event } of out.slice(0, 2000)) {
+    const bytes = Buffer.from(JSON.stringify(event));
+    assert.ok(parseEvent(bytes).ok, 'a valid event');
+    assert.doesNotMatch(bytes.toString(), /card_testing|velocity|round_trip|fan_out|label/);
+  }
+});
+
+test('the workload is reproducible from the seed (ids aside)', () => {
+  const strip = (o: ReturnType<typeof run>[number]) => ({ ...o.event, id: '', label: o.label });
+  assert.deepEqual(run(5).slice(0, 5000).map(strip), run(5).slice(0, 5000).map(strip));
+  assert.notDeepEqual(run(6).slice(0, 500).map(strip), run(5).slice(0, 500).map(strip));
+});
+
+test('normal traffic has variety: salaries, rent, payees, spending, and a few hot accounts', () => {
+  const normal = run(3).filter((o) => o.label === null).map((o) => o.event);
+  const kinds = new Set(normal.map((e) => e.description));
+  for (const k of ['salary', 'rent', 'card payment', 'coffee', 'top-up', 'transfer']) assert.ok(kinds.has(k), `no ${k}`);
+  const perAccount = new Map<string, number>();
+  for (const e of normal) perAccount.set(e.account, (perAccount.get(e.account) ?? 0) + 1);
+  const counts = [...perAccount.values()].sort((a, b) => b - a);
+  assert.ok((counts[0] as number) > 20 * (counts[Math.floor(counts.length / 2)] as number), 'skewed popularity');
+  assert.ok(normal.some((e) => Date.parse(e.occurredAt) < Date.UTC(2025, 11, 1)), 'dormant accounts have old history');
+});
