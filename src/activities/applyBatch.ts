@@ -2,7 +2,7 @@ import { balanceKeysOf, decideBatch, netExternalFlow } from '../domain/ledger';
 import { invariant } from '../domain/errors';
 import type { RejectionReason } from '../domain/rules';
 import type { SourcedEvent } from '../domain/transaction';
-import { applyBalanceDeltas, applyRollups, findExistingIds, insertTransactions, lockBalances } from '../store/ledger';
+import { applyBalanceDeltas, applyRollups, ensureBalanceRows, findExistingIds, insertTransactions, lockBalances } from '../store/ledger';
 import { inTransaction, isRetryableDbError, type Pool } from '../store/pool';
 import type { ApplyBatchInput, ApplyBatchResult } from '../workflows/types';
 import { detectInTransaction, startBatchReviews, type FraudDeps } from './fraud';
@@ -25,6 +25,7 @@ function firstOfEachId(events: ReadonlyArray<SourcedEvent>): SourcedEvent[] {
  * those move balances and rollups, so any replay of the same batch changes nothing.
  */
 export async function applyBatchWith(deps: ApplyBatchDeps, input: ApplyBatchInput): Promise<ApplyBatchResult> {
+  await ensureBalanceRows(deps.pool, balanceKeysOf(input.events));
   // A deadlock or lock-wait timeout rolled the whole transaction back: run it again right here,
   // a few times with a short jitter, before falling back to Temporal's (slower) activity retry.
   for (let attempt = 1; ; attempt++) {

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { envVarOf, loadConfig, type Config, type ConfigOverrides } from '../config';
+import { LedgerflowError } from '../domain/errors';
 import { createKafka } from '../kafka/client';
 import { stackUp } from '../stack';
 import { migrate } from '../store/migrate';
@@ -61,6 +62,27 @@ export async function createBenchEnv(part: string, options: BenchEnvOptions = {}
       } finally {
         await admin.disconnect();
       }
+    },
+  };
+}
+
+/** Name prefix of every benchmark database: only such databases may be attached and dropped. */
+export const BENCH_DB_PREFIX = 'lf_bench_';
+
+/**
+ * A benchmark database left by an earlier run (e.g. `queries --keep`), attached by name so its
+ * rows are timed without loading them again; dispose() drops it.
+ */
+export function attachBenchEnv(dbName: string, base: ConfigOverrides = {}): BenchEnv {
+  if (!dbName.startsWith(BENCH_DB_PREFIX)) throw new LedgerflowError('LF_CONFIG', `only ${BENCH_DB_PREFIX}* databases can be reused, got ${dbName}`, dbName);
+  const config = loadConfig({ ...base, 'db.name': dbName });
+  return {
+    runId: dbName,
+    config,
+    childEnv: () => ({ ...process.env, [envVarOf('db.name') as string]: dbName }),
+    dispose: async () => {
+      const pool = createPool(config, 'migrate', 1);
+      await pool.query('DROP DATABASE IF EXISTS ??', [dbName]).finally(() => pool.end());
     },
   };
 }

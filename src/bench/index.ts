@@ -10,7 +10,7 @@ import { recordPart } from './results';
 import { runStoreLimit, storeChart } from './store';
 import { writeSummary } from './summary';
 
-export const BENCH_USAGE = `ledgerflow bench [all|store|naive|pipeline|queries|kafka-clients|summary] [options]
+export const BENCH_USAGE = `ledgerflow bench [all | store naive pipeline queries kafka-clients | summary] [options]
   --rows N             store: rows bulk-loaded (500000); queries: rows in the table (10000000)
   --duration S         pipeline: measured window at max throughput (60); naive: run time (20)
   --backlog N          pipeline: events produced before the consumer starts (1500000)
@@ -22,7 +22,9 @@ export const BENCH_USAGE = `ledgerflow bench [all|store|naive|pipeline|queries|k
   --node-flags "..."   pipeline: flags for the consumer and worker node processes
   --profile            pipeline: --cpu-prof the consumer and workers, summarise where the time goes
   --messages N         kafka-clients: messages per client and round (200000)
-  --samples N          queries: timings per query (200)`;
+  --samples N          queries: timings per query (200)
+  --keep               queries: keep both databases afterwards (they are printed)
+  --reuse A,B          queries: time the databases a --keep run left instead of loading again`;
 
 const PARTS = ['store', 'naive', 'pipeline', 'queries', 'kafka-clients'] as const;
 
@@ -77,21 +79,23 @@ export async function benchCommand(config: Config, args: string[], log: Logger):
       accounts: { type: 'string' },
       seed: { type: 'string' },
       help: { type: 'boolean' },
+      keep: { type: 'boolean' },
+      reuse: { type: 'string' },
     },
   });
-  const part = positionals[0] ?? 'all';
-  if (values.help || part === 'help') {
+  const parts = positionals.length > 0 ? positionals : ['all'];
+  if (values.help || parts.includes('help')) {
     process.stdout.write(`${BENCH_USAGE}\n`);
     return 0;
   }
-  if (part !== 'all' && part !== 'summary' && !(PARTS as ReadonlyArray<string>).includes(part)) {
+  if (parts.some((p) => p !== 'all' && p !== 'summary' && !(PARTS as ReadonlyArray<string>).includes(p))) {
     process.stderr.write(`${BENCH_USAGE}\n`);
     return 2;
   }
   const say = (line: string) => log.info(line);
   const accounts = positive(values.accounts, 'accounts', 10_000);
   const seed = positive(values.seed, 'seed', 42);
-  const wants = (name: (typeof PARTS)[number]) => part === 'all' || part === name;
+  const wants = (name: (typeof PARTS)[number]) => parts.includes('all') || parts.includes(name);
   if (wants('store')) {
     const options = { rows: positive(values.rows, 'rows', 500_000), chunkRows: 50_000, accounts, seed };
     await recordPart(config, 'store-limit', options, () => runStoreLimit(config, options, say), storeChart, say);
@@ -117,7 +121,19 @@ export async function benchCommand(config: Config, args: string[], log: Logger):
     await recordPart(config, 'pipeline', options, () => runPipeline(config, options, say), pipelineChart, say);
   }
   if (wants('queries')) {
-    const options = { rows: positive(values.rows, 'rows', 10_000_000), accounts, seed, days: 30, samples: positive(values.samples, 'samples', 200), seedBudgetS: 20, chunkRows: 100_000 };
+    const reuse = values.reuse?.split(',');
+    if (reuse && reuse.length !== 2) throw new LedgerflowError('LF_CONFIG', '--reuse takes two database names: ledgerflow,seed', 'reuse');
+    const options = {
+      rows: positive(values.rows, 'rows', 10_000_000),
+      accounts,
+      seed,
+      days: 30,
+      samples: positive(values.samples, 'samples', 200),
+      seedBudgetS: 20,
+      chunkRows: 100_000,
+      keep: values.keep === true,
+      ...(reuse ? { reuse: reuse as [string, string] } : {}),
+    };
     await recordPart(config, 'queries', options, () => runQueries(config, options, say), queriesChart, say);
   }
   if (wants('kafka-clients')) {

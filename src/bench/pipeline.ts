@@ -5,7 +5,8 @@ import type { Config, ConfigOverrides } from '../config';
 import { createKafka } from '../kafka/client';
 import { createPool } from '../store/pool';
 import { createBenchEnv, type BenchEnv } from './env';
-import { freePort, spawnLedgerflow, waitReady, type Child } from './processes';
+import { freePort } from '../stack/process';
+import { spawnLedgerflow, waitReady, type Child } from './processes';
 import { summariseProfiles, type ProfileSummary } from './profile';
 import { resultsDir } from './results';
 import { bucketsBetween, histogramQuantile, parseHistogram, round, type Bucket } from './stats';
@@ -44,6 +45,7 @@ export interface PhaseResult {
   /** Directory (under bench/results) of this phase's --cpu-prof files, when profiled. */
   profileDir?: string;
   profile?: ProfileSummary;
+  diagnostics: PhaseDiagnostics;
 }
 
 export interface PipelineResult {
@@ -70,13 +72,53 @@ interface Processes {
   consumer: Child;
   workers: Child[];
   consumerPort: number;
+  workerPorts: number[];
+}
+
+/** What the processes' own metrics say about the phase: batch sizes, apply times, retried failures. */
+export interface PhaseDiagnostics {
+  batches: number;
+  batchSizeAvg: number;
+  applyMs: { p50: number; p99: number };
+  /** applyBatch attempts that failed (and were retried), by error code, e.g. ER_LOCK_DEADLOCK. */
+  activityFailures: Record<string, number>;
+}
+
+async function metricsText(port: number): Promise<string> {
+  return fetch(`http://127.0.0.1:${port}/metrics`).then((r) => r.text(), () => '');
+}
+
+function sumOf(text: string, series: string): number {
+  return text.split('\n').filter((l) => l.startsWith(series)).reduce((acc, l) => acc + Number(l.split(' ').pop()), 0);
+}
+
+async function diagnostics(p: Processes): Promise<PhaseDiagnostics> {
+  const consumer = await metricsText(p.consumerPort);
+  const workers = await Promise.all(p.workerPorts.map(metricsText));
+  const apply = workers.map((w) => parseHistogram(w, 'ledgerflow_apply_duration_seconds'));
+  const merged = (apply[0] ?? []).map((b, i) => ({ le: b.le, count: apply.reduce((acc, h) => acc + (h[i]?.count ?? 0), 0) }));
+  const activityFailures: Record<string, number> = {};
+  for (const w of workers) {
+    for (const m of w.matchAll(/^ledgerflow_activity_failures_total\{[^}]*code="([^"]+)"[^}]*\} (\S+)$/gm)) {
+      activityFailures[m[1] as string] = (activityFailures[m[1] as string] ?? 0) + Number(m[2]);
+    }
+  }
+  const batches = sumOf(consumer, 'ledgerflow_batch_size_events_count');
+  return {
+    batches,
+    batchSizeAvg: batches > 0 ? round(sumOf(consumer, 'ledgerflow_batch_size_events_sum') / batches, 0) : 0,
+    applyMs: { p50: round(histogramQuantile(merged, 0.5) * 1000, 0), p99: round(histogramQuantile(merged, 0.99) * 1000, 0) },
+    activityFailures,
+  };
 }
 
 async function startPipeline(env: BenchEnv, options: PipelineOptions, profileDir: string | undefined): Promise<Processes> {
   const flags = [...options.nodeFlags, ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [])];
   const workers: Child[] = [];
+  const workerPorts: number[] = [];
   for (let i = 0; i < options.workers; i++) {
     const port = await freePort();
+    workerPorts.push(port);
     const worker = spawnLedgerflow(`worker-${i}`, ['work'], env.childEnv({ ...options.settings, 'worker.httpPort': port }), flags, `${env.runId}-worker-${i}`);
     workers.push(worker);
     await waitReady(`http://127.0.0.1:${port}/readyz`, worker, 60_000);
@@ -84,7 +126,7 @@ async function startPipeline(env: BenchEnv, options: PipelineOptions, profileDir
   const consumerPort = await freePort();
   const consumer = spawnLedgerflow('consumer', ['consume'], env.childEnv({ ...options.settings, 'consumer.httpPort': consumerPort }), flags, `${env.runId}-consumer`);
   await waitReady(`http://127.0.0.1:${consumerPort}/readyz`, consumer, 60_000);
-  return { consumer, workers, consumerPort };
+  return { consumer, workers, consumerPort, workerPorts };
 }
 
 async function produce(env: BenchEnv, options: PipelineOptions, rate: number, count: number): Promise<Child> {
@@ -158,6 +200,7 @@ async function runPhase(baseConfig: Config, options: PipelineOptions, label: str
       },
       committedTimeline,
       producedTimeline,
+      diagnostics: await diagnostics(processes),
       ...(profileDir ? { profileDir: path.relative(resultsDir(), profileDir) } : {}),
     };
     log(`bench pipeline ${label}: ${result.txPerSec} tx/s committed over ${result.windowS} s; produce→commit p50 ${result.latencyMs.p50} ms p99 ${result.latencyMs.p99} ms`);

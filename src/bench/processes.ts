@@ -1,6 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -53,13 +52,6 @@ export function spawnLedgerflow(name: string, args: string[], env: NodeJS.Proces
   };
 }
 
-export async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 /** Polls `url` until it answers 200; fails early with the child's output when the child exits. */
 export async function waitReady(url: string, child: Child, timeoutMs: number): Promise<void> {

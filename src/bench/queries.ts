@@ -9,7 +9,7 @@ import { applyBalanceDeltas, applyRollups } from '../store/ledger';
 import { createPool, inTransaction, toDbDateTime, type Pool } from '../store/pool';
 import { accountBalances, accountHistory, getTransaction, statsSummary } from '../store/queries';
 import { LOAD_COLUMNS, loadRows, rowChunks } from './bulk';
-import { createBenchEnv, type BenchEnv } from './env';
+import { attachBenchEnv, createBenchEnv, type BenchEnv } from './env';
 import { dashboardQueries } from './dashboardSql';
 import { percentiles, round, type Percentiles } from './stats';
 import { barChart } from './svg';
@@ -23,6 +23,10 @@ export interface QueriesOptions {
   /** Longest time spent sampling one query on the seed schema (its scans take seconds at 10M). */
   seedBudgetS: number;
   chunkRows: number;
+  /** Keep both databases afterwards (to time them again with `reuse`). */
+  keep: boolean;
+  /** Time the databases of an earlier `--keep` run instead of loading new ones: [ledgerflow, seed]. */
+  reuse?: [string, string];
 }
 
 export interface QueryTiming extends Percentiles {
@@ -124,20 +128,46 @@ async function load(real: BenchEnv, seed: Pool, options: QueriesOptions, endMs: 
   return { ids, loadMs };
 }
 
+/** A sample of stored ids and the newest occurred_at, read back from a reused database. */
+async function sampleStored(pool: Pool, days: number, samples: number, seed: number): Promise<{ ids: string[]; endMs: number }> {
+  const [max] = await pool.query('SELECT MAX(occurred_at) AS at FROM transactions');
+  const endMs = Date.parse(`${(max as Array<{ at: string }>)[0]?.at.replace(' ', 'T')}Z`);
+  const random = createRandom(seed);
+  const ids: string[] = [];
+  for (let i = 0; i < samples; i++) {
+    const at = toDbDateTime(new Date(endMs - random() * days * 86_400_000).toISOString());
+    const [rows] = await pool.query('SELECT id FROM transactions WHERE occurred_at >= ? ORDER BY occurred_at LIMIT 1', [at]);
+    const row = (rows as Array<{ id: string }>)[0];
+    if (row) ids.push(row.id);
+  }
+  return { ids, endMs };
+}
+
 export async function runQueries(baseConfig: Config, options: QueriesOptions, log: (line: string) => void): Promise<QueriesResult> {
-  const real = await createBenchEnv('queries', { overrides: { 'log.level': baseConfig.log.level } });
-  const seedEnv = await createBenchEnv('seedschema', { migrate: false, overrides: { 'log.level': baseConfig.log.level } });
-  const seedDdl = createPool(seedEnv.config, 'migrate', 1);
-  try {
-    for (const statement of seedSchemaStatements()) await seedDdl.query(statement);
-  } finally {
-    await seedDdl.end();
+  const base = { 'log.level': baseConfig.log.level };
+  const real = options.reuse ? attachBenchEnv(options.reuse[0], base) : await createBenchEnv('queries', { overrides: base });
+  const seedEnv = options.reuse ? attachBenchEnv(options.reuse[1], base) : await createBenchEnv('seedschema', { migrate: false, overrides: base });
+  if (!options.reuse) {
+    const seedDdl = createPool(seedEnv.config, 'migrate', 1);
+    try {
+      for (const statement of seedSchemaStatements()) await seedDdl.query(statement);
+    } finally {
+      await seedDdl.end();
+    }
   }
   const seed = createPool(seedEnv.config, 'app', 2);
   const pool = createPool(real.config, 'app', 2);
   try {
-    const endMs = Date.now();
-    const { ids, loadMs } = await load(real, seed, options, endMs, log);
+    const loaded = options.reuse
+      ? { ...(await sampleStored(pool, options.days, 2_000, options.seed)), loadMs: { ledgerflow: Number.NaN, seed: Number.NaN } }
+      : await (async () => {
+          const endMs = Date.now();
+          return { endMs, ...(await load(real, seed, options, endMs, log)) };
+        })();
+    const { ids, loadMs, endMs } = loaded;
+    const [counted] = await pool.query('SELECT COUNT(*) AS n FROM transactions');
+    const rows = Number((counted as Array<{ n: string }>)[0]?.n ?? 0);
+    log(`bench queries: timing ${rows} rows (${real.config.db.name}, ${seedEnv.config.db.name})`);
     const random = createRandom(options.seed + 1);
     const account = () => accountName(Math.floor(random() * options.accounts));
     const id = () => ids[Math.floor(random() * ids.length)] as string;
@@ -170,7 +200,7 @@ export async function runQueries(baseConfig: Config, options: QueriesOptions, lo
     timings.push(await time('account balance', 'seed', n, budget, () => seed.query('SELECT currency, balance FROM balances WHERE account = ?', [account()])));
     const p99 = (schema: QueryTiming['schema'], pick: (t: QueryTiming) => boolean) => Math.max(0, ...timings.filter((t) => t.schema === schema && pick(t)).map((t) => t.p99));
     const result: QueriesResult = {
-      rows: options.rows,
+      rows,
       loadMs,
       timings,
       accountHistoryP99Ms: p99('ledgerflow', (t) => t.name === 'account history page'),
@@ -178,12 +208,15 @@ export async function runQueries(baseConfig: Config, options: QueriesOptions, lo
       seedAccountHistoryP99Ms: p99('seed', (t) => t.name === 'account history page'),
       seedAggregateP99Ms: p99('seed', (t) => t.aggregate === true),
     };
-    log(`bench queries: ${options.rows} rows; history p99 ${result.accountHistoryP99Ms} ms (seed ${result.seedAccountHistoryP99Ms} ms); aggregates p99 ${result.aggregateP99Ms} ms (seed ${result.seedAggregateP99Ms} ms)`);
+    log(`bench queries: ${rows} rows; history p99 ${result.accountHistoryP99Ms} ms (seed ${result.seedAccountHistoryP99Ms} ms); aggregates p99 ${result.aggregateP99Ms} ms (seed ${result.seedAggregateP99Ms} ms)`);
     return result;
   } finally {
     await Promise.allSettled([pool.end(), seed.end()]);
-    await real.dispose();
-    await seedEnv.dispose();
+    if (options.keep) log(`bench queries: kept ${real.config.db.name} and ${seedEnv.config.db.name} (drop them, or time them again with --reuse ${real.config.db.name},${seedEnv.config.db.name})`);
+    else {
+      await real.dispose();
+      await seedEnv.dispose();
+    }
   }
 }
 

@@ -9,6 +9,15 @@ import { ensureDir, STACK_HOST } from './layout';
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
+/** A port nothing listens on right now (the OS picks it), for child processes under test or load. */
+export async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, STACK_HOST, () => resolve()));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
 export function readPid(pidFile: string): number | undefined {
   try {
     const pid = Number(fs.readFileSync(pidFile, 'utf8').trim());

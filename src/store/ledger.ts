@@ -1,7 +1,7 @@
 import type { Decision, LedgerOutcome } from '../domain/ledger';
 import { splitBalanceKey } from '../domain/ledger';
-import type { Connection } from './pool';
-import { toDbDateTime } from './pool';
+import type { Connection, Pool } from './pool';
+import { isRetryableDbError, toDbDateTime } from './pool';
 
 /** Rows per multi-row statement: keeps packets far below max_allowed_packet. */
 export const ROWS_PER_STATEMENT = 500;
@@ -46,6 +46,36 @@ export async function lockBalances(conn: Connection, sortedKeys: ReadonlyArray<s
     }
   }
   return balances;
+}
+
+/** Attempts of the short pre-create statement before leaving new rows to the batch's transaction. */
+const ENSURE_ATTEMPTS_MAX = 3;
+
+/**
+ * Creates the missing balance rows (balance 0, version 0) in short autocommit statements before
+ * the batch's transaction starts. A zero row means the same as no row, so this changes no money
+ * and needs no undo. Inside the long transaction, concurrent inserts of neighbouring new rows
+ * deadlocked (insert-intention vs. duplicate-check locks) and the whole batch rolled back; with
+ * the rows present, the transaction only takes record locks in sorted order. Best effort: if
+ * this keeps deadlocking, the transaction still creates what is missing itself.
+ */
+export async function ensureBalanceRows(pool: Pool, sortedKeys: ReadonlyArray<string>): Promise<void> {
+  for (const part of chunks(sortedKeys, ROWS_PER_STATEMENT)) {
+    const pairs = part.map((key) => Object.values(splitBalanceKey(key)));
+    const [found] = await pool.query('SELECT account, currency FROM balances WHERE (account, currency) IN (?)', [pairs]);
+    const present = new Set((found as Array<{ account: string; currency: string }>).map((r) => `${r.account}\u0000${r.currency}`));
+    const missing = part.filter((key) => !present.has(key)).map((key) => [...Object.values(splitBalanceKey(key)), 0, 0]);
+    for (let attempt = 1; missing.length > 0; attempt++) {
+      try {
+        await pool.query('INSERT IGNORE INTO balances (account, currency, balance_minor, version) VALUES ?', [missing]);
+        break;
+      } catch (err) {
+        if (!isRetryableDbError(err)) throw err;
+        if (attempt >= ENSURE_ATTEMPTS_MAX) return;
+        await new Promise((r) => setTimeout(r, 5 + Math.floor(Math.random() * 20 * attempt)));
+      }
+    }
+  }
 }
 
 /** Ids of this batch already stored (by an earlier attempt, a replay, or a duplicate send). */

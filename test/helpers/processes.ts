@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 
-export { freePort } from '../../src/chaos/fleet';
+export { freePort } from '../../src/stack/process';
 
 const CLI = path.resolve(__dirname, '..', '..', 'src', 'cli.ts');
 
