@@ -290,9 +290,9 @@ const schema = {
       env: 'LF_FRAUD_REVIEW_THRESHOLD',
     },
     reviewEnabled: {
-      doc: 'Start a reviewTransaction workflow for each transaction at or above fraud.reviewThreshold.',
+      doc: 'Start a reviewTransaction workflow for each transaction at or above fraud.reviewThreshold. Off by default: turn it on with reviewers (fraud.reviewToken) and a threshold tuned on your traffic; on the synthetic demo traffic it opens a review for most transactions and floods Temporal.',
       format: Boolean,
-      default: true,
+      default: false,
       env: 'LF_FRAUD_REVIEW_ENABLED',
     },
     reviewEscalateAfterMs: {
