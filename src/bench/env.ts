@@ -1,9 +1,6 @@
-import { randomBytes } from 'node:crypto';
 import { envVarOf, loadConfig, type Config, type ConfigOverrides } from '../config';
 import { LedgerflowError } from '../domain/errors';
-import { createKafka } from '../kafka/client';
-import { stackUp } from '../stack';
-import { migrate } from '../store/migrate';
+import { createScratchRun } from '../stack/scratch';
 import { createPool } from '../store/pool';
 
 /**
@@ -25,45 +22,11 @@ export interface BenchEnvOptions {
 }
 
 export async function createBenchEnv(part: string, options: BenchEnvOptions = {}): Promise<BenchEnv> {
-  const runId = `bench-${part}-${Date.now().toString(36)}-${randomBytes(2).toString('hex')}`;
-  const overrides: ConfigOverrides = {
-    'kafka.topic': runId,
-    'kafka.dlqTopic': `${runId}.dlq`,
-    'kafka.groupId': runId,
-    'temporal.taskQueue': runId,
-    'db.name': `lf_${runId.replace(/-/g, '_')}`.slice(0, 64),
-    'consumer.httpPort': 0,
-    'worker.httpPort': 0,
-    'producer.httpPort': 0,
-    'api.port': 0,
-    ...options.overrides,
-  };
-  const config = loadConfig(overrides);
-  // Idempotent: starts what is not running and creates this run's database and its grants.
-  await stackUp(loadConfig({ 'db.name': config.db.name }), { log: () => undefined });
-  if (options.migrate !== false) await migrate(config);
-  return {
-    runId,
-    config,
-    childEnv: (extra = {}) => {
-      const env: NodeJS.ProcessEnv = { ...process.env };
-      for (const [key, value] of Object.entries({ ...overrides, ...extra })) env[envVarOf(key) as string] = String(value);
-      return env;
-    },
-    dispose: async () => {
-      const pool = createPool(config, 'migrate', 1);
-      await pool.query('DROP DATABASE IF EXISTS ??', [config.db.name]).finally(() => pool.end());
-      const admin = createKafka(config, 'bench-cleanup').admin();
-      await admin.connect();
-      try {
-        const existing = new Set(await admin.listTopics());
-        const topics = [config.kafka.topic, config.kafka.dlqTopic].filter((t) => existing.has(t));
-        if (topics.length > 0) await admin.deleteTopics({ topics });
-      } finally {
-        await admin.disconnect();
-      }
-    },
-  };
+  return createScratchRun(
+    `bench-${part}`,
+    { 'consumer.httpPort': 0, 'worker.httpPort': 0, 'producer.httpPort': 0, 'api.port': 0, ...options.overrides },
+    { topicPrefix: '', dbPrefix: 'lf_', ...(options.migrate === false ? { migrate: false } : {}) },
+  );
 }
 
 /** Name prefix of every benchmark database: only such databases may be attached and dropped. */

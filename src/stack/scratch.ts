@@ -19,16 +19,24 @@ export interface ScratchRun {
   dispose(): Promise<void>;
 }
 
-export function scratchOverrides(name: string): { runId: string; overrides: ConfigOverrides } {
+export interface ScratchNames {
+  /** Before the run id in the topic, group and task queue names. */
+  topicPrefix?: string;
+  /** Before the run id (dashes as underscores) in the database name. */
+  dbPrefix?: string;
+}
+
+export function scratchOverrides(name: string, names: ScratchNames = {}): { runId: string; overrides: ConfigOverrides } {
   const runId = `${name}-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
+  const topic = `${names.topicPrefix ?? 'it-'}${runId}`;
   return {
     runId,
     overrides: {
-      'kafka.topic': `it-${runId}`,
-      'kafka.dlqTopic': `it-${runId}.dlq`,
-      'kafka.groupId': `it-${runId}`,
-      'temporal.taskQueue': `it-${runId}`,
-      'db.name': `ledgerflow_test_${runId.replace(/-/g, '_')}`.slice(0, 64),
+      'kafka.topic': topic,
+      'kafka.dlqTopic': `${topic}.dlq`,
+      'kafka.groupId': topic,
+      'temporal.taskQueue': topic,
+      'db.name': `${names.dbPrefix ?? 'ledgerflow_test_'}${runId.replace(/-/g, '_')}`.slice(0, 64),
     },
   };
 }
@@ -37,15 +45,20 @@ export function scratchOverrides(name: string): { runId: string; overrides: Conf
 export async function createScratchRun(
   name: string,
   extra: ConfigOverrides = {},
-  options: { env?: NodeJS.ProcessEnv; services?: StackUpOptions['services'] } = {},
+  options: ScratchNames & {
+    env?: NodeJS.ProcessEnv;
+    services?: StackUpOptions['services'];
+    /** Apply the real migrations (off for a database that gets another schema). */
+    migrate?: boolean;
+  } = {},
 ): Promise<ScratchRun> {
   const baseEnv = options.env ?? process.env;
-  const scratch = scratchOverrides(name);
+  const scratch = scratchOverrides(name, options);
   const overrides: ConfigOverrides = { ...scratch.overrides, ...extra };
   const config = loadConfig(overrides, baseEnv);
   // Only db.name differs from the base settings, so Prometheus keeps scraping the default ports.
   await stackUp(loadConfig({ 'db.name': config.db.name }, baseEnv), { log: () => undefined, ...(options.services ? { services: options.services } : {}) });
-  await migrate(config);
+  if (options.migrate !== false) await migrate(config);
   return {
     runId: scratch.runId,
     config,
@@ -60,7 +73,14 @@ export async function createScratchRun(
       await pool.query('DROP DATABASE IF EXISTS ??', [config.db.name]).finally(() => pool.end());
       const admin = createKafka(config, 'scratch-cleanup').admin();
       await admin.connect();
-      await admin.deleteTopics({ topics: [config.kafka.topic, config.kafka.dlqTopic] }).finally(() => admin.disconnect());
+      try {
+        // A run that never produced has no topics: delete only what exists.
+        const existing = new Set(await admin.listTopics());
+        const topics = [config.kafka.topic, config.kafka.dlqTopic].filter((t) => existing.has(t));
+        if (topics.length > 0) await admin.deleteTopics({ topics });
+      } finally {
+        await admin.disconnect();
+      }
     },
   };
 }
