@@ -47,6 +47,9 @@ LF_WORKER_MAX_CONCURRENT_ACTIVITIES: {{ .Values.worker.maxConcurrentActivities |
 LF_WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: {{ .Values.worker.maxConcurrentWorkflowTasks | quote }}
 LF_API_PAGE_SIZE_MAX: {{ .Values.api.pageSizeMax | quote }}
 LF_API_INGEST_BATCH_MAX: {{ .Values.api.ingestBatchMax | quote }}
+LF_FRAUD_ENABLED: {{ .Values.fraud.enabled | quote }}
+LF_FRAUD_REVIEW_ENABLED: {{ .Values.fraud.reviewEnabled | quote }}
+LF_FRAUD_REVIEW_THRESHOLD: {{ .Values.fraud.reviewThreshold | quote }}
 {{- range $name, $value := .Values.extraConfig }}
 {{ $name }}: {{ $value | toString | quote }}
 {{- end }}
@@ -68,6 +71,11 @@ Only secretKeyRef here: a literal secret can never be rendered. */}}
 - name: LF_TEMPORAL_API_KEY
   valueFrom:
     secretKeyRef: { name: {{ $v.temporal.apiKey.existingSecret | quote }}, key: {{ $v.temporal.apiKey.key | quote }} }
+{{- end }}
+{{- if and (has "reviews" .needs) $v.fraud.reviewToken.existingSecret }}
+- name: LF_FRAUD_REVIEW_TOKEN
+  valueFrom:
+    secretKeyRef: { name: {{ $v.fraud.reviewToken.existingSecret | quote }}, key: {{ $v.fraud.reviewToken.key | quote }} }
 {{- end }}
 {{- if has "db" .needs }}
 - name: LF_DB_PASSWORD

@@ -107,6 +107,9 @@ app.kubernetes.io/part-of: ledgerflow
 {{- if and .Values.temporal.tls.existingSecret (not .Values.temporal.tls.enabled) -}}
 {{- fail "temporal.tls.existingSecret needs temporal.tls.enabled: true" -}}
 {{- end -}}
+{{- if and .Values.fraud.reviewEnabled (not .Values.fraud.reviewToken.existingSecret) -}}
+{{- fail "fraud.reviewEnabled needs fraud.reviewToken.existingSecret (reviewers authenticate with that token)" -}}
+{{- end -}}
 {{- range $name, $_ := .Values.extraConfig -}}
 {{- if regexMatch "PASSWORD|API_KEY|SECRET|TOKEN" $name -}}
 {{- fail (printf "extraConfig.%s looks sensitive: pass it through an existing Secret, never as a value" $name) -}}
