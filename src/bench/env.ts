@@ -1,19 +1,13 @@
-import { envVarOf, loadConfig, type Config, type ConfigOverrides } from '../config';
+import { envVarOf, loadConfig, type ConfigOverrides } from '../config';
 import { LedgerflowError } from '../domain/errors';
-import { createScratchRun } from '../stack/scratch';
+import { createScratchRun, type ScratchRun } from '../stack/scratch';
 import { createPool } from '../store/pool';
 
 /**
  * One benchmark run's own topic, DLQ, consumer group, task queue and database, so a run never
  * reads another run's data (or the demo's, or a test's) and can drop everything afterwards.
  */
-export interface BenchEnv {
-  runId: string;
-  config: Config;
-  /** LF_* variables that make a child `ledgerflow` process use this run's names. */
-  childEnv(extra?: ConfigOverrides): NodeJS.ProcessEnv;
-  dispose(): Promise<void>;
-}
+export type BenchEnv = Omit<ScratchRun, 'overrides'>;
 
 export interface BenchEnvOptions {
   /** Apply the real migrations to the run's database (off for a database given another schema). */
