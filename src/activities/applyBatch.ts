@@ -1,8 +1,8 @@
-import { balanceKeysOf, decideBatch, netExternalFlow } from '../domain/ledger';
+import { decideBatch, netExternalFlow, ownBalanceKeysOf, splitCredits } from '../domain/ledger';
 import { invariant } from '../domain/errors';
 import type { RejectionReason } from '../domain/rules';
 import type { SourcedEvent } from '../domain/transaction';
-import { applyBalanceDeltas, applyRollups, ensureBalanceRows, findExistingIds, insertTransactions, lockBalances } from '../store/ledger';
+import { applyBalanceDeltas, applyRollups, deleteFoldedCredits, ensureBalanceRows, findExistingIds, insertPendingCredits, insertTransactions, lockBalances, readPendingCredits } from '../store/ledger';
 import { inTransaction, isRetryableDbError, type Pool } from '../store/pool';
 import type { ApplyBatchInput, ApplyBatchResult } from '../workflows/types';
 import { detectInTransaction, startBatchReviews, type FraudDeps } from './fraud';
@@ -25,7 +25,7 @@ function firstOfEachId(events: ReadonlyArray<SourcedEvent>): SourcedEvent[] {
  * those move balances and rollups, so any replay of the same batch changes nothing.
  */
 export async function applyBatchWith(deps: ApplyBatchDeps, input: ApplyBatchInput): Promise<ApplyBatchResult> {
-  await ensureBalanceRows(deps.pool, balanceKeysOf(input.events));
+  await ensureBalanceRows(deps.pool, ownBalanceKeysOf(input.events));
   // A deadlock or lock-wait timeout rolled the whole transaction back: run it again right here,
   // a few times with a short jitter, before falling back to Temporal's (slower) activity retry.
   for (let attempt = 1; ; attempt++) {
@@ -45,20 +45,32 @@ const IN_ACTIVITY_ATTEMPTS_MAX = 5;
 async function applyOnce(deps: ApplyBatchDeps, input: ApplyBatchInput): Promise<ApplyBatchResult> {
   const unique = firstOfEachId(input.events);
   return inTransaction(deps.pool, async (conn) => {
-    const balances = await lockBalances(conn, balanceKeysOf(unique));
+    // Only the batch's own balance rows are locked (its partition's accounts); credits to other
+    // accounts wait in balance_credits, and the credits waiting for our own accounts are folded in.
+    const ownKeys = ownBalanceKeysOf(unique);
+    const locked = await lockBalances(conn, ownKeys);
+    const pending = await readPendingCredits(conn, new Set(ownKeys));
+    const balances = new Map(locked);
+    for (const [key, sum] of pending.sums) balances.set(key, (balances.get(key) ?? 0n) + sum);
     const existing = await findExistingIds(conn, unique.map((e) => e.id));
     const fresh = unique.filter((e) => !existing.has(e.id));
     const rejections = new Map(Object.entries(input.rejections) as Array<[string, RejectionReason]>);
     const outcome = decideBatch(fresh, rejections, balances, deps.overdraftLimitMinor);
+    const { deltas, credits } = splitCredits(outcome, new Set(ownKeys));
 
     let deltaSum = 0n;
-    for (const d of outcome.balanceDeltas.values()) deltaSum += d;
+    for (const d of deltas.values()) deltaSum += d;
+    for (const c of credits) deltaSum += c.amountMinor;
     invariant(deltaSum === netExternalFlow(outcome.decisions), 'transfers must net to zero', input.batchId);
+    for (const [key, sum] of pending.sums) deltas.set(key, (deltas.get(key) ?? 0n) + sum);
 
     await insertTransactions(conn, input.batchId, outcome.decisions);
-    await applyBalanceDeltas(conn, outcome.balanceDeltas);
-    await applyRollups(conn, outcome.rollups);
+    await applyBalanceDeltas(conn, deltas);
+    await deleteFoldedCredits(conn, pending.rows);
     const fraud = deps.fraud ? await detectInTransaction(conn, deps.fraud, input.batchId, outcome.decisions) : { flags: [], reviews: 0 };
+    // Rows every concurrent batch shares come last, so their locks are held only until the commit.
+    await insertPendingCredits(conn, credits);
+    await applyRollups(conn, outcome.rollups);
 
     const rejectedByReason: Partial<Record<RejectionReason, number>> = {};
     let applied = 0;

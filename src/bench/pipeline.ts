@@ -6,6 +6,7 @@ import { createKafka } from '../kafka/client';
 import { createPool } from '../store/pool';
 import { createBenchEnv, type BenchEnv } from './env';
 import { freePort } from '../stack/process';
+import { cpuBetween, sampleCpu, stackPids, type CpuSample, type CpuUse } from './cpu';
 import { spawnLedgerflow, waitReady, type Child } from './processes';
 import { summariseProfiles, type ProfileSummary } from './profile';
 import { resultsDir } from './results';
@@ -46,6 +47,8 @@ export interface PhaseResult {
   profileDir?: string;
   profile?: ProfileSummary;
   diagnostics: PhaseDiagnostics;
+  /** CPU of every process on the box over the measured window (services and the bench's children). */
+  cpu?: CpuUse;
 }
 
 export interface PipelineResult {
@@ -163,7 +166,13 @@ async function runPhase(baseConfig: Config, options: PipelineOptions, label: str
     const producedTimeline: Array<[number, number]> = [];
     const started = Date.now();
     let previous = await offsetsSum(admin, config.kafka.topic, config.kafka.groupId);
-    let windowStart: { at: number; committed: number; buckets: Bucket[] } | undefined;
+    let windowStart: { at: number; committed: number; buckets: Bucket[]; cpu: CpuSample } | undefined;
+    const pids = (): Record<string, number> => {
+      const out: Record<string, number> = { ...stackPids(config) };
+      const children = [processes?.consumer, ...(processes?.workers ?? []), producer].filter((c): c is Child => c !== undefined);
+      for (const c of children) if (c.process.pid !== undefined) out[c.name] = c.process.pid;
+      return out;
+    };
     const windowEndAt = started + (options.warmupS + durationS) * 1000;
     while (Date.now() < windowEndAt) {
       await new Promise((r) => setTimeout(r, SAMPLE_MS));
@@ -173,11 +182,12 @@ async function runPhase(baseConfig: Config, options: PipelineOptions, label: str
       producedTimeline.push([t, now.high - previous.high]);
       previous = now;
       if (!windowStart && Date.now() >= started + options.warmupS * 1000) {
-        windowStart = { at: Date.now(), committed: now.committed, buckets: await scrapeLatency(processes.consumerPort) };
+        windowStart = { at: Date.now(), committed: now.committed, buckets: await scrapeLatency(processes.consumerPort), cpu: sampleCpu(pids()) };
       }
       if (rate === 0 && now.committed >= options.backlog) break; // backlog drained: the window ends here
       if (processes.consumer.process.exitCode !== null) throw new Error(`consumer exited:\n${processes.consumer.tail()}`);
     }
+    const endCpu = sampleCpu(pids());
     const end = { at: Date.now(), committed: previous.committed, buckets: await scrapeLatency(processes.consumerPort) };
     const from = windowStart ?? { at: started, committed: 0, buckets: [] };
     const windowS = (end.at - from.at) / 1000;
@@ -201,9 +211,11 @@ async function runPhase(baseConfig: Config, options: PipelineOptions, label: str
       committedTimeline,
       producedTimeline,
       diagnostics: await diagnostics(processes),
+      ...(windowStart ? { cpu: cpuBetween(windowStart.cpu, endCpu, end.committed - from.committed) } : {}),
       ...(profileDir ? { profileDir: path.relative(resultsDir(), profileDir) } : {}),
     };
     log(`bench pipeline ${label}: ${result.txPerSec} tx/s committed over ${result.windowS} s; produce→commit p50 ${result.latencyMs.p50} ms p99 ${result.latencyMs.p99} ms`);
+    if (result.cpu) log(`bench pipeline ${label}: cores busy ${result.cpu.totalCores} — ${Object.entries(result.cpu.cores).map(([n, c]) => `${n} ${c}`).join(', ')}`);
     return result;
   } finally {
     await producer?.stop(10_000);

@@ -39,14 +39,44 @@ export function splitBalanceKey(key: string): { account: string; currency: strin
   return { account: account as string, currency: currency as string };
 }
 
-/** Every balance key a batch touches, sorted: locks are always taken in this order to avoid deadlocks. */
-export function balanceKeysOf(events: ReadonlyArray<SourcedEvent>): string[] {
-  const keys = new Set<string>();
-  for (const e of events) {
-    keys.add(balanceKey(e.account, e.currency));
-    if (e.type === 'transfer' && e.counterparty) keys.add(balanceKey(e.counterparty, e.currency));
+/**
+ * The batch's own balance keys (the events' accounts, never their counterparties), sorted: the
+ * only balance rows a batch locks. Accounts are keyed to one partition, so no two batches of
+ * different partitions want the same own row.
+ */
+export function ownBalanceKeysOf(events: ReadonlyArray<SourcedEvent>): string[] {
+  return [...new Set(events.map((e) => balanceKey(e.account, e.currency)))].sort();
+}
+
+/** A transfer's credit to a counterparty whose balance row the batch does not hold: stored apart, folded later. */
+export interface PendingCredit {
+  txId: string;
+  account: string;
+  currency: string;
+  amountMinor: bigint;
+}
+
+/**
+ * Splits a batch's balance effect: in-place deltas for the keys it holds locked, and one pending
+ * credit per applied transfer to any other key. Together they are exactly `balanceDeltas`.
+ */
+export function splitCredits(outcome: LedgerOutcome, locked: ReadonlySet<string>): { deltas: Map<string, bigint>; credits: PendingCredit[] } {
+  const deltas = new Map<string, bigint>();
+  for (const [key, delta] of outcome.balanceDeltas) if (locked.has(key)) deltas.set(key, delta);
+  const credits: PendingCredit[] = [];
+  const pendingByKey = new Map<string, bigint>();
+  for (const { event: e, status } of outcome.decisions) {
+    if (status !== 'applied' || e.type !== 'transfer' || !e.counterparty) continue;
+    const key = balanceKey(e.counterparty, e.currency);
+    if (locked.has(key)) continue;
+    const amountMinor = BigInt(e.amountMinor);
+    credits.push({ txId: e.id, account: e.counterparty, currency: e.currency, amountMinor });
+    pendingByKey.set(key, (pendingByKey.get(key) ?? 0n) + amountMinor);
   }
-  return [...keys].sort();
+  for (const [key, delta] of outcome.balanceDeltas) {
+    if (!locked.has(key)) invariant(pendingByKey.get(key) === delta, 'an unlocked balance key only receives transfer credits', key);
+  }
+  return { deltas, credits };
 }
 
 /** Minute bucket of an ISO instant, as the DATETIME literal the rollup table stores. */

@@ -1,5 +1,6 @@
-import type { Decision, LedgerOutcome } from '../domain/ledger';
-import { splitBalanceKey } from '../domain/ledger';
+import { invariant } from '../domain/errors';
+import type { Decision, LedgerOutcome, PendingCredit } from '../domain/ledger';
+import { balanceKey, splitBalanceKey } from '../domain/ledger';
 import type { Connection, Pool } from './pool';
 import { isRetryableDbError, toDbDateTime } from './pool';
 
@@ -128,6 +129,48 @@ export async function applyBalanceDeltas(conn: Connection, deltas: LedgerOutcome
        ON DUPLICATE KEY UPDATE balance_minor = balance_minor + VALUES(balance_minor), version = version + 1`,
       [rows],
     );
+  }
+}
+
+/** Credits waiting in balance_credits for the given (locked) keys: their sum per key and their rows. */
+export interface PendingFold {
+  sums: Map<string, bigint>;
+  rows: Array<{ account: string; currency: string; txId: string }>;
+}
+
+/**
+ * Reads the pending credits of keys this transaction holds locked (see 003_balance_credits). A
+ * plain consistent read is enough: only a batch holding a key's balance lock folds (deletes) its
+ * credits, and we hold it; a credit committed after this read stays pending for the next fold.
+ */
+export async function readPendingCredits(conn: Connection, lockedKeys: ReadonlySet<string>): Promise<PendingFold> {
+  const fold: PendingFold = { sums: new Map(), rows: [] };
+  const accounts = [...new Set([...lockedKeys].map((key) => splitBalanceKey(key).account))];
+  for (const part of chunks(accounts, ROWS_PER_STATEMENT)) {
+    const [rows] = await conn.query('SELECT account, currency, tx_id, amount_minor FROM balance_credits WHERE account IN (?)', [part]);
+    for (const r of rows as Array<{ account: string; currency: string; tx_id: string; amount_minor: string }>) {
+      const key = balanceKey(r.account, r.currency);
+      if (!lockedKeys.has(key)) continue;
+      fold.sums.set(key, (fold.sums.get(key) ?? 0n) + BigInt(r.amount_minor));
+      fold.rows.push({ account: r.account, currency: r.currency, txId: r.tx_id });
+    }
+  }
+  return fold;
+}
+
+/** Deletes the credits a fold moved into balances; every one of them must still be there. */
+export async function deleteFoldedCredits(conn: Connection, rows: PendingFold['rows']): Promise<void> {
+  for (const part of chunks(rows, ROWS_PER_STATEMENT)) {
+    const [res] = await conn.query('DELETE FROM balance_credits WHERE account IN (?) AND tx_id IN (?)', [[...new Set(part.map((r) => r.account))], part.map((r) => r.txId)]);
+    invariant((res as { affectedRows: number }).affectedRows === part.length, 'folded credits are deleted exactly once', String(part.length));
+  }
+}
+
+/** One row per applied transfer to a key the batch does not hold; plain INSERT: a second copy is a bug. */
+export async function insertPendingCredits(conn: Connection, credits: ReadonlyArray<PendingCredit>): Promise<void> {
+  const sorted = [...credits].sort((a, b) => (a.account < b.account ? -1 : a.account > b.account ? 1 : a.txId < b.txId ? -1 : 1));
+  for (const part of chunks(sorted, ROWS_PER_STATEMENT)) {
+    await conn.query('INSERT INTO balance_credits (account, currency, tx_id, amount_minor) VALUES ?', [part.map((c) => [c.account, c.currency, c.txId, c.amountMinor.toString()])]);
   }
 }
 

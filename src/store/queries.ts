@@ -86,8 +86,19 @@ export async function accountHistory(pool: Pool, account: string, limit: number,
   return { items: pageItems, next: hasMore && last ? { occurredAt: last.occurredAt, id: last.id } : null };
 }
 
+/**
+ * An account's balances: its balance row plus the transfer credits still waiting to be folded
+ * into it (see 003_balance_credits). Both reads are by the primary key's account prefix.
+ */
 export async function accountBalances(pool: Pool, account: string): Promise<Array<{ currency: string; balanceMinor: string; version: string; updatedAt: string }>> {
-  const [rows] = await pool.query('SELECT currency, balance_minor, version, updated_at FROM balances WHERE account = ? ORDER BY currency', [account]);
+  const [rows] = await pool.query(
+    `SELECT currency, SUM(balance_minor) AS balance_minor, MAX(version) AS version, MAX(updated_at) AS updated_at FROM (
+       SELECT currency, balance_minor, version, updated_at FROM balances WHERE account = ?
+       UNION ALL
+       SELECT currency, amount_minor, 0, created_at FROM balance_credits WHERE account = ?
+     ) b GROUP BY currency ORDER BY currency`,
+    [account, account],
+  );
   return (rows as Array<{ currency: string; balance_minor: string; version: string; updated_at: string }>).map((r) => ({
     currency: r.currency,
     balanceMinor: String(r.balance_minor),
@@ -117,7 +128,7 @@ export async function statsSummary(pool: Pool): Promise<StatsSummary> {
   const [reasons] = await pool.query(
     `SELECT reason, SUM(tx_count) AS n FROM rollup_minute WHERE status = 'rejected' GROUP BY reason ORDER BY n DESC`,
   );
-  const [accounts] = await pool.query('SELECT COUNT(DISTINCT account) AS n FROM balances');
+  const [accounts] = await pool.query('SELECT COUNT(*) AS n FROM (SELECT account FROM balances UNION SELECT account FROM balance_credits) a');
   const t = totals as Array<{ status: string; type: string; currency: string; n: string; amount: string }>;
   const sumCount = (status: string) => t.filter((r) => r.status === status).reduce((acc, r) => acc + BigInt(r.n), 0n).toString();
   const last = (recent as Array<{ n: string; amount: string }>)[0];
@@ -154,8 +165,13 @@ export async function* transactionsInIdOrder(
   }
 }
 
+/** Every balance, folded and pending credits together (verify). */
 export async function allBalances(pool: Pool): Promise<Array<{ account: string; currency: string; balance_minor: string }>> {
-  const [rows] = await pool.query('SELECT account, currency, balance_minor FROM balances');
+  const [rows] = await pool.query(
+    `SELECT account, currency, SUM(balance_minor) AS balance_minor FROM (
+       SELECT account, currency, balance_minor FROM balances UNION ALL SELECT account, currency, amount_minor FROM balance_credits
+     ) b GROUP BY account, currency`,
+  );
   return rows as Array<{ account: string; currency: string; balance_minor: string }>;
 }
 

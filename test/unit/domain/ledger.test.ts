@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { balanceKey, balanceKeysOf, decideBatch, minuteOf, netExternalFlow } from '../../../src/domain/ledger';
+import { balanceKey, decideBatch, minuteOf, netExternalFlow, ownBalanceKeysOf, splitCredits } from '../../../src/domain/ledger';
 import { checkStatelessRules } from '../../../src/domain/rules';
 import type { SourcedEvent } from '../../../src/domain/transaction';
 
@@ -50,9 +50,29 @@ test('stateless rejections are stored as rejected with their reason', () => {
   assert.deepEqual([rollup?.status, rollup?.reason, rollup?.count, rollup?.minute], ['rejected', 'over_limit', 1, '2026-11-25 08:01:00']);
 });
 
-test('balance keys are sorted and include counterparties (global lock order)', () => {
-  const keys = balanceKeysOf([ev('transfer', 'z', '1', 'b'), ev('debit', 'm', '1')]);
-  assert.deepEqual(keys, [balanceKey('b', 'EUR'), balanceKey('m', 'EUR'), balanceKey('z', 'EUR')]);
+test('a batch locks only its own balance keys, sorted, never a counterparty', () => {
+  const keys = ownBalanceKeysOf([ev('transfer', 'z', '1', 'b'), ev('debit', 'm', '1'), ev('credit', 'z', '5')]);
+  assert.deepEqual(keys, [balanceKey('m', 'EUR'), balanceKey('z', 'EUR')]);
+});
+
+test('transfers to keys the batch does not hold become one pending credit each; the rest stays in place', () => {
+  const events = [ev('credit', 'a', '1000'), ev('transfer', 'a', '200', 'b'), ev('transfer', 'a', '50', 'b'), ev('transfer', 'a', '70', 'c'), ev('transfer', 'c', '999999', 'a')];
+  const out = decideBatch(events, new Map(), new Map(), 0n);
+  const locked = new Set(ownBalanceKeysOf(events));
+  const { deltas, credits } = splitCredits(out, locked);
+  // a: +1000 -200 -50 -70; c: +70 (held: c is an own key), its big transfer is rejected
+  assert.deepEqual([...deltas.entries()].sort(), [[balanceKey('a', 'EUR'), 680n], [balanceKey('c', 'EUR'), 70n]]);
+  assert.deepEqual(credits.map((c) => [c.txId, c.account, c.amountMinor]), [[events[1]?.id, 'b', 200n], [events[2]?.id, 'b', 50n]]);
+  let sum = credits.reduce((acc, c) => acc + c.amountMinor, 0n);
+  for (const d of deltas.values()) sum += d;
+  assert.equal(sum, netExternalFlow(out.decisions));
+});
+
+test('a rejected transfer leaves no pending credit', () => {
+  const events = [ev('transfer', 'a', '10', 'b')];
+  const { deltas, credits } = splitCredits(decideBatch(events, new Map(), new Map(), 0n), new Set(ownBalanceKeysOf(events)));
+  assert.equal(credits.length, 0);
+  assert.equal(deltas.size, 0);
 });
 
 test('stateless rules: currency, limit, self transfer', () => {
