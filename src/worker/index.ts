@@ -70,8 +70,10 @@ export async function startWorker(config: Config, log: Logger): Promise<WorkerHa
       const end = metrics.applyDuration.startTimer();
       // Heartbeats tell Temporal this worker is alive: a killed worker's attempt is retried elsewhere
       // after the workflow's heartbeatTimeout instead of its whole startToCloseTimeout.
+      // A local activity (processBatch since its apply-as-local-activity patch) cannot heartbeat:
+      // its liveness is the workflow task's.
       const context = Context.current();
-      const beat = setInterval(() => context.heartbeat(), HEARTBEAT_EVERY_MS);
+      const beat = context.info.isLocal ? undefined : setInterval(() => context.heartbeat(), HEARTBEAT_EVERY_MS);
       let result;
       try {
         result = await activities.applyBatch(input);
@@ -99,6 +101,8 @@ export async function startWorker(config: Config, log: Logger): Promise<WorkerHa
     ...(await workflowCode(config, tracing.interceptors?.workflowModules ?? [], log)),
     activities: timedActivities,
     maxConcurrentActivityTaskExecutions: config.worker.maxConcurrentActivities,
+    // processBatch applies as a local activity: the same bound on concurrent batch transactions.
+    maxConcurrentLocalActivityExecutions: config.worker.maxConcurrentActivities,
     maxConcurrentWorkflowTaskExecutions: config.worker.maxConcurrentWorkflowTasks,
     shutdownGraceTime: config.shutdown.graceMs,
     ...tracing,
