@@ -7,6 +7,7 @@ import { auditTrail, getReview, listReviews, type ReviewRow } from '../store/rev
 import { temporalConnectionOptions } from '../temporal/connection';
 import { sendError } from './errors';
 import { decodeCursor, encodeCursor } from './reads';
+import { dataConverter } from '../temporal/codec';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const STATUSES: ReadonlyArray<ReviewRow['status']> = ['open', 'escalated', 'approved', 'rejected'];
@@ -31,7 +32,7 @@ interface DecisionBody {
 export function registerReviews(app: FastifyInstance, config: Config, pool: Pool): { close(): Promise<void> } {
   let temporal: Promise<{ connection: Connection; client: Client }> | undefined;
   const client = async () => {
-    temporal ??= Connection.connect(temporalConnectionOptions(config)).then((connection) => ({ connection, client: new Client({ connection, namespace: config.temporal.namespace }) }));
+    temporal ??= Connection.connect(temporalConnectionOptions(config)).then((connection) => ({ connection, client: new Client({ connection, namespace: config.temporal.namespace, dataConverter: dataConverter() }) }));
     return (await temporal).client;
   };
 

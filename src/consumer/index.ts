@@ -12,6 +12,7 @@ import { withBatchSpan } from '../telemetry/trace-context';
 import type { ApplyBatchResult, ProcessBatchInput } from '../workflows/types';
 import { buildBatch, slices } from './batch';
 import { sendToDlq } from './dlq';
+import { dataConverter } from '../temporal/codec';
 
 const HEARTBEAT_EVERY_MS = 3_000;
 const LAG_REFRESH_MS = 5_000;
@@ -53,7 +54,7 @@ export async function startConsumer(config: Config, log: Logger): Promise<Consum
   const kafka = createKafka(config, 'consumer', log);
   const { producer: dlqProducer } = await connectProducerWithTopics(config, kafka);
   const connection = await Connection.connect(temporalConnectionOptions(config));
-  const client = new Client({ connection, namespace: config.temporal.namespace, interceptors: workflowClientInterceptors() });
+  const client = new Client({ connection, namespace: config.temporal.namespace, interceptors: workflowClientInterceptors(), dataConverter: dataConverter() });
   const consumer = kafka.consumer({
     groupId: config.kafka.groupId,
     maxWaitTimeInMs: Math.max(1, config.consumer.lingerMs),

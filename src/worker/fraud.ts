@@ -9,6 +9,7 @@ import type { Pool } from '../store/pool';
 import type { Logger } from '../telemetry/log';
 import { temporalConnectionOptions } from '../temporal/connection';
 import type { ReviewInput } from '../workflows/types';
+import { dataConverter } from '../temporal/codec';
 
 export function loadFraudModel(modelPath: string): PcaModel | null {
   if (!modelPath) return null;
@@ -47,7 +48,7 @@ export async function startFraudRuntime(config: Config, pool: Pool, log: Logger)
   };
   if (config.fraud.reviewEnabled) {
     connection = await Connection.connect(temporalConnectionOptions(config));
-    const client = new Client({ connection, namespace: config.temporal.namespace });
+    const client = new Client({ connection, namespace: config.temporal.namespace, dataConverter: dataConverter() });
     deps.startReviews = async (reviews: ReadonlyArray<ReviewStart>) => {
       for (const r of reviews) {
         const input: ReviewInput = { txId: r.txId, account: r.account, score: r.score, escalateAfterMs: config.fraud.reviewEscalateAfterMs };

@@ -12,6 +12,7 @@ import { temporalConnectionOptions } from '../temporal/connection';
 import { workerTracingOptions } from '../telemetry/temporal-tracing';
 import { workflowCode } from './bundle';
 import { startFraudRuntime } from './fraud';
+import { dataConverter } from '../temporal/codec';
 
 export interface WorkerHandle {
   stop(): Promise<void>;
@@ -100,6 +101,7 @@ export async function startWorker(config: Config, log: Logger): Promise<WorkerHa
     taskQueue: config.temporal.taskQueue,
     ...(await workflowCode(config, tracing.interceptors?.workflowModules ?? [], log)),
     activities: timedActivities,
+    dataConverter: dataConverter(),
     maxConcurrentActivityTaskExecutions: config.worker.maxConcurrentActivities,
     // processBatch applies as a local activity: the same bound on concurrent batch transactions.
     maxConcurrentLocalActivityExecutions: config.worker.maxConcurrentActivities,

@@ -9,6 +9,8 @@ import { createActivities } from '../../src/activities';
 import { startProducer } from '../../src/producer';
 import { createPool, type Pool } from '../../src/store/pool';
 import { allBalances } from '../../src/store/queries';
+import { dataConverter, GzipPayloadCodec } from '../../src/temporal/codec';
+import type { Payload } from '@temporalio/common';
 import { temporalConnectionOptions } from '../../src/temporal/connection';
 import { verify } from '../../src/verify';
 import type { ApplyBatchInput, ProcessBatchInput } from '../../src/workflows/types';
@@ -80,13 +82,15 @@ test(`${COUNT} transactions with transfers and 1% malformed: 0 missing, 0 duplic
 });
 
 test('the same batch applied twice changes nothing (activity and whole workflow)', { timeout: 120_000 }, async () => {
-  const client = new Client({ connection: temporal, namespace: env.config.temporal.namespace });
+  const client = new Client({ connection: temporal, namespace: env.config.temporal.namespace, dataConverter: dataConverter() });
   const batchId = `tx-${env.config.kafka.topic}-0-0`;
   const handle = client.workflow.getHandle(batchId);
   const history = await handle.fetchHistory();
   const started = history.events?.[0]?.workflowExecutionStartedEventAttributes;
   assert.ok(started?.input?.payloads?.[0]?.data, 'recorded workflow input');
-  const input = JSON.parse(Buffer.from(started.input.payloads[0].data as Uint8Array).toString('utf8')) as ProcessBatchInput;
+  // The recorded input went through the payload codec (gzip above a size): decode it the same way.
+  const [payload] = await new GzipPayloadCodec().decode([started.input.payloads[0] as Payload]);
+  const input = JSON.parse(Buffer.from(payload?.data as Uint8Array).toString('utf8')) as ProcessBatchInput;
   assert.ok(input.events.length > 0);
 
   const before = await snapshot();
@@ -108,5 +112,5 @@ test('the same batch applied twice changes nothing (activity and whole workflow)
     const json = execFileSync(temporalBin, ['workflow', 'show', '--workflow-id', batchId, '--address', env.config.temporal.address, '--output', 'json']);
     fs.writeFileSync(fixture, json);
   }
-  await Worker.runReplayHistory({ workflowsPath: require.resolve('../../src/workflows') }, history, batchId);
+  await Worker.runReplayHistory({ workflowsPath: require.resolve('../../src/workflows'), dataConverter: dataConverter() }, history, batchId);
 });

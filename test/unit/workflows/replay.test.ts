@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { Worker } from '@temporalio/worker';
 import { WORKFLOW_TRACING_INTERCEPTORS } from '../../../src/telemetry/temporal-tracing';
+import { dataConverter } from '../../../src/temporal/codec';
 
 /**
  * Determinism guard: every recorded history of every workflow type must replay against the
@@ -23,7 +24,7 @@ for (const file of fs.readdirSync(dir).filter((f) => f.endsWith('.json'))) {
   test(`replays ${file}`, { timeout: 120_000 }, async () => {
     const history = historyFromJSON(JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8')));
     assert.ok((history.events?.length ?? 0) > 3, 'history has events');
-    await Worker.runReplayHistory({ workflowsPath: require.resolve('../../../src/workflows') }, history, file);
+    await Worker.runReplayHistory({ workflowsPath: require.resolve('../../../src/workflows'), dataConverter: dataConverter() }, history, file);
   });
 }
 
@@ -33,7 +34,7 @@ for (const file of fs.readdirSync(dir).filter((f) => f.endsWith('.json'))) {
   test(`replays ${file} with the tracing interceptors bundled`, { timeout: 120_000 }, async () => {
     const history = historyFromJSON(JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8')));
     await Worker.runReplayHistory(
-      { workflowsPath: require.resolve('../../../src/workflows'), interceptors: { workflowModules: [WORKFLOW_TRACING_INTERCEPTORS] } },
+      { workflowsPath: require.resolve('../../../src/workflows'), dataConverter: dataConverter(), interceptors: { workflowModules: [WORKFLOW_TRACING_INTERCEPTORS] } },
       history,
       file,
     );
