@@ -47,6 +47,9 @@ export function writeSummary() {
     seedAccountHistoryP99Ms: queries?.result.seedAccountHistoryP99Ms ?? null,
     seedAggregateP99Ms: queries?.result.seedAggregateP99Ms ?? null,
     rows: queries?.result.rows ?? null,
+    /** Where the two cores went at max throughput: CPU ms per 1,000 committed events, per process. */
+    e2eCpuMsPer1kEvents: pipeline?.result.max.cpu?.msPer1kEvents ?? null,
+    e2eCoresBusy: pipeline?.result.max.cpu?.totalCores ?? null,
     ratios: { ledgerflowToStoreLimit: ratio(e2e, storeLimit), ledgerflowToNaive: ratio(e2e, naiveRate) },
     kafkaClients: clients?.result.best ?? null,
     machine: machine ? { cores: machine.cores, memory: machine.memoryBytes, cpuModel: machine.cpuModel, versions: machine.versions } : { cores: os.cpus().length, memory: os.totalmem() },
