@@ -161,7 +161,9 @@ export async function readPendingCredits(conn: Connection, lockedKeys: ReadonlyS
 /** Deletes the credits a fold moved into balances; every one of them must still be there. */
 export async function deleteFoldedCredits(conn: Connection, rows: PendingFold['rows']): Promise<void> {
   for (const part of chunks(rows, ROWS_PER_STATEMENT)) {
-    const [res] = await conn.query('DELETE FROM balance_credits WHERE account IN (?) AND tx_id IN (?)', [[...new Set(part.map((r) => r.account))], part.map((r) => r.txId)]);
+    // Exact primary keys: a range over the accounts would also lock (and wait on) credits other
+    // batches are inserting for these accounts right now, and those batches may wait on ours.
+    const [res] = await conn.query('DELETE FROM balance_credits WHERE (account, currency, tx_id) IN (?)', [part.map((r) => [r.account, r.currency, r.txId])]);
     invariant((res as { affectedRows: number }).affectedRows === part.length, 'folded credits are deleted exactly once', String(part.length));
   }
 }
