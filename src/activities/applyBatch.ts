@@ -54,11 +54,13 @@ async function applyOnce(deps: ApplyBatchDeps, input: ApplyBatchInput): Promise<
     let deltaSum = 0n;
     for (const d of outcome.balanceDeltas.values()) deltaSum += d;
     invariant(deltaSum === netExternalFlow(outcome.decisions), 'transfers must net to zero', input.batchId);
+    // Detection before the writes: the rollup rows every concurrent batch shares are locked by
+    // applyRollups until commit, so work done after it serialises batches (issue 7).
+    const fraud = deps.fraud ? await detectInTransaction(conn, deps.fraud, input.batchId, outcome.decisions) : { flags: [], reviews: 0 };
 
     await insertTransactions(conn, input.batchId, outcome.decisions);
     await applyBalanceDeltas(conn, outcome.balanceDeltas);
     await applyRollups(conn, outcome.rollups);
-    const fraud = deps.fraud ? await detectInTransaction(conn, deps.fraud, input.batchId, outcome.decisions) : { flags: [], reviews: 0 };
 
     const rejectedByReason: Partial<Record<RejectionReason, number>> = {};
     let applied = 0;

@@ -66,3 +66,12 @@ test('SingleStore fraud DDL: VECTOR embeddings, every fraud table sharded, revie
   const maria = loadMigrations('mariadb').find((m) => m.name === 'fraud');
   assert.ok(maria?.statements.some((s) => /CREATE TABLE IF NOT EXISTS fraud_vectors\b[\s\S]*embedding\s+TEXT/.test(s)), 'MariaDB keeps the vector as JSON text');
 });
+
+test('003_fraud_stats: both dialects add the compact binary statistics column to account_stats', () => {
+  for (const dialect of ['mariadb', 'singlestore'] as const) {
+    const m = loadMigrations(dialect).find((x) => x.name === 'fraud_stats');
+    assert.ok(m, `003_fraud_stats rendered for ${dialect}`);
+    assert.equal(m.version, 3);
+    assert.deepEqual(m.statements, ['ALTER TABLE account_stats ADD COLUMN stats VARBINARY(1024) NULL']);
+  }
+});
