@@ -104,7 +104,7 @@ async function readFlags(config: Config) {
   try {
     const [rows] = await pool.query(
       `SELECT f.tx_id, f.detectors, f.late, f.batch_id = t.batch_id AS same_batch,
-              TIMESTAMPDIFF(MICROSECOND, t.ingested_at, f.created_at) AS latency_us
+              GREATEST(0, TIMESTAMPDIFF(MICROSECOND, t.ingested_at, f.created_at)) AS latency_us
          FROM fraud_flags f JOIN transactions t ON t.id = f.tx_id`,
     );
     return rows as Array<{ tx_id: string; detectors: string; late: number; same_batch: number; latency_us: string }>;
@@ -164,7 +164,7 @@ export async function evaluate(config: Config, options: EvalOptions, log: Logger
     perPattern: Object.fromEntries(Object.entries(perPattern).map(([p, s]) => [p, score(s)])),
     detectors: detectorCounts,
     flagLatencyMs: {
-      note: 'flag created_at minus its transaction ingested_at (both database clocks); p50/p99 over flags stored by their own transaction\'s batch; late = flagged from a later batch (earlier legs of a round trip once the cycle closes, first members of a burst that began in an earlier batch)',
+      note: 'flag created_at minus its transaction ingested_at (both database clocks, floored at 0: a flag of its own batch is written in the same database transaction as the row, before it, and both become visible at commit); p50/p99 over flags stored by their own transaction\'s batch; late = flagged from a later batch (earlier legs of a round trip once the cycle closes, first members of a burst that began in an earlier batch)',
       p50: rounded(quantile(latencyMs(inBatch), 0.5), 3),
       p99: rounded(quantile(latencyMs(inBatch), 0.99), 3),
       sameBatchShare: rounded(inBatch.filter((r) => Number(r.same_batch) === 1).length / Math.max(1, inBatch.length)),
