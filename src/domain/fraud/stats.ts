@@ -211,7 +211,7 @@ export function updateStats(previous: AccountStats, e: StatsEvent, windows: Stat
   return next;
 }
 
-/** Field order of the stored form: a JSON array, about a third of the object's size. */
+/** Field order of the JSON form rows had before migration 003 (still read; new rows: statsCodec.ts). */
 const STORED_FIELDS = [
   'firstSeenMs', 'lastSeenMs', 'lastOutMs', 'txCount', 'outCount', 'ewmaLogAmount', 'ewmaLogVar', 'ewmaAmount', 'maxOutAmount',
   'ewmaGapS', 'outShort', 'outLong', 'tinyShort', 'newCounterpartyShort', 'decayedAtMs', 'counterpartyCount', 'counterpartyBits', 'recent',
