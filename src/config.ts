@@ -410,6 +410,23 @@ export function fraudThresholdsOf(config: Config): FraudThresholds {
 export type ConfigOverrides = Record<string, unknown>;
 
 /**
+ * A copy of a loaded config with dotted-key overrides applied (e.g. the benchmark's pipeline
+ * settings on a run that was configured from env); an unknown key or a value of another type than
+ * the setting's is LF_CONFIG.
+ */
+export function withOverrides(config: Config, overrides: ConfigOverrides): Config {
+  const out = structuredClone(config) as unknown as Record<string, Record<string, unknown>>;
+  for (const [key, value] of Object.entries(overrides)) {
+    const [section, name, ...rest] = key.split('.');
+    const group = section === undefined ? undefined : out[section];
+    if (rest.length > 0 || name === undefined || group === undefined || !(name in group)) throw new LedgerflowError('LF_CONFIG', `unknown setting ${key}`, key);
+    if (typeof group[name] !== typeof value) throw new LedgerflowError('LF_CONFIG', `${key}: expected a ${typeof group[name]}, got ${JSON.stringify(value)}`, key);
+    group[name] = value;
+  }
+  return out as unknown as Config;
+}
+
+/**
  * The password of a database role: the env value if set, else the file's content, read when a
  * connection is made (the local stack may write the file after the config was loaded).
  */

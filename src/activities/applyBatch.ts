@@ -63,12 +63,13 @@ async function applyOnce(deps: ApplyBatchDeps, input: ApplyBatchInput): Promise<
     for (const c of credits) deltaSum += c.amountMinor;
     invariant(deltaSum === netExternalFlow(outcome.decisions), 'transfers must net to zero', input.batchId);
     for (const [key, sum] of pending.sums) deltas.set(key, (deltas.get(key) ?? 0n) + sum);
+    const fraud = deps.fraud ? await detectInTransaction(conn, deps.fraud, input.batchId, outcome.decisions) : { flags: [], reviews: 0 };
 
     await insertTransactions(conn, input.batchId, outcome.decisions);
     await applyBalanceDeltas(conn, deltas);
     await deleteFoldedCredits(conn, pending.rows);
-    const fraud = deps.fraud ? await detectInTransaction(conn, deps.fraud, input.batchId, outcome.decisions) : { flags: [], reviews: 0 };
-    // Rows every concurrent batch shares come last, so their locks are held only until the commit.
+    // Rows every concurrent batch shares come last, so their locks are held only until the commit
+    // (detection, above, runs before them for the same reason: issue 7).
     await insertPendingCredits(conn, credits);
     await applyRollups(conn, outcome.rollups);
 

@@ -2,6 +2,7 @@ import { detectBatch, type FraudFlag, type NearestFraud } from '../domain/fraud/
 import type { PcaModel } from '../domain/fraud/embedding';
 import type { FraudThresholds, TransferLeg } from '../domain/fraud/rules';
 import type { Decision } from '../domain/ledger';
+import type { SourcedEvent } from '../domain/transaction';
 import { insertFlags, loadRoundTripLegs, lockAccountStats, openReviews, saveAccountStats, undecidedReviews } from '../store/fraud';
 import type { Connection, Pool } from '../store/pool';
 
@@ -21,26 +22,39 @@ export interface FraudDeps {
   startReviews?: (reviews: ReadonlyArray<ReviewStart>) => Promise<void>;
 }
 
+/** The batch's transfers that could be a leg of a round trip (only material sums are checked). */
+function roundTripCandidates(events: ReadonlyArray<SourcedEvent>, minAmountMinor: number): TransferLeg[] {
+  const out: TransferLeg[] = [];
+  for (const e of events) {
+    if (e.type !== 'transfer' || e.counterparty === undefined || Number(e.amountMinor) < minAmountMinor) continue;
+    out.push({ id: e.id, from: e.account, to: e.counterparty, amountMinor: e.amountMinor, occurredAtMs: Date.parse(e.occurredAt) });
+  }
+  return out;
+}
+
 /**
  * Detection inside the batch's database transaction, over the rows this attempt inserted only:
  * a replay inserts nothing, so it updates no statistics and adds no flag (no double count).
  * Statistics rows are locked in sorted account order, like balances.
+ *
+ * Statements are pipelined: the reads (statistics, round-trip legs) go out together, and so do
+ * the writes (statistics, flags, reviews); mysql2 runs them in order on the one connection, so
+ * the lock order and the transaction are those of sequential statements, without a client round
+ * trip between them while the batch holds its balance locks.
  */
 export async function detectInTransaction(conn: Connection, deps: FraudDeps, batchId: string, decisions: ReadonlyArray<Decision>): Promise<{ flags: FraudFlag[]; reviews: number }> {
   if (decisions.length === 0) return { flags: [], reviews: 0 };
+  const t = deps.thresholds;
   const events = decisions.map((d) => d.event);
   const accounts = [...new Set(events.map((e) => e.account))].sort();
-  const stats = await lockAccountStats(conn, accounts);
-  const transfers: TransferLeg[] = events
-    .filter((e) => e.type === 'transfer' && e.counterparty !== undefined && Number(e.amountMinor) >= deps.thresholds.roundTripMinAmountMinor)
-    .map((e) => ({ id: e.id, from: e.account, to: e.counterparty as string, amountMinor: e.amountMinor, occurredAtMs: Date.parse(e.occurredAt) }));
-  const storedTransfers = await loadRoundTripLegs(conn, transfers, deps.thresholds.roundTripWindowS, deps.thresholds.roundTripMinAmountMinor);
-  const outcome = detectBatch(events, stats, { thresholds: deps.thresholds, model: deps.model, nearestFraud: deps.nearestFraud, storedTransfers });
-  await saveAccountStats(conn, outcome.stats);
-  await insertFlags(conn, batchId, outcome.flags);
+  const [stats, storedTransfers] = await Promise.all([
+    lockAccountStats(conn, accounts),
+    loadRoundTripLegs(conn, roundTripCandidates(events, t.roundTripMinAmountMinor), t.roundTripWindowS, t.roundTripMinAmountMinor),
+  ]);
+  const outcome = detectBatch(events, stats, { thresholds: t, model: deps.model, nearestFraud: deps.nearestFraud, storedTransfers });
   const applied = new Set(decisions.filter((d) => d.status === 'applied').map((d) => d.event.id));
   const toReview = outcome.flags.filter((f) => !f.late && f.score >= deps.reviewThreshold && applied.has(f.txId));
-  await openReviews(conn, toReview);
+  await Promise.all([saveAccountStats(conn, outcome.stats), insertFlags(conn, batchId, outcome.flags), openReviews(conn, toReview)]);
   return { flags: outcome.flags, reviews: toReview.length };
 }
 

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fs from 'node:fs';
 import path from 'node:path';
-import { describeSettings, loadConfig, settingsMarkdown } from '../../src/config';
+import { PIPELINE_SETTINGS } from '../../src/bench';
+import { describeSettings, loadConfig, settingsMarkdown, withOverrides } from '../../src/config';
 
 test('defaults load and point at the local stack', () => {
   const config = loadConfig({}, {});
@@ -32,6 +33,19 @@ for (const [env, message] of bad) {
 
 test('unknown override keys are refused', () => {
   assert.throws(() => loadConfig({ 'kafka.nope': 1 }, {}), { code: 'LF_CONFIG' });
+});
+
+test('withOverrides applies dotted settings to a loaded config without touching the original', () => {
+  const base = loadConfig({ 'kafka.topic': 'from-env' }, {});
+  const fast = withOverrides(base, PIPELINE_SETTINGS);
+  assert.equal(fast.kafka.partitions, 12);
+  assert.equal(fast.consumer.batchMaxEvents, PIPELINE_SETTINGS['consumer.batchMaxEvents']);
+  assert.equal(fast.worker.maxConcurrentActivities, 16);
+  assert.equal(fast.db.poolSize, 16);
+  assert.equal(fast.kafka.topic, 'from-env', 'other settings are kept');
+  assert.equal(base.kafka.partitions, 3, 'the original is unchanged');
+  assert.throws(() => withOverrides(base, { 'kafka.nope': 1 }), /unknown setting kafka\.nope/);
+  assert.throws(() => withOverrides(base, { 'kafka.partitions': '12' }), /kafka\.partitions: expected a number/);
 });
 
 test('every setting has an LF_ env var and a doc; secrets are marked sensitive with empty defaults', () => {

@@ -84,7 +84,7 @@ export function detectBatch(events: ReadonlyArray<DetectEvent>, loaded: Readonly
       const trip = findRoundTrip(leg, legs, t);
       if (trip) {
         hits.push({ rule: 'round_trip', reason: `round trip ${e.account}→${e.counterparty}→${trip[0].to}→${e.account}` });
-        for (const other of trip) addFlag(flags, other.id, other.from, RULE_SCORE, ['rule:round_trip'], [`leg of round trip closed by ${e.id}`], null, !events.some((x) => x.id === other.id));
+        for (const other of trip) addFlag(flags, other.id, other.from, RULE_SCORE, ['rule:round_trip'], [`leg of round trip closed by ${e.id}`], null, !inBatch.has(other.id));
       }
       legs.push(leg);
     }

@@ -115,11 +115,26 @@ export function fitPca(samples: ReadonlyArray<number[]>, k: number, trainedOn: {
   return model;
 }
 
-/** Embedding (k components of the standardised vector) and the norm of what they leave out. */
+/**
+ * Embedding (k components of the standardised vector) and the norm of what they leave out. Plain
+ * loops: this runs for every scored transaction inside the batch's database transaction.
+ */
 export function project(model: PcaModel, x: ReadonlyArray<number>): { embedding: number[]; residual: number } {
-  const z = x.map((v, j) => (v - (model.mean[j] as number)) / (model.std[j] as number));
-  const embedding = model.components.map((c) => c.reduce((sum, cj, j) => sum + cj * (z[j] as number), 0));
-  let residual2 = z.reduce((s, v) => s + v * v, 0);
+  const d = x.length;
+  const z = new Array<number>(d);
+  let residual2 = 0;
+  for (let j = 0; j < d; j++) {
+    const v = ((x[j] as number) - (model.mean[j] as number)) / (model.std[j] as number);
+    z[j] = v;
+    residual2 += v * v;
+  }
+  const embedding = new Array<number>(model.components.length);
+  for (let k = 0; k < model.components.length; k++) {
+    const c = model.components[k] as number[];
+    let sum = 0;
+    for (let j = 0; j < d; j++) sum += (c[j] as number) * (z[j] as number);
+    embedding[k] = sum;
+  }
   for (const y of embedding) residual2 -= y * y;
   return { embedding, residual: Math.sqrt(Math.max(0, residual2)) / model.residualScale };
 }

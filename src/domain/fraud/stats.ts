@@ -106,20 +106,46 @@ export function knowsCounterparty(stats: AccountStats, counterparty: string): bo
   return bitSet(stats.counterpartyBits, a) && bitSet(stats.counterpartyBits, b);
 }
 
+/**
+ * A field-by-field copy. Always the same object shape: `{ ...stats, x }` per event made V8 build
+ * objects it reads slowly, and this runs for every transaction inside the batch's transaction.
+ */
+function copyStats(s: AccountStats): AccountStats {
+  return {
+    account: s.account,
+    firstSeenMs: s.firstSeenMs,
+    lastSeenMs: s.lastSeenMs,
+    lastOutMs: s.lastOutMs,
+    txCount: s.txCount,
+    outCount: s.outCount,
+    ewmaLogAmount: s.ewmaLogAmount,
+    ewmaLogVar: s.ewmaLogVar,
+    ewmaAmount: s.ewmaAmount,
+    maxOutAmount: s.maxOutAmount,
+    ewmaGapS: s.ewmaGapS,
+    outShort: s.outShort,
+    outLong: s.outLong,
+    tinyShort: s.tinyShort,
+    newCounterpartyShort: s.newCounterpartyShort,
+    decayedAtMs: s.decayedAtMs,
+    counterpartyCount: s.counterpartyCount,
+    counterpartyBits: s.counterpartyBits,
+    recent: s.recent,
+  };
+}
+
 /** The state as the decayed counts would read at `atMs` (no event added). */
 export function decayedTo(stats: AccountStats, atMs: number, windows: StatsWindows): AccountStats {
   if (stats.decayedAtMs === null || atMs <= stats.decayedAtMs) return stats;
   const dtS = (atMs - stats.decayedAtMs) / 1000;
   const short = Math.exp(-dtS / windows.shortWindowS);
-  const fan = Math.exp(-dtS / windows.fanOutWindowS);
-  return {
-    ...stats,
-    outShort: stats.outShort * short,
-    outLong: (stats.outLong ?? 0) * Math.exp(-dtS / windows.paceWindowS),
-    tinyShort: stats.tinyShort * short,
-    newCounterpartyShort: stats.newCounterpartyShort * fan,
-    decayedAtMs: atMs,
-  };
+  const out = copyStats(stats);
+  out.outShort = stats.outShort * short;
+  out.outLong = (stats.outLong ?? 0) * Math.exp(-dtS / windows.paceWindowS);
+  out.tinyShort = stats.tinyShort * short;
+  out.newCounterpartyShort = stats.newCounterpartyShort * Math.exp(-dtS / windows.fanOutWindowS);
+  out.decayedAtMs = atMs;
+  return out;
 }
 
 export interface StatsEvent {
@@ -134,7 +160,8 @@ export interface StatsEvent {
 /** Folds one transaction of the account into its statistics. */
 export function updateStats(previous: AccountStats, e: StatsEvent, windows: StatsWindows): AccountStats {
   const s = decayedTo(previous, e.occurredAtMs, windows);
-  const next: AccountStats = { ...s, txCount: s.txCount + 1 };
+  const next = copyStats(s);
+  next.txCount = s.txCount + 1;
   next.firstSeenMs = s.firstSeenMs === null ? e.occurredAtMs : Math.min(s.firstSeenMs, e.occurredAtMs);
   next.lastSeenMs = s.lastSeenMs === null ? e.occurredAtMs : Math.max(s.lastSeenMs, e.occurredAtMs);
   if (next.decayedAtMs === null) next.decayedAtMs = e.occurredAtMs;
@@ -176,12 +203,15 @@ export function updateStats(previous: AccountStats, e: StatsEvent, windows: Stat
   if (e.id !== undefined) {
     // Only members a burst rule could still reach are kept: most accounts carry an empty ring.
     const horizonMs = e.occurredAtMs - Math.max(windows.shortWindowS, windows.fanOutWindowS) * 1000;
-    next.recent = [...(s.recent ?? []).filter(([, at]) => at >= horizonMs), [e.id, e.occurredAtMs, kind] as [string, number, number]].slice(-RECENT_MAX);
+    const kept: Array<[string, number, number]> = [];
+    for (const member of s.recent ?? []) if (member[1] >= horizonMs) kept.push(member);
+    kept.push([e.id, e.occurredAtMs, kind]);
+    next.recent = kept.length > RECENT_MAX ? kept.slice(-RECENT_MAX) : kept;
   }
   return next;
 }
 
-/** Field order of the stored form: a JSON array, about a third of the object's size. */
+/** Field order of the JSON form rows had before migration 004 (still read; new rows: statsCodec.ts). */
 const STORED_FIELDS = [
   'firstSeenMs', 'lastSeenMs', 'lastOutMs', 'txCount', 'outCount', 'ewmaLogAmount', 'ewmaLogVar', 'ewmaAmount', 'maxOutAmount',
   'ewmaGapS', 'outShort', 'outLong', 'tinyShort', 'newCounterpartyShort', 'decayedAtMs', 'counterpartyCount', 'counterpartyBits', 'recent',

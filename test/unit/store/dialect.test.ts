@@ -66,3 +66,24 @@ test('SingleStore fraud DDL: VECTOR embeddings, every fraud table sharded, revie
   const maria = loadMigrations('mariadb').find((m) => m.name === 'fraud');
   assert.ok(maria?.statements.some((s) => /CREATE TABLE IF NOT EXISTS fraud_vectors\b[\s\S]*embedding\s+TEXT/.test(s)), 'MariaDB keeps the vector as JSON text');
 });
+
+test('004_fraud_stats: both dialects add the compact binary statistics column to account_stats', () => {
+  for (const dialect of ['mariadb', 'singlestore'] as const) {
+    const m = loadMigrations(dialect).find((x) => x.name === 'fraud_stats');
+    assert.ok(m, `004_fraud_stats rendered for ${dialect}`);
+    assert.equal(m.version, 4);
+    assert.deepEqual(m.statements, ['ALTER TABLE account_stats ADD COLUMN stats VARBINARY(1024) NULL']);
+  }
+});
+
+test('003_balance_credits: both dialects create the pending-credit table keyed by (account, currency, tx_id)', () => {
+  for (const dialect of ['mariadb', 'singlestore'] as const) {
+    const m = loadMigrations(dialect).find((x) => x.name === 'balance_credits');
+    assert.ok(m, `003_balance_credits rendered for ${dialect}`);
+    assert.equal(m.version, 3);
+    assert.equal(m.statements.length, 1);
+    assert.match(m.statements[0] as string, /CREATE (ROWSTORE )?TABLE IF NOT EXISTS balance_credits/);
+    assert.match(m.statements[0] as string, /PRIMARY KEY \(account, currency, tx_id\)/);
+    if (dialect === 'singlestore') assert.match(m.statements[0] as string, /SHARD KEY \(account\)/);
+  }
+});
