@@ -2,7 +2,7 @@ import { balanceKeysOf, decideBatch, netExternalFlow } from '../domain/ledger';
 import { invariant } from '../domain/errors';
 import type { RejectionReason } from '../domain/rules';
 import type { SourcedEvent } from '../domain/transaction';
-import { applyBalanceDeltas, applyRollups, ensureBalanceRows, findExistingIds, insertTransactions, lockBalances } from '../store/ledger';
+import { applyAccountRollups, applyBalanceDeltas, applyRollups, ensureBalanceRows, findExistingIds, insertTransactions, lockBalances } from '../store/ledger';
 import { inTransaction, isRetryableDbError, type Pool } from '../store/pool';
 import type { ApplyBatchInput, ApplyBatchResult } from '../workflows/types';
 import { detectInTransaction, startBatchReviews, type FraudDeps } from './fraud';
@@ -58,6 +58,7 @@ async function applyOnce(deps: ApplyBatchDeps, input: ApplyBatchInput): Promise<
     await insertTransactions(conn, input.batchId, outcome.decisions);
     await applyBalanceDeltas(conn, outcome.balanceDeltas);
     await applyRollups(conn, outcome.rollups);
+    await applyAccountRollups(conn, outcome.accountDays);
     const fraud = deps.fraud ? await detectInTransaction(conn, deps.fraud, input.batchId, outcome.decisions) : { flags: [], reviews: 0 };
 
     const rejectedByReason: Partial<Record<RejectionReason, number>> = {};

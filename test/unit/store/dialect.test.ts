@@ -66,3 +66,15 @@ test('SingleStore fraud DDL: VECTOR embeddings, every fraud table sharded, revie
   const maria = loadMigrations('mariadb').find((m) => m.name === 'fraud');
   assert.ok(maria?.statements.some((s) => /CREATE TABLE IF NOT EXISTS fraud_vectors\b[\s\S]*embedding\s+TEXT/.test(s)), 'MariaDB keeps the vector as JSON text');
 });
+
+test('coarse rollups (004) exist in both dialects; MariaDB drops the unused amount index', () => {
+  for (const dialect of ['mariadb', 'singlestore'] as const) {
+    const m = loadMigrations(dialect).find((x) => x.version === 4);
+    assert.ok(m, `${dialect}: migration 004 rendered`);
+    assert.ok(m.statements.some((s) => /CREATE (ROWSTORE )?TABLE IF NOT EXISTS rollup_day\b[\s\S]*PRIMARY KEY \(day, type, currency, status, reason\)/.test(s)), `${dialect}: rollup_day`);
+    assert.ok(m.statements.some((s) => /CREATE (ROWSTORE )?TABLE IF NOT EXISTS rollup_account_day\b[\s\S]*PRIMARY KEY \(day, currency, account\)/.test(s)), `${dialect}: rollup_account_day`);
+  }
+  const single = loadMigrations('singlestore').find((x) => x.version === 4);
+  assert.match(single?.statements.find((s) => /rollup_account_day/.test(s)) ?? '', /SHARD KEY \(account\)/);
+  assert.ok(loadMigrations('mariadb').find((x) => x.version === 4)?.statements.includes('ALTER TABLE transactions DROP INDEX IF EXISTS ix_amount'));
+});
