@@ -19,5 +19,6 @@ CREATE ROWSTORE TABLE IF NOT EXISTS rollup_account_day (
   rejected_count BIGINT      NOT NULL DEFAULT 0,
   applied_minor DECIMAL(38,0) NOT NULL DEFAULT 0,
   PRIMARY KEY (day, currency, account),
+  KEY ix_day_rank (day, currency, applied_minor),
   SHARD KEY (account)
 );
