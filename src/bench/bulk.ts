@@ -83,7 +83,7 @@ export function* rowChunks(options: ChunkSourceOptions): Generator<RowChunk> {
 }
 
 /** The writes applyBatch makes besides the rows, for a chunk: balances and every rollup grain. */
-export async function applyChunkEffects(conn: Connection, outcome: LedgerOutcome): Promise<void> {
+export async function applyChunkEffects(conn: Connection, outcome: Pick<LedgerOutcome, 'balanceDeltas' | 'rollups' | 'accountDays'>): Promise<void> {
   await applyBalanceDeltas(conn, outcome.balanceDeltas);
   await applyRollups(conn, outcome.rollups);
   await applyAccountRollups(conn, outcome.accountDays);
@@ -93,8 +93,6 @@ export interface LoadRowsOptions {
   /** Columns in file order (LOAD_COLUMNS); `@name` reads into a variable for `set` to use. */
   columns?: ReadonlyArray<string>;
   set?: string;
-  /** Called once the server has received the whole file (it is still inserting). */
-  onSent?: () => void;
 }
 
 /** LOAD DATA LOCAL INFILE of one chunk's rows into `table`. */
@@ -102,10 +100,6 @@ export async function loadRows(conn: Connection, table: string, tsv: Buffer, opt
   const list = (options.columns ?? LOAD_COLUMNS).map((c) => (c.startsWith('@') ? c : escapeId(c))).join(', ');
   await conn.query({
     sql: `LOAD DATA LOCAL INFILE 'chunk.tsv' INTO TABLE ${escapeId(table)} CHARACTER SET utf8mb4 FIELDS TERMINATED BY '\\t' LINES TERMINATED BY '\\n' (${list})${options.set ? ` SET ${options.set}` : ''}`,
-    infileStreamFactory: () => {
-      const stream = Readable.from([tsv]);
-      if (options.onSent) stream.once('end', options.onSent);
-      return stream;
-    },
+    infileStreamFactory: () => Readable.from([tsv]),
   });
 }

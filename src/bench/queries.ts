@@ -7,7 +7,8 @@ import { accountName } from '../producer/generator';
 import { splitStatements } from '../store/dialect';
 import { createPool, inTransaction, toDbDateTime, type Pool } from '../store/pool';
 import { accountBalances, accountHistory, getTransaction, statsSummary } from '../store/queries';
-import { applyChunkEffects, LOAD_COLUMNS, loadRows, rowChunks } from './bulk';
+import { applyChunkEffects, LOAD_COLUMNS, loadRows } from './bulk';
+import { chunksOnWorker } from './chunkWorker';
 import { attachBenchEnv, createBenchEnv, type BenchEnv } from './env';
 import { dashboardQueries } from './dashboardSql';
 import { percentiles, round, type Percentiles } from './stats';
@@ -96,35 +97,22 @@ async function load(real: BenchEnv, seed: Pool, options: QueriesOptions, endMs: 
     const indexes = await secondaryIndexes(ddl);
     const started = Date.now();
     if (indexes.length > 0) await ddl.query(`ALTER TABLE transactions ${indexes.map((i) => `DROP INDEX ${i.split(' ')[2]}`).join(', ')}`);
-    const chunks = rowChunks({ ...options, totalRows: options.rows, overdraftLimitMinor: BigInt(real.config.rules.overdraftLimitMinor), timeSpan: { startMs: endMs - options.days * 86_400_000, endMs } });
+    const chunks = chunksOnWorker({ ...options, totalRows: options.rows, overdraftLimitMinor: BigInt(real.config.rules.overdraftLimitMinor), timeSpan: { startMs: endMs - options.days * 86_400_000, endMs } }, 997);
     let done = 0;
-    // The server inserts chunk N while this process generates chunk N+1: the next chunk is only
-    // generated once both files are sent (generating blocks the event loop that streams them).
-    let inFlight: Promise<unknown> = Promise.resolve();
-    for (const chunk of chunks) {
-      await inFlight;
+    for await (const chunk of chunks) {
       const t0 = Date.now();
-      let sent = 0;
-      const bothSent = new Promise<void>((resolve) => {
-        const onSent = () => (++sent === 2 ? resolve() : undefined);
-        inFlight = Promise.all([
-          inTransaction(pool, async (conn) => {
-            await loadRows(conn, 'transactions', chunk.tsv, { onSent });
-            await applyChunkEffects(conn, chunk.outcome);
-          }).then(() => (loadMs.ledgerflow += Date.now() - t0)),
-          inTransaction(seed, (conn) => loadRows(conn, 'transactions', chunk.tsv, { columns: SEED_LOAD_COLUMNS, set: 'amount = @amount_minor / 100', onSent })).then(
-            () => (loadMs.seed += Date.now() - t0),
-          ),
-        ]).then(() => {
-          done += chunk.rows;
-          if (done % 1_000_000 < options.chunkRows) log(`bench queries: ${done} rows loaded in ${round((Date.now() - started) / 1000)} s`);
-        });
-      });
-      await Promise.race([bothSent, inFlight]);
-      for (const [key, delta] of chunk.outcome.balanceDeltas) balances.set(key, (balances.get(key) ?? 0n) + delta);
-      for (let i = 0; i < chunk.events.length; i += 997) ids.push((chunk.events[i] as { id: string }).id);
+      await Promise.all([
+        inTransaction(pool, async (conn) => {
+          await loadRows(conn, 'transactions', chunk.tsv);
+          await applyChunkEffects(conn, chunk.effects);
+        }).then(() => (loadMs.ledgerflow += Date.now() - t0)),
+        inTransaction(seed, (conn) => loadRows(conn, 'transactions', chunk.tsv, { columns: SEED_LOAD_COLUMNS, set: 'amount = @amount_minor / 100' })).then(() => (loadMs.seed += Date.now() - t0)),
+      ]);
+      for (const [key, delta] of chunk.effects.balanceDeltas) balances.set(key, (balances.get(key) ?? 0n) + delta);
+      ids.push(...chunk.sampledIds);
+      done += chunk.rows;
+      if (done % 1_000_000 < options.chunkRows) log(`bench queries: ${done} rows loaded in ${round((Date.now() - started) / 1000)} s`);
     }
-    await inFlight;
     const t1 = Date.now();
     if (indexes.length > 0) await ddl.query(`ALTER TABLE transactions ${indexes.join(', ')}`);
     loadMs.ledgerflow += Date.now() - t1;

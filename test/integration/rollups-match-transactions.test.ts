@@ -5,39 +5,21 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { Client, Connection } from '@temporalio/client';
 import { createActivities } from '../../src/activities';
-import type { ConsumerHandle } from '../../src/consumer';
 import { newTransactionId } from '../../src/domain/ids';
 import { startProducer } from '../../src/producer';
-import { createPool, type Pool } from '../../src/store/pool';
-import { temporalConnectionOptions } from '../../src/temporal/connection';
 import { verify } from '../../src/verify';
-import type { WorkerHandle } from '../../src/worker';
-import type { ProcessBatchInput } from '../../src/workflows/types';
-import { createTestPipeline, type TestPipeline } from '../helpers/pipeline';
+import { firstBatchOf, startTestPipeline, type RunningPipeline } from '../helpers/pipeline';
 
 const COUNT = 3_000;
-let env: TestPipeline;
-let worker: WorkerHandle;
-let consumer: ConsumerHandle;
-let pool: Pool;
-let temporal: Connection;
+let p: RunningPipeline;
 
 before(async () => {
-  env = await createTestPipeline('rollups');
-  worker = await env.startWorker();
-  consumer = await env.startConsumer();
-  pool = createPool(env.config, 'app', 2);
-  temporal = await Connection.connect(temporalConnectionOptions(env.config));
+  p = await startTestPipeline('rollups');
 });
 
 after(async () => {
-  await consumer?.stop();
-  await worker?.stop();
-  await env?.dispose();
-  await pool?.end();
-  await temporal?.close();
+  await p?.stop();
 });
 
 /** Each grain as rows of strings, from the rollup table and recomputed from transactions. */
@@ -61,7 +43,7 @@ const GRAINS = {
 } as const;
 
 async function rowsOf(sql: string): Promise<string[]> {
-  const [rows] = await pool.query(sql);
+  const [rows] = await p.pool.query(sql);
   return (rows as Array<Record<string, unknown>>).map((r) => Object.values(r).map(String).join('|')).sort();
 }
 
@@ -74,21 +56,17 @@ async function assertRollupsMatch(when: string): Promise<void> {
 }
 
 test(`after ${COUNT} transactions through the pipeline, every rollup grain equals transactions`, { timeout: 300_000 }, async () => {
-  const producer = await startProducer(env.config, { ratePerSec: 0, count: COUNT, accounts: 200, seed: 5, malformedRatio: 0 }, env.log);
+  const producer = await startProducer(p.env.config, { ratePerSec: 0, count: COUNT, accounts: 200, seed: 5, malformedRatio: 0 }, p.env.log);
   assert.equal((await producer.done).sent, COUNT);
-  const report = await verify(env.config, { waitMs: 240_000 }, env.log);
+  const report = await verify(p.env.config, { waitMs: 240_000 }, p.env.log);
   assert.equal(report.ok, true, 'pipeline drained, nothing missing or duplicated');
   assert.ok(report.applied > 0 && report.rejected > 0, 'both applied and rejected rows to roll up');
   await assertRollupsMatch('after the run');
 });
 
 test('a replayed batch counts nothing twice; a replay with one new event counts only that one', { timeout: 120_000 }, async () => {
-  const client = new Client({ connection: temporal, namespace: env.config.temporal.namespace });
-  const history = await client.workflow.getHandle(`tx-${env.config.kafka.topic}-0-0`).fetchHistory();
-  const data = history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0]?.data;
-  assert.ok(data, 'recorded workflow input of the first batch');
-  const input = JSON.parse(Buffer.from(data as Uint8Array).toString('utf8')) as ProcessBatchInput;
-  const activities = createActivities({ pool, overdraftLimitMinor: BigInt(env.config.rules.overdraftLimitMinor) });
+  const { input } = await firstBatchOf(p);
+  const activities = createActivities({ pool: p.pool, overdraftLimitMinor: BigInt(p.env.config.rules.overdraftLimitMinor) });
 
   const replay = await activities.applyBatch({ batchId: input.batchId, events: input.events, rejections: {} });
   assert.equal(replay.inserted, 0);
