@@ -38,6 +38,8 @@ export interface QueryTiming extends Percentiles {
 
 export interface QueriesResult {
   rows: number;
+  /** The server's innodb_buffer_pool_size and the timed tables' size: history pages are read from disk when it is smaller. */
+  server: { bufferPoolMb: number; ledgerflowTablesMb: number };
   loadMs: { ledgerflow: number; seed: number };
   timings: QueryTiming[];
   accountHistoryP99Ms: number;
@@ -166,6 +168,11 @@ export async function runQueries(baseConfig: Config, options: QueriesOptions, lo
     const { ids, loadMs, endMs } = loaded;
     const [counted] = await pool.query('SELECT COUNT(*) AS n FROM transactions');
     const rows = Number((counted as Array<{ n: string }>)[0]?.n ?? 0);
+    const [sized] = await pool.query(
+      `SELECT @@innodb_buffer_pool_size DIV 1048576 AS pool, SUM(data_length + index_length) DIV 1048576 AS tables FROM information_schema.TABLES WHERE table_schema = DATABASE()`,
+    );
+    const server = { bufferPoolMb: Number((sized as Array<{ pool: string }>)[0]?.pool), ledgerflowTablesMb: Number((sized as Array<{ tables: string }>)[0]?.tables) };
+    log(`bench queries: buffer pool ${server.bufferPoolMb} MiB, ledgerflow tables ${server.ledgerflowTablesMb} MiB`);
     log(`bench queries: timing ${rows} rows (${real.config.db.name}, ${seedEnv.config.db.name})`);
     const random = createRandom(options.seed + 1);
     const account = () => accountName(Math.floor(random() * options.accounts));
@@ -200,6 +207,7 @@ export async function runQueries(baseConfig: Config, options: QueriesOptions, lo
     const p99 = (schema: QueryTiming['schema'], pick: (t: QueryTiming) => boolean) => Math.max(0, ...timings.filter((t) => t.schema === schema && pick(t)).map((t) => t.p99));
     const result: QueriesResult = {
       rows,
+      server,
       loadMs,
       timings,
       accountHistoryP99Ms: p99('ledgerflow', (t) => t.name === 'account history page'),
