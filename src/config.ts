@@ -51,6 +51,12 @@ const schema = {
       default: 9090,
       env: 'LF_STACK_PROMETHEUS_PORT',
     },
+    mariadbBufferPoolMb: {
+      doc: "InnoDB buffer pool of the local stack's MariaDB, in MiB (read at its start). 0: a third of this machine's memory, at most 8192, at least 1024 — enough to keep a 10M-row ledger's pages and indexes in memory on a 24 GiB box.",
+      format: 'nat',
+      default: 0,
+      env: 'LF_STACK_MARIADB_BUFFER_POOL_MB',
+    },
   },
   kafka: {
     brokers: {
@@ -344,7 +350,7 @@ const schema = {
 
 export interface Config {
   log: { level: string };
-  stack: { dir: string; prometheusPort: number };
+  stack: { dir: string; prometheusPort: number; mariadbBufferPoolMb: number };
   kafka: {
     brokers: string[];
     clientId: string;

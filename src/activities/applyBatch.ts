@@ -2,7 +2,7 @@ import { decideBatch, netExternalFlow, ownBalanceKeysOf, splitCredits } from '..
 import { invariant } from '../domain/errors';
 import type { RejectionReason } from '../domain/rules';
 import type { SourcedEvent } from '../domain/transaction';
-import { applyBalanceDeltas, applyRollups, deleteFoldedCredits, ensureBalanceRows, findExistingIds, insertPendingCredits, insertTransactions, lockBalances, readPendingCredits } from '../store/ledger';
+import { applyAccountRollups, applyBalanceDeltas, applyRollups, deleteFoldedCredits, ensureBalanceRows, findExistingIds, insertPendingCredits, insertTransactions, lockBalances, readPendingCredits } from '../store/ledger';
 import { inTransaction, isRetryableDbError, type Pool } from '../store/pool';
 import type { ApplyBatchInput, ApplyBatchResult } from '../workflows/types';
 import { detectInTransaction, startBatchReviews, type FraudDeps } from './fraud';
@@ -68,6 +68,7 @@ async function applyOnce(deps: ApplyBatchDeps, input: ApplyBatchInput): Promise<
     await insertTransactions(conn, input.batchId, outcome.decisions);
     await applyBalanceDeltas(conn, deltas);
     await deleteFoldedCredits(conn, pending.rows);
+    await applyAccountRollups(conn, outcome.accountDays);
     // Rows every concurrent batch shares come last, so their locks are held only until the commit
     // (detection, above, runs before them for the same reason: issue 7).
     await insertPendingCredits(conn, credits);

@@ -2,7 +2,8 @@ import { Readable } from 'node:stream';
 import { escapeId } from 'mysql2';
 import { decideBatch, type LedgerOutcome } from '../domain/ledger';
 import type { SourcedEvent } from '../domain/transaction';
-import { createGenerator } from '../producer/generator';
+import { createEventGenerator } from '../producer/generator';
+import { applyAccountRollups, applyBalanceDeltas, applyRollups } from '../store/ledger';
 import type { Connection } from '../store/pool';
 import { toDbDateTime } from '../store/pool';
 
@@ -44,25 +45,29 @@ export interface ChunkSourceOptions {
   timeSpan?: { startMs: number; endMs: number };
 }
 
+const NEEDS_ESCAPE = /[\\\t\n]/;
+
 function field(value: string | number | null | undefined): string {
   if (value === null || value === undefined) return '\\N';
-  return String(value).replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n');
+  const text = String(value);
+  if (!NEEDS_ESCAPE.test(text)) return text;
+  return text.replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n');
 }
 
 /** Yields chunks of decided rows; balances carry over between chunks as the pipeline's would. */
 export function* rowChunks(options: ChunkSourceOptions): Generator<RowChunk> {
-  const next = createGenerator({ accounts: options.accounts, seed: options.seed, malformedRatio: 0 });
-  const balances = new Map<string, bigint>();
   const span = options.timeSpan;
   const stepMs = span ? (span.endMs - span.startMs) / options.totalRows : 0;
+  let offset = 0;
+  const occurredAt = span ? () => new Date(Math.floor(span.startMs + offset * stepMs)).toISOString() : undefined;
+  const next = createEventGenerator({ accounts: options.accounts, seed: options.seed, ...(occurredAt ? { occurredAt } : {}) });
+  const balances = new Map<string, bigint>();
   for (let done = 0; done < options.totalRows; ) {
     const size = Math.min(options.chunkRows, options.totalRows - done);
     const events: SourcedEvent[] = [];
     for (let i = 0; i < size; i++) {
-      const event = next().event as SourcedEvent;
-      const offset = done + i;
-      if (span) event.occurredAt = new Date(Math.floor(span.startMs + offset * stepMs)).toISOString();
-      events.push({ ...event, partition: 0, offset: String(offset) });
+      offset = done + i;
+      events.push(Object.assign(next(), { partition: 0, offset: String(offset) }));
     }
     const outcome = decideBatch(events, new Map(), balances, options.overdraftLimitMinor);
     for (const [key, delta] of outcome.balanceDeltas) balances.set(key, (balances.get(key) ?? 0n) + delta);
@@ -77,14 +82,24 @@ export function* rowChunks(options: ChunkSourceOptions): Generator<RowChunk> {
   }
 }
 
-/**
- * LOAD DATA LOCAL INFILE of one chunk's rows into `table`. Columns are LOAD_COLUMNS by default; a
- * column written `@name` is read into a variable, for `set` (a constant expression) to use.
- */
-export async function loadRows(conn: Connection, table: string, tsv: Buffer, columns: ReadonlyArray<string> = LOAD_COLUMNS, set = ''): Promise<void> {
-  const list = columns.map((c) => (c.startsWith('@') ? c : escapeId(c))).join(', ');
+/** The writes applyBatch makes besides the rows, for a chunk: balances and every rollup grain. */
+export async function applyChunkEffects(conn: Connection, outcome: Pick<LedgerOutcome, 'balanceDeltas' | 'rollups' | 'accountDays'>): Promise<void> {
+  await applyBalanceDeltas(conn, outcome.balanceDeltas);
+  await applyRollups(conn, outcome.rollups);
+  await applyAccountRollups(conn, outcome.accountDays);
+}
+
+export interface LoadRowsOptions {
+  /** Columns in file order (LOAD_COLUMNS); `@name` reads into a variable for `set` to use. */
+  columns?: ReadonlyArray<string>;
+  set?: string;
+}
+
+/** LOAD DATA LOCAL INFILE of one chunk's rows into `table`. */
+export async function loadRows(conn: Connection, table: string, tsv: Buffer, options: LoadRowsOptions = {}): Promise<void> {
+  const list = (options.columns ?? LOAD_COLUMNS).map((c) => (c.startsWith('@') ? c : escapeId(c))).join(', ');
   await conn.query({
-    sql: `LOAD DATA LOCAL INFILE 'chunk.tsv' INTO TABLE ${escapeId(table)} CHARACTER SET utf8mb4 FIELDS TERMINATED BY '\\t' LINES TERMINATED BY '\\n' (${list})${set ? ` SET ${set}` : ''}`,
+    sql: `LOAD DATA LOCAL INFILE 'chunk.tsv' INTO TABLE ${escapeId(table)} CHARACTER SET utf8mb4 FIELDS TERMINATED BY '\\t' LINES TERMINATED BY '\\n' (${list})${options.set ? ` SET ${options.set}` : ''}`,
     infileStreamFactory: () => Readable.from([tsv]),
   });
 }

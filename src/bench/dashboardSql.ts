@@ -4,7 +4,8 @@ import path from 'node:path';
 /** A Grafana panel's SQL, with its macros rendered for a fixed time window (as Grafana would). */
 export interface DashboardQuery {
   name: string;
-  table: 'rollup_minute' | 'transactions' | 'balances';
+  /** The table it reads: a rollup (an aggregate, counted in aggregateP99Ms), balances or transactions. */
+  table: 'rollup' | 'transactions' | 'balances';
   sql: string;
 }
 
@@ -33,6 +34,8 @@ function sqlTargets(panels: ReadonlyArray<Panel>): Array<{ title: string; rawSql
 export function renderMacros(rawSql: string, from: string, to: string, intervalS: number, currency: string): string {
   return rawSql
     .replace(/\$__timeFilter\(([^)]+)\)/g, (_m, col: string) => `${col.trim()} BETWEEN '${from}' AND '${to}'`)
+    .replace(/\$__timeFrom\(\)/g, `'${from}'`)
+    .replace(/\$__timeTo\(\)/g, `'${to}'`)
     .replace(/\$__timeGroupAlias\(([^,]+),[^)]*\)/g, (_m, col: string) => `UNIX_TIMESTAMP(${col.trim()}) DIV ${intervalS} * ${intervalS} AS \`time\``)
     .replace(/\$currency/g, currency);
 }
@@ -47,7 +50,7 @@ export function dashboardQueries(from: string, to: string, intervalS: number, cu
     .flatMap((file) => {
       const dashboard = JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8')) as Panel;
       return sqlTargets(dashboard.panels ?? []).map(({ title, rawSql }) => {
-        const table = /\bFROM\s+rollup_minute\b/i.test(rawSql) ? 'rollup_minute' : /\bFROM\s+balances\b/i.test(rawSql) ? 'balances' : 'transactions';
+        const table = /\bFROM\s+rollup_\w+/i.test(rawSql) ? 'rollup' : /\bFROM\s+balances\b/i.test(rawSql) ? 'balances' : 'transactions';
         return { name: `${path.basename(file, '.json')}: ${title}`, table, sql: renderMacros(rawSql, from, to, intervalS, currency) } as DashboardQuery;
       });
     });

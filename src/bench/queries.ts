@@ -5,10 +5,10 @@ import type { Config } from '../config';
 import { createRandom } from '../domain/random';
 import { accountName } from '../producer/generator';
 import { splitStatements } from '../store/dialect';
-import { applyBalanceDeltas, applyRollups } from '../store/ledger';
 import { createPool, inTransaction, toDbDateTime, type Pool } from '../store/pool';
 import { accountBalances, accountHistory, getTransaction, statsSummary } from '../store/queries';
-import { LOAD_COLUMNS, loadRows, rowChunks } from './bulk';
+import { applyChunkEffects, LOAD_COLUMNS, loadRows } from './bulk';
+import { chunksOnWorker } from './chunkWorker';
 import { attachBenchEnv, createBenchEnv, type BenchEnv } from './env';
 import { dashboardQueries } from './dashboardSql';
 import { percentiles, round, type Percentiles } from './stats';
@@ -38,6 +38,8 @@ export interface QueryTiming extends Percentiles {
 
 export interface QueriesResult {
   rows: number;
+  /** The server's innodb_buffer_pool_size and the timed tables' size: history pages are read from disk when it is smaller. */
+  server: { bufferPoolMb: number; ledgerflowTablesMb: number };
   loadMs: { ledgerflow: number; seed: number };
   timings: QueryTiming[];
   accountHistoryP99Ms: number;
@@ -97,20 +99,19 @@ async function load(real: BenchEnv, seed: Pool, options: QueriesOptions, endMs: 
     const indexes = await secondaryIndexes(ddl);
     const started = Date.now();
     if (indexes.length > 0) await ddl.query(`ALTER TABLE transactions ${indexes.map((i) => `DROP INDEX ${i.split(' ')[2]}`).join(', ')}`);
-    const chunks = rowChunks({ ...options, totalRows: options.rows, overdraftLimitMinor: BigInt(real.config.rules.overdraftLimitMinor), timeSpan: { startMs: endMs - options.days * 86_400_000, endMs } });
+    const chunks = chunksOnWorker({ ...options, totalRows: options.rows, overdraftLimitMinor: BigInt(real.config.rules.overdraftLimitMinor), timeSpan: { startMs: endMs - options.days * 86_400_000, endMs } }, 997);
     let done = 0;
-    for (const chunk of chunks) {
+    for await (const chunk of chunks) {
       const t0 = Date.now();
       await Promise.all([
         inTransaction(pool, async (conn) => {
           await loadRows(conn, 'transactions', chunk.tsv);
-          await applyBalanceDeltas(conn, chunk.outcome.balanceDeltas);
-          await applyRollups(conn, chunk.outcome.rollups);
+          await applyChunkEffects(conn, chunk.effects);
         }).then(() => (loadMs.ledgerflow += Date.now() - t0)),
-        inTransaction(seed, (conn) => loadRows(conn, 'transactions', chunk.tsv, SEED_LOAD_COLUMNS, 'amount = @amount_minor / 100')).then(() => (loadMs.seed += Date.now() - t0)),
+        inTransaction(seed, (conn) => loadRows(conn, 'transactions', chunk.tsv, { columns: SEED_LOAD_COLUMNS, set: 'amount = @amount_minor / 100' })).then(() => (loadMs.seed += Date.now() - t0)),
       ]);
-      for (const [key, delta] of chunk.outcome.balanceDeltas) balances.set(key, (balances.get(key) ?? 0n) + delta);
-      for (let i = 0; i < chunk.events.length; i += 997) ids.push((chunk.events[i] as { id: string }).id);
+      for (const [key, delta] of chunk.effects.balanceDeltas) balances.set(key, (balances.get(key) ?? 0n) + delta);
+      ids.push(...chunk.sampledIds);
       done += chunk.rows;
       if (done % 1_000_000 < options.chunkRows) log(`bench queries: ${done} rows loaded in ${round((Date.now() - started) / 1000)} s`);
     }
@@ -120,7 +121,7 @@ async function load(real: BenchEnv, seed: Pool, options: QueriesOptions, endMs: 
     log(`bench queries: secondary indexes built in ${round((Date.now() - t1) / 1000)} s`);
     const rows = [...balances.entries()].map(([key, v]) => [...key.split('\u0000'), Number(v) / 100]);
     for (let i = 0; i < rows.length; i += 1000) await seed.query('INSERT INTO balances (account, currency, balance) VALUES ?', [rows.slice(i, i + 1000)]);
-    await pool.query('ANALYZE TABLE transactions, balances, rollup_minute');
+    await pool.query('ANALYZE TABLE transactions, balances, rollup_minute, rollup_day, rollup_account_day');
     await seed.query('ANALYZE TABLE transactions, balances');
   } finally {
     await Promise.allSettled([pool.end(), ddl.end()]);
@@ -167,6 +168,11 @@ export async function runQueries(baseConfig: Config, options: QueriesOptions, lo
     const { ids, loadMs, endMs } = loaded;
     const [counted] = await pool.query('SELECT COUNT(*) AS n FROM transactions');
     const rows = Number((counted as Array<{ n: string }>)[0]?.n ?? 0);
+    const [sized] = await pool.query(
+      `SELECT @@innodb_buffer_pool_size DIV 1048576 AS pool, SUM(data_length + index_length) DIV 1048576 AS tables FROM information_schema.TABLES WHERE table_schema = DATABASE()`,
+    );
+    const server = { bufferPoolMb: Number((sized as Array<{ pool: string }>)[0]?.pool), ledgerflowTablesMb: Number((sized as Array<{ tables: string }>)[0]?.tables) };
+    log(`bench queries: buffer pool ${server.bufferPoolMb} MiB, ledgerflow tables ${server.ledgerflowTablesMb} MiB`);
     log(`bench queries: timing ${rows} rows (${real.config.db.name}, ${seedEnv.config.db.name})`);
     const random = createRandom(options.seed + 1);
     const account = () => accountName(Math.floor(random() * options.accounts));
@@ -178,12 +184,12 @@ export async function runQueries(baseConfig: Config, options: QueriesOptions, lo
     timings.push(await time('account history page', 'ledgerflow', n, long, () => accountHistory(pool, account(), PAGE)));
     timings.push(await time('transaction by id', 'ledgerflow', n, long, () => getTransaction(pool, id())));
     timings.push(await time('account balance', 'ledgerflow', n, long, () => accountBalances(pool, account())));
-    timings.push(await time('stats summary (all-time rollups)', 'ledgerflow', Math.min(n, 50), long, () => statsSummary(pool)));
+    timings.push(await time('stats summary (all-time rollups)', 'ledgerflow', n, long, () => statsSummary(pool), true));
     for (const [label, hours] of [['1h', 1], ['24h', 24]] as const) {
       const from = toDbDateTime(new Date(endMs - hours * 3_600_000).toISOString());
       const to = toDbDateTime(new Date(endMs).toISOString());
       for (const q of dashboardQueries(from, to, hours === 1 ? 60 : 300, 'EUR')) {
-        timings.push(await time(`${q.name} [${label}]`, 'ledgerflow', q.table === 'rollup_minute' ? n : Math.min(n, 50), long, () => pool.query(q.sql), q.table === 'rollup_minute'));
+        timings.push(await time(`${q.name} [${label}]`, 'ledgerflow', q.table === 'transactions' ? Math.min(n, 50) : n, long, () => pool.query(q.sql), q.table === 'rollup'));
       }
       timings.push(
         await time(`aggregate by type [${label}]`, 'seed', n, budget, () =>
@@ -201,6 +207,7 @@ export async function runQueries(baseConfig: Config, options: QueriesOptions, lo
     const p99 = (schema: QueryTiming['schema'], pick: (t: QueryTiming) => boolean) => Math.max(0, ...timings.filter((t) => t.schema === schema && pick(t)).map((t) => t.p99));
     const result: QueriesResult = {
       rows,
+      server,
       loadMs,
       timings,
       accountHistoryP99Ms: p99('ledgerflow', (t) => t.name === 'account history page'),

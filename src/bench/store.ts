@@ -1,7 +1,6 @@
 import type { Config } from '../config';
-import { applyBalanceDeltas, applyRollups } from '../store/ledger';
 import { createPool, inTransaction } from '../store/pool';
-import { loadRows, rowChunks, type RowChunk } from './bulk';
+import { applyChunkEffects, loadRows, rowChunks, type RowChunk } from './bulk';
 import { createBenchEnv } from './env';
 import { lineChart } from './svg';
 import { round } from './stats';
@@ -24,7 +23,7 @@ export interface StoreResult {
 
 /**
  * The physical limit of this box's store: the same rows as the pipeline writes, into the same
- * tables (transactions, balances, rollup_minute), one LOAD DATA + balance and rollup upserts per
+ * tables (transactions, balances, every rollup), one LOAD DATA + balance and rollup upserts per
  * committed chunk — no Kafka, no Temporal. Rows are generated before the clock starts.
  */
 export async function runStoreLimit(baseConfig: Config, options: StoreOptions, log: (line: string) => void): Promise<StoreResult> {
@@ -41,8 +40,7 @@ export async function runStoreLimit(baseConfig: Config, options: StoreOptions, l
       const t0 = process.hrtime.bigint();
       await inTransaction(pool, async (conn) => {
         await loadRows(conn, 'transactions', chunk.tsv);
-        await applyBalanceDeltas(conn, chunk.outcome.balanceDeltas);
-        await applyRollups(conn, chunk.outcome.rollups);
+        await applyChunkEffects(conn, chunk.outcome);
       });
       const t1 = process.hrtime.bigint();
       timeline.push([round(Number(t1 - started) / 1e9), round(chunk.rows / (Number(t1 - t0) / 1e9), 0)]);

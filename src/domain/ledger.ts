@@ -18,6 +18,8 @@ export interface LedgerOutcome {
   balanceDeltas: Map<string, bigint>;
   /** Rollup change per (minute, type, currency, status, reason). */
   rollups: Map<string, RollupDelta>;
+  /** Per initiating account and day: counts and applied amount (what "top accounts" ranks). */
+  accountDays: Map<string, AccountDayDelta>;
 }
 
 export interface RollupDelta {
@@ -28,6 +30,21 @@ export interface RollupDelta {
   reason: string;
   count: number;
   sumMinor: bigint;
+}
+
+export interface AccountDayDelta {
+  /** DATE literal, 'YYYY-MM-DD'. */
+  day: string;
+  currency: string;
+  account: string;
+  count: number;
+  rejectedCount: number;
+  appliedMinor: bigint;
+}
+
+/** A rollup_day row's change: the minute deltas of the same day, summed. */
+export interface DayRollupDelta extends Omit<RollupDelta, 'minute'> {
+  day: string;
 }
 
 export function balanceKey(account: string, currency: string): string {
@@ -84,6 +101,33 @@ export function minuteOf(isoInstant: string): string {
   return `${isoInstant.slice(0, 10)} ${isoInstant.slice(11, 16)}:00`;
 }
 
+/** Day bucket of an ISO instant or of a minute literal ('YYYY-MM-DD …'), as a DATE literal. */
+export function dayOf(instantOrMinute: string): string {
+  return instantOrMinute.slice(0, 10);
+}
+
+/**
+ * rollup_day deltas from a batch's rollup_minute deltas, keyed and sorted like the table's primary
+ * key (day, type, currency, status, reason): the same rows, so the two grains always agree.
+ */
+export function dayRollupsOf(minuteRollups: ReadonlyMap<string, RollupDelta>): DayRollupDelta[] {
+  const days = new Map<string, DayRollupDelta>();
+  for (const r of minuteRollups.values()) {
+    const day = dayOf(r.minute);
+    const key = `${day}|${r.type}|${r.currency}|${r.status}|${r.reason}`;
+    const d = days.get(key) ?? { day, type: r.type, currency: r.currency, status: r.status, reason: r.reason, count: 0, sumMinor: 0n };
+    d.count += r.count;
+    d.sumMinor += r.sumMinor;
+    days.set(key, d);
+  }
+  return [...days.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, d]) => d);
+}
+
+/** Key of an account-day rollup row, in the table's primary-key order (day, currency, account). */
+export function accountDayKey(day: string, currency: string, account: string): string {
+  return `${day}\u0000${currency}\u0000${account}`;
+}
+
 export function decideBatch(
   events: ReadonlyArray<SourcedEvent>,
   statelessRejections: ReadonlyMap<string, RejectionReason>,
@@ -93,6 +137,7 @@ export function decideBatch(
   const current = new Map(balances);
   const balanceDeltas = new Map<string, bigint>();
   const rollups: LedgerOutcome['rollups'] = new Map();
+  const accountDays: LedgerOutcome['accountDays'] = new Map();
   const decisions: Decision[] = [];
   const move = (key: string, delta: bigint) => {
     current.set(key, (current.get(key) ?? 0n) + delta);
@@ -120,8 +165,15 @@ export function decideBatch(
     rollup.count += 1;
     rollup.sumMinor += amount;
     rollups.set(rollupKey, rollup);
+    const day = dayOf(minute);
+    const accountKey = accountDayKey(day, event.currency, event.account);
+    const perAccount = accountDays.get(accountKey) ?? { day, currency: event.currency, account: event.account, count: 0, rejectedCount: 0, appliedMinor: 0n };
+    perAccount.count += 1;
+    if (status === 'rejected') perAccount.rejectedCount += 1;
+    else perAccount.appliedMinor += amount;
+    accountDays.set(accountKey, perAccount);
   }
-  return { decisions, balanceDeltas, rollups };
+  return { decisions, balanceDeltas, rollups, accountDays };
 }
 
 /** External money in minus money out: transfers must contribute exactly zero (double entry). */

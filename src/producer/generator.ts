@@ -53,29 +53,51 @@ export const MALFORMED_KIND_NAMES = [
   'overflowing_amount',
 ];
 
+/** The well-formed event stream behind both generators; `random` is shared with the caller. */
+function eventSource(options: Pick<GeneratorOptions, 'accounts' | 'currency'>, random: () => number, occurredAt: () => string): () => TransactionEvent {
+  const pickAccount = createZipfPicker(options.accounts, 1.1, random);
+  const currency = options.currency ?? 'EUR';
+  return () => {
+    const account = accountName(pickAccount());
+    const roll = random();
+    const base = { id: newTransactionId(), account, currency, occurredAt: occurredAt() };
+    if (roll < 0.3) {
+      const salary = random() < 0.2;
+      return { ...base, type: 'credit', amountMinor: salary ? amountBetween(random, 150_000, 600_000) : amountBetween(random, 1_000, 50_000), description: salary ? 'salary' : 'top-up' };
+    }
+    if (roll < 0.8) return { ...base, type: 'debit', amountMinor: amountBetween(random, 100, 25_000), description: 'card payment' };
+    let counterparty = accountName(Math.floor(random() * options.accounts));
+    if (counterparty === account) counterparty = accountName((Math.floor(random() * options.accounts) + 1) % options.accounts);
+    return { ...base, type: 'transfer', counterparty, amountMinor: amountBetween(random, 500, 100_000), description: 'transfer' };
+  };
+}
+
+const nowIso = () => new Date().toISOString();
+
+/**
+ * The events createGenerator yields with malformedRatio 0 (same seed, same sequence), without
+ * encoding them as Kafka values: for bulk loads, which never send them. occurredAt defaults to now.
+ */
+export function createEventGenerator(options: Omit<GeneratorOptions, 'malformedRatio'> & { occurredAt?: () => string }): () => TransactionEvent {
+  const random = createRandom(options.seed);
+  const next = eventSource(options, random, options.occurredAt ?? nowIso);
+  return () => {
+    const event = next();
+    random(); // createGenerator's malformed roll: keeps both sequences identical
+    return event;
+  };
+}
+
 /**
  * Realistic synthetic traffic: salaries and top-ups (credit), card spending (debit), transfers
  * between accounts; skewed account popularity. Ids are assigned here, before Kafka.
  */
 export function createGenerator(options: GeneratorOptions): () => GeneratedMessage {
   const random = createRandom(options.seed);
-  const pickAccount = createZipfPicker(options.accounts, 1.1, random);
-  const currency = options.currency ?? 'EUR';
+  const nextEvent = eventSource(options, random, nowIso);
   return () => {
-    const account = accountName(pickAccount());
-    const roll = random();
-    let event: TransactionEvent;
-    const base = { id: newTransactionId(), account, currency, occurredAt: new Date().toISOString() };
-    if (roll < 0.3) {
-      const salary = random() < 0.2;
-      event = { ...base, type: 'credit', amountMinor: salary ? amountBetween(random, 150_000, 600_000) : amountBetween(random, 1_000, 50_000), description: salary ? 'salary' : 'top-up' };
-    } else if (roll < 0.8) {
-      event = { ...base, type: 'debit', amountMinor: amountBetween(random, 100, 25_000), description: 'card payment' };
-    } else {
-      let counterparty = accountName(Math.floor(random() * options.accounts));
-      if (counterparty === account) counterparty = accountName((Math.floor(random() * options.accounts) + 1) % options.accounts);
-      event = { ...base, type: 'transfer', counterparty, amountMinor: amountBetween(random, 500, 100_000), description: 'transfer' };
-    }
+    const event = nextEvent();
+    const account = event.account;
     if (random() < options.malformedRatio) {
       const kind = Math.floor(random() * MALFORMED_KINDS.length);
       const value = (MALFORMED_KINDS[kind] as (b: TransactionEvent, r: () => number) => string)(event, random);

@@ -75,6 +75,16 @@ async function prepare(ctx: StackContext): Promise<void> {
   writeMarker(p.initMarker, INIT_MARKER);
 }
 
+const BUFFER_POOL_AUTO_MAX_MB = 8192;
+const BUFFER_POOL_MIN_MB = 1024;
+
+/** stack.mariadbBufferPoolMb, or (0) a third of the machine's memory within [1 GiB, 8 GiB]. */
+export function bufferPoolMb(settingMb: number, totalMemBytes = os.totalmem()): number {
+  if (settingMb > 0) return settingMb;
+  const third = Math.floor(totalMemBytes / 3 / 1024 / 1024);
+  return Math.max(BUFFER_POOL_MIN_MB, Math.min(BUFFER_POOL_AUTO_MAX_MB, Math.floor(third / 128) * 128));
+}
+
 function command(ctx: StackContext) {
   const p = mariadbPaths(ctx.layout.root);
   return {
@@ -93,8 +103,9 @@ function command(ctx: StackContext) {
       '--skip-name-resolve',
       '--character-set-server=utf8mb4',
       '--collation-server=utf8mb4_unicode_ci',
-      // Sized for a 2-core dev box that also runs Kafka and Temporal.
-      '--innodb-buffer-pool-size=1G',
+      // The ledger's hot pages and secondary indexes must fit: at 1 GiB a 10M-row table (~4 GB with
+      // indexes) read history pages from disk (history p99 117 ms; bench/README.md, issue 5).
+      `--innodb-buffer-pool-size=${bufferPoolMb(ctx.config.stack.mariadbBufferPoolMb)}M`,
       '--innodb-log-file-size=512M',
       // Durability is the point of the exercise: every commit is on disk before it is acknowledged.
       '--innodb-flush-log-at-trx-commit=1',

@@ -1,6 +1,6 @@
 import { invariant } from '../domain/errors';
 import type { Decision, LedgerOutcome, PendingCredit } from '../domain/ledger';
-import { balanceKey, splitBalanceKey } from '../domain/ledger';
+import { balanceKey, dayRollupsOf, splitBalanceKey } from '../domain/ledger';
 import type { Connection, Pool } from './pool';
 import { isRetryableDbError, toDbDateTime } from './pool';
 
@@ -176,6 +176,10 @@ export async function insertPendingCredits(conn: Connection, credits: ReadonlyAr
   }
 }
 
+/**
+ * The batch's rollup deltas at minute grain (dashboards over hours) and, from the same deltas, at
+ * day grain (all-time totals): one upsert each, in primary-key order.
+ */
 export async function applyRollups(conn: Connection, rollups: LedgerOutcome['rollups']): Promise<void> {
   const sorted = [...rollups.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, r]) => r);
   for (const part of chunks(sorted, ROWS_PER_STATEMENT)) {
@@ -183,6 +187,31 @@ export async function applyRollups(conn: Connection, rollups: LedgerOutcome['rol
     await conn.query(
       `INSERT INTO rollup_minute (minute, type, currency, status, reason, tx_count, amount_minor) VALUES ?
        ON DUPLICATE KEY UPDATE tx_count = tx_count + VALUES(tx_count), amount_minor = amount_minor + VALUES(amount_minor)`,
+      [rows],
+    );
+  }
+  for (const part of chunks(dayRollupsOf(rollups), ROWS_PER_STATEMENT)) {
+    const rows = part.map((r) => [r.day, r.type, r.currency, r.status, r.reason, r.count, r.sumMinor.toString()]);
+    await conn.query(
+      `INSERT INTO rollup_day (day, type, currency, status, reason, tx_count, amount_minor) VALUES ?
+       ON DUPLICATE KEY UPDATE tx_count = tx_count + VALUES(tx_count), amount_minor = amount_minor + VALUES(amount_minor)`,
+      [rows],
+    );
+  }
+}
+
+/**
+ * Per-account, per-day counts and applied amounts, in primary-key order. Kafka keys by account,
+ * so concurrent batches of different partitions touch disjoint rows here.
+ */
+export async function applyAccountRollups(conn: Connection, accountDays: LedgerOutcome['accountDays']): Promise<void> {
+  const sorted = [...accountDays.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, r]) => r);
+  for (const part of chunks(sorted, ROWS_PER_STATEMENT)) {
+    const rows = part.map((r) => [r.day, r.currency, r.account, r.count, r.rejectedCount, r.appliedMinor.toString()]);
+    await conn.query(
+      `INSERT INTO rollup_account_day (day, currency, account, tx_count, rejected_count, applied_minor) VALUES ?
+       ON DUPLICATE KEY UPDATE tx_count = tx_count + VALUES(tx_count), rejected_count = rejected_count + VALUES(rejected_count),
+         applied_minor = applied_minor + VALUES(applied_minor)`,
       [rows],
     );
   }

@@ -115,27 +115,46 @@ export interface StatsSummary {
   accounts: string;
 }
 
-/** Totals read from the rollups (cheap at any table size) plus rejection reasons. */
+/**
+ * All-time totals and rejection reasons from the day rollup (a few rows per day: cheap at any
+ * table size; the minute rollup holds ~200k rows at 30 days), the last minute from the minute
+ * one, the account count from balances and pending credits: three independent reads, issued together.
+ */
 export async function statsSummary(pool: Pool): Promise<StatsSummary> {
-  const [totals] = await pool.query(
-    `SELECT status, type, currency, SUM(tx_count) AS n, SUM(amount_minor) AS amount
-       FROM rollup_minute GROUP BY status, type, currency ORDER BY status, type, currency`,
-  );
-  const [recent] = await pool.query(
-    `SELECT COALESCE(SUM(tx_count), 0) AS n, COALESCE(SUM(amount_minor), 0) AS amount FROM rollup_minute
-      WHERE status = 'applied' AND minute >= UTC_TIMESTAMP() - INTERVAL 1 MINUTE`,
-  );
-  const [reasons] = await pool.query(
-    `SELECT reason, SUM(tx_count) AS n FROM rollup_minute WHERE status = 'rejected' GROUP BY reason ORDER BY n DESC`,
-  );
-  const [accounts] = await pool.query('SELECT COUNT(*) AS n FROM (SELECT account FROM balances UNION SELECT account FROM balance_credits) a');
-  const t = totals as Array<{ status: string; type: string; currency: string; n: string; amount: string }>;
-  const sumCount = (status: string) => t.filter((r) => r.status === status).reduce((acc, r) => acc + BigInt(r.n), 0n).toString();
+  const [[days], [recent], [accounts]] = await Promise.all([
+    pool.query(
+      `SELECT status, type, currency, reason, SUM(tx_count) AS n, SUM(amount_minor) AS amount
+         FROM rollup_day GROUP BY status, type, currency, reason ORDER BY status, type, currency, reason`,
+    ),
+    pool.query(
+      `SELECT COALESCE(SUM(tx_count), 0) AS n, COALESCE(SUM(amount_minor), 0) AS amount FROM rollup_minute
+        WHERE status = 'applied' AND minute >= UTC_TIMESTAMP() - INTERVAL 1 MINUTE`,
+    ),
+    pool.query('SELECT COUNT(*) AS n FROM (SELECT account FROM balances UNION SELECT account FROM balance_credits) a'),
+  ]);
+  const rows = days as Array<{ status: string; type: string; currency: string; reason: string; n: string; amount: string }>;
+  const byType = new Map<string, { type: string; currency: string; count: bigint; amountMinor: bigint }>();
+  const byReason = new Map<string, bigint>();
+  const counts = { applied: 0n, rejected: 0n };
+  for (const r of rows) {
+    const n = BigInt(r.n);
+    if (r.status === 'rejected') {
+      counts.rejected += n;
+      byReason.set(r.reason, (byReason.get(r.reason) ?? 0n) + n);
+      continue;
+    }
+    counts.applied += n;
+    const key = `${r.type}\u0000${r.currency}`;
+    const t = byType.get(key) ?? { type: r.type, currency: r.currency, count: 0n, amountMinor: 0n };
+    t.count += n;
+    t.amountMinor += BigInt(r.amount);
+    byType.set(key, t);
+  }
   const last = (recent as Array<{ n: string; amount: string }>)[0];
   return {
-    transactions: { applied: sumCount('applied'), rejected: sumCount('rejected') },
-    byType: t.filter((r) => r.status === 'applied').map((r) => ({ type: r.type, currency: r.currency, count: String(r.n), amountMinor: String(r.amount) })),
-    rejectedByReason: (reasons as Array<{ reason: string; n: string }>).map((r) => ({ reason: r.reason, count: String(r.n) })),
+    transactions: { applied: counts.applied.toString(), rejected: counts.rejected.toString() },
+    byType: [...byType.values()].map((t) => ({ type: t.type, currency: t.currency, count: t.count.toString(), amountMinor: t.amountMinor.toString() })),
+    rejectedByReason: [...byReason.entries()].sort(([, a], [, b]) => (a > b ? -1 : a < b ? 1 : 0)).map(([reason, n]) => ({ reason, count: n.toString() })),
     lastMinute: { count: String(last?.n ?? '0'), amountMinor: String(last?.amount ?? '0') },
     accounts: String((accounts as Array<{ n: string }>)[0]?.n ?? '0'),
   };

@@ -1,8 +1,14 @@
+import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import type { Config, ConfigOverrides } from '../../src/config';
 import { startConsumer, type ConsumerHandle } from '../../src/consumer';
 import { createScratchRun } from '../../src/stack/scratch';
+import { createPool, type Pool } from '../../src/store/pool';
+import { temporalConnectionOptions } from '../../src/temporal/connection';
 import { createLogger, type Logger } from '../../src/telemetry/log';
 import { startWorker, type WorkerHandle } from '../../src/worker';
+import type { ProcessBatchInput } from '../../src/workflows/types';
+import { dataConverter, GzipPayloadCodec } from '../../src/temporal/codec';
+import type { Payload } from '@temporalio/common';
 
 /**
  * An isolated pipeline on the real local stack: its own topic, DLQ, consumer group, task queue
@@ -42,4 +48,48 @@ export async function createTestPipeline(name: string, extra: ConfigOverrides = 
     childEnv: run.childEnv,
     dispose: run.dispose,
   };
+}
+
+/** A started pipeline (worker + consumer) with an app pool and a Temporal connection on its database. */
+export interface RunningPipeline {
+  env: TestPipeline;
+  worker: WorkerHandle;
+  consumer: ConsumerHandle;
+  pool: Pool;
+  temporal: Connection;
+  stop(): Promise<void>;
+}
+
+export async function startTestPipeline(name: string): Promise<RunningPipeline> {
+  const env = await createTestPipeline(name);
+  const started: Partial<RunningPipeline> = { env };
+  const stop = async () => {
+    await started.consumer?.stop();
+    await started.worker?.stop();
+    await env.dispose();
+    await started.pool?.end();
+    await started.temporal?.close();
+  };
+  try {
+    started.worker = await env.startWorker();
+    started.consumer = await env.startConsumer();
+    started.pool = createPool(env.config, 'app', 2);
+    started.temporal = await Connection.connect(temporalConnectionOptions(env.config));
+    return { ...(started as Omit<RunningPipeline, 'stop'>), stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+/** The recorded input and history of the batch workflow that started at partition 0, offset 0. */
+export async function firstBatchOf(p: RunningPipeline): Promise<{ workflowId: string; input: ProcessBatchInput; history: Awaited<ReturnType<WorkflowHandle['fetchHistory']>> }> {
+  const client = new Client({ connection: p.temporal, namespace: p.env.config.temporal.namespace, dataConverter: dataConverter() });
+  const workflowId = `tx-${p.env.config.kafka.topic}-0-0`;
+  const history = await client.workflow.getHandle(workflowId).fetchHistory();
+  const recorded = history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
+  if (!recorded?.data) throw new Error(`${workflowId}: no recorded workflow input`);
+  // The recorded input went through the payload codec (gzip above a size): decode it the same way.
+  const [payload] = await new GzipPayloadCodec().decode([recorded as Payload]);
+  return { workflowId, input: JSON.parse(Buffer.from(payload?.data as Uint8Array).toString('utf8')) as ProcessBatchInput, history };
 }

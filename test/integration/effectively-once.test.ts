@@ -2,21 +2,18 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { Client, Connection } from '@temporalio/client';
+import { Client } from '@temporalio/client';
 import { execFileSync } from 'node:child_process';
 import { Worker } from '@temporalio/worker';
 import { createActivities } from '../../src/activities';
 import { startProducer } from '../../src/producer';
-import { createPool, type Pool } from '../../src/store/pool';
+import type { Pool } from '../../src/store/pool';
 import { allBalances } from '../../src/store/queries';
-import { dataConverter, GzipPayloadCodec } from '../../src/temporal/codec';
-import type { Payload } from '@temporalio/common';
-import { temporalConnectionOptions } from '../../src/temporal/connection';
+import { dataConverter } from '../../src/temporal/codec';
 import { verify } from '../../src/verify';
-import type { ApplyBatchInput, ProcessBatchInput } from '../../src/workflows/types';
+import type { ApplyBatchInput } from '../../src/workflows/types';
 import type { ConsumerHandle } from '../../src/consumer';
-import type { WorkerHandle } from '../../src/worker';
-import { createTestPipeline, type TestPipeline } from '../helpers/pipeline';
+import { firstBatchOf, startTestPipeline, type RunningPipeline, type TestPipeline } from '../helpers/pipeline';
 
 /**
  * Guarantee 1 and 2 on real Kafka, Temporal and MariaDB: 20,000 transactions over 3 partitions,
@@ -24,26 +21,18 @@ import { createTestPipeline, type TestPipeline } from '../helpers/pipeline';
  * equal to the applied sum, every malformed one in the DLQ with its reason.
  */
 const COUNT = 20_000;
+let p: RunningPipeline;
 let env: TestPipeline;
-let worker: WorkerHandle;
 let consumer: ConsumerHandle;
 let pool: Pool;
-let temporal: Connection;
 
 before(async () => {
-  env = await createTestPipeline('once');
-  worker = await env.startWorker();
-  consumer = await env.startConsumer();
-  pool = createPool(env.config, 'app', 2);
-  temporal = await Connection.connect(temporalConnectionOptions(env.config));
+  p = await startTestPipeline('once');
+  ({ env, consumer, pool } = p);
 });
 
 after(async () => {
-  await consumer?.stop();
-  await worker?.stop();
-  await env?.dispose();
-  await pool?.end();
-  await temporal?.close();
+  await p?.stop();
 });
 
 async function snapshot(): Promise<{ rows: string; balances: string; rollups: string }> {
@@ -82,16 +71,9 @@ test(`${COUNT} transactions with transfers and 1% malformed: 0 missing, 0 duplic
 });
 
 test('the same batch applied twice changes nothing (activity and whole workflow)', { timeout: 120_000 }, async () => {
-  const client = new Client({ connection: temporal, namespace: env.config.temporal.namespace, dataConverter: dataConverter() });
-  const batchId = `tx-${env.config.kafka.topic}-0-0`;
-  const handle = client.workflow.getHandle(batchId);
-  const history = await handle.fetchHistory();
-  const started = history.events?.[0]?.workflowExecutionStartedEventAttributes;
-  assert.ok(started?.input?.payloads?.[0]?.data, 'recorded workflow input');
-  // The recorded input went through the payload codec (gzip above a size): decode it the same way.
-  const [payload] = await new GzipPayloadCodec().decode([started.input.payloads[0] as Payload]);
-  const input = JSON.parse(Buffer.from(payload?.data as Uint8Array).toString('utf8')) as ProcessBatchInput;
+  const { workflowId: batchId, input, history } = await firstBatchOf(p);
   assert.ok(input.events.length > 0);
+  const client = new Client({ connection: p.temporal, namespace: env.config.temporal.namespace, dataConverter: dataConverter() });
 
   const before = await snapshot();
   const activities = createActivities({ pool, overdraftLimitMinor: BigInt(env.config.rules.overdraftLimitMinor) });

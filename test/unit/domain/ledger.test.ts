@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { balanceKey, decideBatch, minuteOf, netExternalFlow, ownBalanceKeysOf, splitCredits } from '../../../src/domain/ledger';
+import { accountDayKey, balanceKey, dayOf, dayRollupsOf, decideBatch, minuteOf, netExternalFlow, ownBalanceKeysOf, splitCredits } from '../../../src/domain/ledger';
 import { checkStatelessRules } from '../../../src/domain/rules';
 import type { SourcedEvent } from '../../../src/domain/transaction';
 
@@ -85,4 +85,60 @@ test('stateless rules: currency, limit, self transfer', () => {
 
 test('minuteOf truncates to the minute', () => {
   assert.equal(minuteOf('2026-11-25T23:59:59.999Z'), '2026-11-25 23:59:00');
+});
+
+test('dayOf keeps the UTC date of an instant or of a minute literal', () => {
+  assert.equal(dayOf('2026-11-25T23:59:59.999Z'), '2026-11-25');
+  assert.equal(dayOf('2026-11-26 00:00:00'), '2026-11-26');
+});
+
+const at = (e: SourcedEvent, occurredAt: string): SourcedEvent => ({ ...e, occurredAt });
+
+test('day rollups are the minute rollups summed per day, in primary-key order', () => {
+  const events = [
+    at(ev('credit', 'a', '1000'), '2026-11-25T23:58:10.000Z'),
+    at(ev('credit', 'b', '500'), '2026-11-25T23:59:50.000Z'),
+    at(ev('debit', 'a', '300'), '2026-11-26T00:00:01.000Z'),
+    at(ev('debit', 'c', '999'), '2026-11-26T00:01:00.000Z'),
+  ];
+  const out = decideBatch(events, new Map(), new Map(), 0n);
+  assert.equal(out.rollups.size, 4, 'four minutes');
+  const days = dayRollupsOf(out.rollups);
+  assert.deepEqual(
+    days.map((d) => [d.day, d.type, d.status, d.reason, d.count, d.sumMinor]),
+    [
+      ['2026-11-25', 'credit', 'applied', '', 2, 1500n],
+      ['2026-11-26', 'debit', 'applied', '', 1, 300n],
+      ['2026-11-26', 'debit', 'rejected', 'insufficient_funds', 1, 999n],
+    ],
+  );
+  const total = (xs: Iterable<{ count: number; sumMinor: bigint }>) => [...xs].reduce((acc, r) => [acc[0] + r.count, acc[1] + r.sumMinor] as [number, bigint], [0, 0n] as [number, bigint]);
+  assert.deepEqual(total(days), total(out.rollups.values()));
+});
+
+test('account-day rollups count by initiating account: all rows, rejected rows, applied amount', () => {
+  const events = [
+    ev('credit', 'a', '1000'),
+    ev('transfer', 'a', '400', 'b'),
+    ev('debit', 'a', '700'), // 600 left: rejected
+    ev('debit', 'b', '100'),
+    at(ev('credit', 'a', '5'), '2026-11-26T00:00:00.000Z'),
+  ];
+  const out = decideBatch(events, new Map(), new Map(), 0n);
+  const row = (day: string, account: string) => {
+    const r = out.accountDays.get(accountDayKey(day, 'EUR', account));
+    return r && [r.count, r.rejectedCount, r.appliedMinor];
+  };
+  assert.deepEqual(row('2026-11-25', 'a'), [3, 1, 1400n]);
+  assert.deepEqual(row('2026-11-25', 'b'), [1, 0, 100n], 'the received transfer counts for its payer only');
+  assert.deepEqual(row('2026-11-26', 'a'), [1, 0, 5n]);
+  assert.equal(out.accountDays.size, 3);
+  const keys = [...out.accountDays.keys()];
+  assert.deepEqual([...keys].sort(), [accountDayKey('2026-11-25', 'EUR', 'a'), accountDayKey('2026-11-25', 'EUR', 'b'), accountDayKey('2026-11-26', 'EUR', 'a')]);
+});
+
+test('no events, no rollup rows of any grain', () => {
+  const out = decideBatch([], new Map(), new Map(), 0n);
+  assert.equal(out.accountDays.size, 0);
+  assert.deepEqual(dayRollupsOf(out.rollups), []);
 });

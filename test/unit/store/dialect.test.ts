@@ -87,3 +87,15 @@ test('003_balance_credits: both dialects create the pending-credit table keyed b
     if (dialect === 'singlestore') assert.match(m.statements[0] as string, /SHARD KEY \(account\)/);
   }
 });
+
+test('coarse rollups (005) exist in both dialects; MariaDB drops the unused amount index', () => {
+  for (const dialect of ['mariadb', 'singlestore'] as const) {
+    const m = loadMigrations(dialect).find((x) => x.version === 5);
+    assert.ok(m, `${dialect}: migration 005 rendered`);
+    assert.ok(m.statements.some((s) => /CREATE (ROWSTORE )?TABLE IF NOT EXISTS rollup_day\b[\s\S]*PRIMARY KEY \(day, type, currency, status, reason\)/.test(s)), `${dialect}: rollup_day`);
+    assert.ok(m.statements.some((s) => /CREATE (ROWSTORE )?TABLE IF NOT EXISTS rollup_account_day\b[\s\S]*PRIMARY KEY \(day, currency, account\)/.test(s)), `${dialect}: rollup_account_day`);
+  }
+  const single = loadMigrations('singlestore').find((x) => x.version === 5);
+  assert.match(single?.statements.find((s) => /rollup_account_day/.test(s)) ?? '', /SHARD KEY \(account\)/);
+  assert.ok(loadMigrations('mariadb').find((x) => x.version === 5)?.statements.includes('ALTER TABLE transactions DROP INDEX IF EXISTS ix_amount'));
+});
