@@ -122,7 +122,8 @@ async function startPipeline(env: BenchEnv, options: PipelineOptions, profileDir
   for (let i = 0; i < options.workers; i++) {
     const port = await freePort();
     workerPorts.push(port);
-    const worker = spawnLedgerflow(`worker-${i}`, ['work'], env.childEnv({ ...options.settings, 'worker.httpPort': port }), flags, `${env.runId}-worker-${i}`);
+    // Each worker its own SDK metrics port: the default one may be taken (another worker, the demo).
+    const worker = spawnLedgerflow(`worker-${i}`, ['work'], env.childEnv({ ...options.settings, 'worker.httpPort': port, 'worker.sdkMetricsPort': await freePort() }), flags, `${env.runId}-worker-${i}`);
     workers.push(worker);
     await waitReady(`http://127.0.0.1:${port}/readyz`, worker, 60_000);
   }
