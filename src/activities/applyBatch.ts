@@ -5,7 +5,7 @@ import type { SourcedEvent } from '../domain/transaction';
 import { applyAccountRollups, applyBalanceDeltas, applyRollups, deleteFoldedCredits, ensureBalanceRows, findExistingIds, insertPendingCredits, insertTransactions, lockBalances, readPendingCredits } from '../store/ledger';
 import { inTransaction, isRetryableDbError, type Pool } from '../store/pool';
 import type { ApplyBatchInput, ApplyBatchResult } from '../workflows/types';
-import { detectInTransaction, startBatchReviews, type FraudDeps } from './fraud';
+import { detectInTransaction, startBatchReviews, sweepRoundTrips, type FraudDeps } from './fraud';
 
 export interface ApplyBatchDeps {
   pool: Pool;
@@ -32,6 +32,7 @@ export async function applyBatchWith(deps: ApplyBatchDeps, input: ApplyBatchInpu
     try {
       const result = await applyOnce(deps, input);
       if (deps.fraud && (result.reviews > 0 || result.duplicates > 0)) await startBatchReviews(deps.pool, deps.fraud, input.events.map((e) => e.id));
+      if (deps.fraud) await sweepRoundTrips(deps.pool, deps.fraud, input.batchId, input.events);
       return result;
     } catch (err) {
       if (!isRetryableDbError(err) || attempt >= IN_ACTIVITY_ATTEMPTS_MAX) throw err;

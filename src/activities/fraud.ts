@@ -1,10 +1,10 @@
-import { detectBatch, type FraudFlag, type NearestFraud } from '../domain/fraud/detect';
+import { detectBatch, roundTripSweep, type FraudFlag, type NearestFraud } from '../domain/fraud/detect';
 import type { PcaModel } from '../domain/fraud/embedding';
 import type { FraudThresholds, TransferLeg } from '../domain/fraud/rules';
 import type { Decision } from '../domain/ledger';
 import type { SourcedEvent } from '../domain/transaction';
 import { insertFlags, loadRoundTripLegs, lockAccountStats, openReviews, saveAccountStats, undecidedReviews } from '../store/fraud';
-import type { Connection, Pool } from '../store/pool';
+import { inTransaction, type Connection, type Pool } from '../store/pool';
 
 export interface ReviewStart {
   txId: string;
@@ -66,4 +66,22 @@ export async function startBatchReviews(pool: Pool, deps: FraudDeps, txIds: Read
   if (!deps.startReviews) return;
   const reviews = await undecidedReviews(pool, txIds);
   if (reviews.length > 0) await deps.startReviews(reviews);
+}
+
+/**
+ * After commit: round trips whose last legs were applied by concurrent batches (see
+ * roundTripSweep), over the batch's qualifying transfers, asked of the committed data. Idempotent
+ * (a flag row is written once), so a retry after a crash between commit and sweep repairs it.
+ * Returns the flags it wrote or found.
+ */
+export async function sweepRoundTrips(pool: Pool, deps: FraudDeps, batchId: string, events: ReadonlyArray<SourcedEvent>): Promise<number> {
+  const t = deps.thresholds;
+  const transfers = roundTripCandidates(events, t.roundTripMinAmountMinor);
+  if (transfers.length === 0) return 0;
+  return inTransaction(pool, async (conn) => {
+    const stored = await loadRoundTripLegs(conn, transfers, t.roundTripWindowS, t.roundTripMinAmountMinor);
+    const flags = roundTripSweep(transfers, stored, t);
+    if (flags.length > 0) await insertFlags(conn, batchId, flags);
+    return flags.length;
+  });
 }

@@ -132,6 +132,23 @@ export function detectBatch(events: ReadonlyArray<DetectEvent>, loaded: Readonly
   return { flags: [...flags.values()], stats };
 }
 
+/**
+ * Round trips among transfers that are all committed, for the sweep after a batch commits. Legs
+ * applied by concurrent batches (other partitions) cannot see each other inside their
+ * transactions, so neither closes the cycle there; once both are committed, the sweep of the
+ * batch that committed last finds it. Every leg of a cycle found gets a late flag.
+ */
+export function roundTripSweep(transfers: ReadonlyArray<TransferLeg>, stored: ReadonlyArray<TransferLeg>, t: FraudThresholds): FraudFlag[] {
+  const flags = new Map<string, FraudFlag>();
+  for (const leg of transfers) {
+    const trip = findRoundTrip(leg, stored, t);
+    if (!trip) continue;
+    const reason = `round trip ${leg.from}→${leg.to}→${trip[0].to}→${leg.from}`;
+    for (const l of [leg, ...trip]) addFlag(flags, l.id, l.from, RULE_SCORE, ['rule:round_trip'], [reason], null, true);
+  }
+  return [...flags.values()];
+}
+
 function addFlag(flags: Map<string, FraudFlag>, txId: string, account: string, score: number, detectors: string[], reasons: string[], embedding: number[] | null, late: boolean): void {
   const existing = flags.get(txId);
   if (!existing) {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { detectBatch, type DetectEvent, type DetectionContext } from '../../../../src/domain/fraud/detect';
+import { detectBatch, roundTripSweep, type DetectEvent, type DetectionContext } from '../../../../src/domain/fraud/detect';
 import { anomalyScore, findRoundTrip } from '../../../../src/domain/fraud/rules';
 import { emptyStats, knowsCounterparty, parseStats, serializeStats, updateStats, type AccountStats } from '../../../../src/domain/fraud/stats';
 import { THRESHOLDS } from './thresholds';
@@ -144,4 +144,17 @@ test('stored statistics round-trip through their compact form; the burst ring ke
   assert.ok(Math.abs(back.ewmaAmount - s.ewmaAmount) / s.ewmaAmount < 1e-6);
   const later = updateStats(s, { id: 'late', type: 'debit', amountMinor: '500', occurredAtMs: T0 + 3_600_000 }, THRESHOLDS);
   assert.deepEqual(later.recent.map(([id]) => id), ['late'], 'members older than the longest burst window are dropped');
+});
+
+test('round-trip sweep: legs applied by concurrent batches are found once all are committed', () => {
+  const leg = (id: string, from: string, to: string, amount: number, atS: number) => ({ id, from, to, amountMinor: String(amount), occurredAtMs: T0 + atS * 1000 });
+  const ab = leg('s1', 'A', 'B', 200_000, 0);
+  const bc = leg('s2', 'B', 'C', 196_000, 120);
+  const ca = leg('s3', 'C', 'A', 192_000, 300);
+  // B→C and C→A were applied at the same time: neither batch saw the other's leg. After both
+  // commits, the sweep of either batch sees every leg.
+  const flags = roundTripSweep([ca], [ab, bc, ca], THRESHOLDS);
+  assert.deepEqual(flags.map((f) => [f.txId, f.late, f.detectors.join()]).sort(), [['s1', true, 'rule:round_trip'], ['s2', true, 'rule:round_trip'], ['s3', true, 'rule:round_trip']]);
+  assert.deepEqual(roundTripSweep([bc], [ab, bc, ca], THRESHOLDS).map((f) => f.txId).sort(), ['s1', 's2', 's3']);
+  assert.deepEqual(roundTripSweep([bc], [ab, bc], THRESHOLDS), [], 'no cycle while a leg is missing');
 });
