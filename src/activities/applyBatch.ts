@@ -49,15 +49,16 @@ async function applyOnce(deps: ApplyBatchDeps, input: ApplyBatchInput): Promise<
     // Only the batch's own balance rows are locked (its partition's accounts); credits to other
     // accounts wait in balance_credits, and the credits waiting for our own accounts are folded in.
     const ownKeys = ownBalanceKeysOf(unique);
+    const held = new Set(ownKeys);
     const locked = await lockBalances(conn, ownKeys);
-    const pending = await readPendingCredits(conn, new Set(ownKeys));
+    const pending = await readPendingCredits(conn, held);
     const balances = new Map(locked);
     for (const [key, sum] of pending.sums) balances.set(key, (balances.get(key) ?? 0n) + sum);
     const existing = await findExistingIds(conn, unique.map((e) => e.id));
     const fresh = unique.filter((e) => !existing.has(e.id));
     const rejections = new Map(Object.entries(input.rejections) as Array<[string, RejectionReason]>);
     const outcome = decideBatch(fresh, rejections, balances, deps.overdraftLimitMinor);
-    const { deltas, credits } = splitCredits(outcome, new Set(ownKeys));
+    const { deltas, credits } = splitCredits(outcome, held);
 
     let deltaSum = 0n;
     for (const d of deltas.values()) deltaSum += d;
