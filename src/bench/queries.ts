@@ -39,7 +39,7 @@ export interface QueryTiming extends Percentiles {
 export interface QueriesResult {
   rows: number;
   /** The server's innodb_buffer_pool_size and the timed tables' size: history pages are read from disk when it is smaller. */
-  server: { bufferPoolMb: number; ledgerflowTablesMb: number };
+  server: { bufferPoolMb: number; ledgerflowTablesMb: number; dirtyPagesAtStart: number; flushWaitS: number };
   loadMs: { ledgerflow: number; seed: number };
   timings: QueryTiming[];
   accountHistoryP99Ms: number;
@@ -49,6 +49,9 @@ export interface QueriesResult {
 }
 
 const PAGE = 50;
+/** Dirty pages (16 KiB) below which the load's flush counts as settled, and the longest wait for it. */
+const FLUSH_SETTLED_PAGES = 1_000;
+const FLUSH_WAIT_MAX_MS = 180_000;
 const SEED_LOAD_COLUMNS = LOAD_COLUMNS.map((c) => (c === 'amount_minor' ? '@amount_minor' : c));
 
 function seedSchemaStatements(): string[] {
@@ -171,8 +174,20 @@ export async function runQueries(baseConfig: Config, options: QueriesOptions, lo
     const [sized] = await pool.query(
       `SELECT @@innodb_buffer_pool_size DIV 1048576 AS pool, SUM(data_length + index_length) DIV 1048576 AS tables FROM information_schema.TABLES WHERE table_schema = DATABASE()`,
     );
-    const server = { bufferPoolMb: Number((sized as Array<{ pool: string }>)[0]?.pool), ledgerflowTablesMb: Number((sized as Array<{ tables: string }>)[0]?.tables) };
-    log(`bench queries: buffer pool ${server.bufferPoolMb} MiB, ledgerflow tables ${server.ledgerflowTablesMb} MiB`);
+    // A bulk load leaves gigabytes of dirty pages that InnoDB writes out over the next minutes;
+    // timing during that flush measures the load's aftermath, not the queries. Wait (bounded)
+    // until the flush has settled, and record how long and from where.
+    const dirty = async () => Number(((await pool.query("SHOW GLOBAL STATUS LIKE 'Innodb_buffer_pool_pages_dirty'"))[0] as Array<{ Value: string }>)[0]?.Value ?? 0);
+    const dirtyPagesAtStart = await dirty();
+    const flushStarted = Date.now();
+    while ((await dirty()) > FLUSH_SETTLED_PAGES && Date.now() - flushStarted < FLUSH_WAIT_MAX_MS) await new Promise((r) => setTimeout(r, 2_000));
+    const server = {
+      bufferPoolMb: Number((sized as Array<{ pool: string }>)[0]?.pool),
+      ledgerflowTablesMb: Number((sized as Array<{ tables: string }>)[0]?.tables),
+      dirtyPagesAtStart,
+      flushWaitS: round((Date.now() - flushStarted) / 1000),
+    };
+    log(`bench queries: buffer pool ${server.bufferPoolMb} MiB, ledgerflow tables ${server.ledgerflowTablesMb} MiB; waited ${server.flushWaitS} s for ${dirtyPagesAtStart} dirty pages to flush`);
     log(`bench queries: timing ${rows} rows (${real.config.db.name}, ${seedEnv.config.db.name})`);
     const random = createRandom(options.seed + 1);
     const account = () => accountName(Math.floor(random() * options.accounts));
