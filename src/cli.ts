@@ -26,13 +26,21 @@ Settings come from LF_* environment variables (see docs/configuration.md).`;
 
 type Command = (config: Config, args: string[], log: Logger) => Promise<number>;
 
-/** Runs a long-lived process until SIGTERM/SIGINT, then stops it gracefully. */
-async function untilSignal(stop: () => Promise<void>, log: Logger): Promise<number> {
-  const signal = await new Promise<string>((resolve) => {
+/**
+ * SIGTERM/SIGINT, listened for from the moment a long-lived command starts: a signal that arrives
+ * while it is still starting up (connecting to Kafka, Temporal, the database) leads to a graceful
+ * stop once it is up, instead of Node's default of dying on the spot.
+ */
+function stopSignal(): Promise<string> {
+  return new Promise<string>((resolve) => {
     process.once('SIGTERM', () => resolve('SIGTERM'));
     process.once('SIGINT', () => resolve('SIGINT'));
   });
-  log.info({ signal }, 'shutting down');
+}
+
+/** Runs a long-lived process until the signal, then stops it gracefully. */
+async function untilSignal(signal: Promise<string>, stop: () => Promise<void>, log: Logger): Promise<number> {
+  log.info({ signal: await signal }, 'shutting down');
   await stop();
   return 0;
 }
@@ -74,12 +82,19 @@ const commands: Record<string, Command> = {
     return 0;
   },
   consume: async (config, _args, log) => {
+    const signal = stopSignal();
     const consumer = await (await import('./consumer')).startConsumer(config, log);
     // A crash kafkajs will not recover from ends the process non-zero (the pod is restarted).
-    return Promise.race([untilSignal(consumer.stop, log), consumer.failed]);
+    return Promise.race([untilSignal(signal, consumer.stop, log), consumer.failed]);
   },
-  work: async (config, _args, log) => untilSignal((await (await import('./worker')).startWorker(config, log)).stop, log),
-  api: async (config, _args, log) => untilSignal((await (await import('./api')).startApi(config, log)).stop, log),
+  work: async (config, _args, log) => {
+    const signal = stopSignal();
+    return untilSignal(signal, (await (await import('./worker')).startWorker(config, log)).stop, log);
+  },
+  api: async (config, _args, log) => {
+    const signal = stopSignal();
+    return untilSignal(signal, (await (await import('./api')).startApi(config, log)).stop, log);
+  },
   verify: async (config, args, log) => {
     const { values } = parseArgs({ args, options: { 'wait-ms': { type: 'string' } } });
     const { verify } = await import('./verify');

@@ -38,6 +38,16 @@ export function fetchSizes(batchMaxEvents: number, partitionsConcurrently: numbe
   const maxBytesPerPartition = Math.min(4 << 20, Math.max(64 << 10, batchMaxEvents * EVENT_RECORD_BYTES_MAX));
   return { maxBytesPerPartition, maxBytes: Math.min(FETCH_BYTES_MAX, Math.max(10 << 20, maxBytesPerPartition * partitionsConcurrently)) };
 }
+const MEMBERSHIP_ERRORS = new Set(['UNKNOWN_MEMBER_ID', 'ILLEGAL_GENERATION', 'REBALANCE_IN_PROGRESS']);
+
+/** The group-membership protocol error inside a (possibly wrapped) kafkajs error, or null. */
+export function groupMembershipError(err: unknown): Error | null {
+  for (let e = err as { type?: string; originalError?: unknown } | undefined, depth = 0; e && depth < 5; e = e.originalError as typeof e, depth++) {
+    if (typeof e.type === 'string' && MEMBERSHIP_ERRORS.has(e.type)) return e as unknown as Error;
+  }
+  return null;
+}
+
 /** A generous size of one record on the wire (value ~250 B plus key, headers and record overhead). */
 const EVENT_RECORD_BYTES_MAX = 512;
 const FETCH_BYTES_MAX = 64 << 20;
@@ -95,7 +105,13 @@ export async function startConsumer(config: Config, log: Logger): Promise<Consum
         await sendToDlq(dlqProducer, config.kafka.dlqTopic, topic, partition, malformed);
         for (const m of malformed) metrics.dlqEvents.inc({ field: m.field });
         const result = input.events.length > 0 ? await withBatchSpan(input, messages, () => runWorkflow(input)) : undefined;
-        await consumer.commitOffsets([{ topic, partition, offset: (BigInt(input.lastOffset) + 1n).toString() }]);
+        await consumer.commitOffsets([{ topic, partition, offset: (BigInt(input.lastOffset) + 1n).toString() }]).catch((err: unknown) => {
+          // After a broker restart the coordinator may have dropped this member. kafkajs rejoins
+          // the group for these errors, but only when it sees them unwrapped: its commit retrier
+          // wraps them in a non-retriable error and the consumer crashed instead (chaos, kafka-kill).
+          // The slice stays uncommitted and is redelivered; applying it again changes nothing.
+          throw groupMembershipError(err) ?? err;
+        });
         // Advances kafkajs's fetch position: without it the next fetch starts again at the old offset.
         resolveOffset(input.lastOffset);
         completed += 1;
