@@ -186,10 +186,16 @@ const schema = {
       env: 'LF_CONSUMER_LINGER_MS',
     },
     partitionsConcurrently: {
-      doc: 'Partitions processed at the same time by one consumer process.',
+      doc: 'Partitions whose fetched messages one consumer process queues at the same time (kafkajs partitionsConsumedConcurrently).',
       format: positiveInt('consumer.partitionsConcurrently'),
       default: 12,
       env: 'LF_CONSUMER_PARTITIONS_CONCURRENTLY',
+    },
+    batchesInFlight: {
+      doc: 'Batches (workflows) one consumer process has in flight at once. With fewer than its partitions, a batch covers several partitions: fewer, larger batches.',
+      format: positiveInt('consumer.batchesInFlight'),
+      default: 4,
+      env: 'LF_CONSUMER_BATCHES_IN_FLIGHT',
     },
     sessionTimeoutMs: {
       doc: 'Kafka group session timeout: how long a dead consumer keeps its partitions before the group rebalances them.',
@@ -386,7 +392,7 @@ export interface Config {
     migrationPasswordFile: string;
     poolSize: number;
   };
-  consumer: { batchMaxEvents: number; lingerMs: number; partitionsConcurrently: number; sessionTimeoutMs: number; httpPort: number };
+  consumer: { batchMaxEvents: number; lingerMs: number; partitionsConcurrently: number; batchesInFlight: number; sessionTimeoutMs: number; httpPort: number };
   worker: { maxConcurrentActivities: number; maxConcurrentWorkflowTasks: number; httpPort: number; sdkMetricsPort: number };
   producer: { httpPort: number };
   api: { host: string; port: number; pageSizeMax: number; ingestBatchMax: number };

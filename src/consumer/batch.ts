@@ -3,40 +3,51 @@ import { invariant } from '../domain/errors';
 import { batchWorkflowId } from '../domain/ids';
 import type { StatelessRules } from '../domain/rules';
 import { parseEvent, type SourcedEvent } from '../domain/transaction';
-import type { ProcessBatchInput } from '../workflows/types';
+import type { BatchPart, ProcessBatchInput } from '../workflows/types';
 import type { Rejected } from './dlq';
+
+/** One partition's share of a batch: consecutive messages in offset order. */
+export interface SlicePart {
+  partition: number;
+  messages: ReadonlyArray<KafkaMessage>;
+}
 
 export interface SplitBatch {
   input: ProcessBatchInput;
-  malformed: Rejected[];
+  /** Malformed messages by source partition (their DLQ headers name it). */
+  malformed: Array<{ partition: number; rejected: Rejected[] }>;
 }
 
-/** Splits Kafka messages into ≤ max-sized slices (offset order is kept). */
-export function slices<T>(items: ReadonlyArray<T>, max: number): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += max) out.push(items.slice(i, i + max));
-  return out;
-}
-
-/** Parses one slice: valid events become the workflow input, malformed ones go to the DLQ. */
-export function buildBatch(topic: string, partition: number, messages: ReadonlyArray<KafkaMessage>, rules: StatelessRules, nowMs: number): SplitBatch {
-  invariant(messages.length > 0, 'a batch has at least one message');
+/**
+ * Parses one slice of one or more partitions: valid events become the workflow input, malformed
+ * ones go to the DLQ. The workflow id is the first part's (partition, first offset), with the
+ * number of other parts appended when there are any, so a one-partition batch keeps its old id.
+ */
+export function buildBatch(topic: string, parts: ReadonlyArray<SlicePart>, rules: StatelessRules, nowMs: number): SplitBatch {
+  invariant(parts.length > 0 && parts.every((p) => p.messages.length > 0), 'a batch has at least one message in every part');
   const events: SourcedEvent[] = [];
-  const malformed: Rejected[] = [];
-  for (const message of messages) {
-    const parsed = parseEvent(message.value);
-    if (parsed.ok) events.push({ ...parsed.event, partition, offset: message.offset });
-    else malformed.push({ message, field: parsed.field, reason: parsed.reason });
+  const malformed: SplitBatch['malformed'] = [];
+  const ranges: BatchPart[] = [];
+  for (const { partition, messages } of parts) {
+    const rejected: Rejected[] = [];
+    for (const message of messages) {
+      const parsed = parseEvent(message.value);
+      if (parsed.ok) events.push({ ...parsed.event, partition, offset: message.offset });
+      else rejected.push({ message, field: parsed.field, reason: parsed.reason });
+    }
+    if (rejected.length > 0) malformed.push({ partition, rejected });
+    ranges.push({ partition, firstOffset: (messages[0] as KafkaMessage).offset, lastOffset: (messages[messages.length - 1] as KafkaMessage).offset });
   }
-  const firstOffset = (messages[0] as KafkaMessage).offset;
-  const lastOffset = (messages[messages.length - 1] as KafkaMessage).offset;
+  const [first] = ranges as [BatchPart, ...BatchPart[]];
+  const id = batchWorkflowId(topic, first.partition, first.firstOffset);
   return {
     input: {
-      batchId: batchWorkflowId(topic, partition, firstOffset),
+      batchId: ranges.length > 1 ? `${id}+${ranges.length - 1}` : id,
       topic,
-      partition,
-      firstOffset,
-      lastOffset,
+      partition: first.partition,
+      firstOffset: first.firstOffset,
+      lastOffset: first.lastOffset,
+      ...(ranges.length > 1 ? { parts: ranges } : {}),
       events,
       rules,
       receivedAtMs: nowMs,

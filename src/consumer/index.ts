@@ -1,5 +1,5 @@
 import { Client, Connection, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
-import type { EachBatchPayload } from 'kafkajs';
+import type { EachBatchPayload, KafkaMessage } from 'kafkajs';
 import type { Config } from '../config';
 import { connectProducerWithTopics, createKafka } from '../kafka/client';
 import { consumerGroupLag } from '../kafka/offsets';
@@ -10,14 +10,18 @@ import { startProbeServer } from '../telemetry/server';
 import { workflowClientInterceptors } from '../telemetry/temporal-tracing';
 import { withBatchSpan } from '../telemetry/trace-context';
 import type { ApplyBatchResult, ProcessBatchInput } from '../workflows/types';
-import { buildBatch, slices } from './batch';
+import { buildBatch } from './batch';
 import { sendToDlq } from './dlq';
+import { gatherSlice, Lane, type SliceRange } from './lanes';
 import { dataConverter } from '../temporal/codec';
 
 const HEARTBEAT_EVERY_MS = 3_000;
 const LAG_REFRESH_MS = 5_000;
 /** Rough size of one event: lets a fetch wait (linger) until about half a batch is there. */
 const EVENT_SIZE_ESTIMATE_BYTES = 100;
+/** Read-ahead per partition, in batches: the next slice is there when the previous one commits. */
+const QUEUE_BATCHES_MAX = 2;
+const RETRY_BACKOFF_MAX_MS = 5_000;
 
 export interface ConsumerHandle {
   stop(): Promise<void>;
@@ -38,24 +42,16 @@ export function fetchSizes(batchMaxEvents: number, partitionsConcurrently: numbe
   const maxBytesPerPartition = Math.min(4 << 20, Math.max(64 << 10, batchMaxEvents * EVENT_RECORD_BYTES_MAX));
   return { maxBytesPerPartition, maxBytes: Math.min(FETCH_BYTES_MAX, Math.max(10 << 20, maxBytesPerPartition * partitionsConcurrently)) };
 }
-const MEMBERSHIP_ERRORS = new Set(['UNKNOWN_MEMBER_ID', 'ILLEGAL_GENERATION', 'REBALANCE_IN_PROGRESS']);
-
-/** The group-membership protocol error inside a (possibly wrapped) kafkajs error, or null. */
-export function groupMembershipError(err: unknown): Error | null {
-  for (let e = err as { type?: string; originalError?: unknown } | undefined, depth = 0; e && depth < 5; e = e.originalError as typeof e, depth++) {
-    if (typeof e.type === 'string' && MEMBERSHIP_ERRORS.has(e.type)) return e as unknown as Error;
-  }
-  return null;
-}
-
 /** A generous size of one record on the wire (value ~250 B plus key, headers and record overhead). */
 const EVENT_RECORD_BYTES_MAX = 512;
 const FETCH_BYTES_MAX = 64 << 20;
 
 /**
  * Kafka consumer group → one processBatch workflow per partition slice → commit after completion.
- * Offsets are committed only once the workflow (and so the database transaction) has finished, in
- * offset order per partition: a crash at any point replays from the last commit, idempotently.
+ * Fetching runs ahead into a bounded queue per partition (a lane); each lane applies one slice at a
+ * time and at most `partitionsConcurrently` slices run at once. Offsets are committed only once the
+ * workflow (and so the database transaction) has finished, in offset order per partition: a crash
+ * at any point replays from the last commit, idempotently.
  */
 export async function startConsumer(config: Config, log: Logger): Promise<ConsumerHandle> {
   const metrics = createMetrics('consumer');
@@ -94,41 +90,129 @@ export async function startConsumer(config: Config, log: Logger): Promise<Consum
     }
   };
 
-  const eachBatch = async ({ batch, heartbeat, isRunning, isStale, resolveOffset }: EachBatchPayload) => {
-    const { topic, partition } = batch;
-    for (const messages of slices(batch.messages, config.consumer.batchMaxEvents)) {
-      if (!isRunning() || isStale() || draining) return;
-      const started = Date.now();
-      const { input, malformed } = buildBatch(topic, partition, messages, config.rules, started);
-      const beat = setInterval(() => heartbeat().catch(() => undefined), HEARTBEAT_EVERY_MS);
-      try {
-        await sendToDlq(dlqProducer, config.kafka.dlqTopic, topic, partition, malformed);
-        for (const m of malformed) metrics.dlqEvents.inc({ field: m.field });
-        const result = input.events.length > 0 ? await withBatchSpan(input, messages, () => runWorkflow(input)) : undefined;
-        await consumer.commitOffsets([{ topic, partition, offset: (BigInt(input.lastOffset) + 1n).toString() }]).catch((err: unknown) => {
-          // After a broker restart the coordinator may have dropped this member. kafkajs rejoins
-          // the group for these errors, but only when it sees them unwrapped: its commit retrier
-          // wraps them in a non-retriable error and the consumer crashed instead (chaos, kafka-kill).
-          // The slice stays uncommitted and is redelivered; applying it again changes nothing.
-          throw groupMembershipError(err) ?? err;
-        });
-        // Advances kafkajs's fetch position: without it the next fetch starts again at the old offset.
-        resolveOffset(input.lastOffset);
-        completed += 1;
-        handled += messages.length;
-        metrics.batches.inc({ partition });
-        metrics.batchSize.observe(messages.length);
-        metrics.batchDuration.observe((Date.now() - started) / 1000);
-        metrics.eventsConsumed.inc({ topic, partition }, messages.length);
-        const committedAtMs = Date.now();
-        for (const m of messages) metrics.produceToCommit.observe(Math.max(0, committedAtMs - Number(m.timestamp)) / 1000);
-        log.debug({ batchId: input.batchId, partition, firstOffset: input.firstOffset, lastOffset: input.lastOffset, dlq: malformed.length, ...result }, 'batch committed');
-      } finally {
-        clearInterval(beat);
+  const lanes = new Map<number, Lane>();
+  const batchRuns = new Set<Promise<void>>();
+  const roomWaiters = new Map<number, Array<() => void>>();
+  const wakeOffers = (partition: number) => {
+    for (const wake of roomWaiters.get(partition) ?? []) wake();
+    roomWaiters.delete(partition);
+  };
+  const topic = config.kafka.topic;
+  const queueMax = QUEUE_BATCHES_MAX * config.consumer.batchMaxEvents;
+  let failures = 0;
+  let retryAt = 0;
+
+  /** Applies one batch: DLQ for malformed events, the workflow for the rest, then the offset commits. */
+  const applySlice = async (parts: Array<{ lane: Lane; messages: KafkaMessage[] }>) => {
+    const started = Date.now();
+    const { input, malformed } = buildBatch(topic, parts.map((p) => ({ partition: p.lane.partition, messages: p.messages })), config.rules, started);
+    for (const m of malformed) {
+      await sendToDlq(dlqProducer, config.kafka.dlqTopic, topic, m.partition, m.rejected);
+      for (const r of m.rejected) metrics.dlqEvents.inc({ field: r.field });
+    }
+    const messages = parts.flatMap((p) => p.messages);
+    const result = input.events.length > 0 ? await withBatchSpan(input, messages, () => runWorkflow(input)) : undefined;
+    // A partition assigned elsewhere meanwhile is its new owner's to commit; it applies these
+    // offsets again (a no-op) rather than have this member move its committed offset.
+    const owned = parts.filter((p) => !p.lane.orphaned);
+    const offsets = owned.map((p) => ({ topic, partition: p.lane.partition, offset: (BigInt((p.lane.inFlight as SliceRange).last) + 1n).toString() }));
+    if (offsets.length > 0) await consumer.commitOffsets(offsets);
+    const committedAtMs = Date.now();
+    completed += 1;
+    handled += owned.reduce((acc, p) => acc + p.messages.length, 0);
+    metrics.batchSize.observe(messages.length);
+    metrics.batchDuration.observe((committedAtMs - started) / 1000);
+    for (const { lane, messages: ms } of owned) {
+      metrics.batches.inc({ partition: lane.partition });
+      metrics.eventsConsumed.inc({ topic, partition: lane.partition }, ms.length);
+      for (const m of ms) metrics.produceToCommit.observe(Math.max(0, committedAtMs - Number(m.timestamp)) / 1000);
+    }
+    log.debug({ batchId: input.batchId, parts: input.parts ?? [{ partition: input.partition, firstOffset: input.firstOffset, lastOffset: input.lastOffset }], dlq: malformed.length, ...result }, 'batch committed');
+  };
+
+  /** Runs one batch; on failure its lanes drop what they hold and fetch again from the batch's offsets. */
+  const runSlice = async (parts: Array<{ lane: Lane; messages: KafkaMessage[] }>) => {
+    try {
+      await applySlice(parts);
+      for (const { lane } of parts) lane.committed();
+      failures = 0;
+    } catch (err) {
+      // Nothing after the batch was committed. A commit refused for group membership is seen by
+      // kafkajs's own heartbeat too, which rejoins the group.
+      failures += 1;
+      retryAt = Date.now() + Math.min(RETRY_BACKOFF_MAX_MS, 250 * 2 ** Math.min(failures, 5));
+      for (const { lane } of parts) {
+        const seekTo = lane.failed();
+        if (!lane.orphaned && !draining) consumer.seek({ topic, partition: lane.partition, offset: seekTo.toString() });
+        log.warn({ err: (err as Error).message, partition: lane.partition, seekTo: seekTo.toString(), failures }, 'batch failed; fetching it again');
       }
-      await heartbeat().catch(() => undefined);
+      setTimeout(pump, retryAt - Date.now()).unref();
+    } finally {
+      for (const { lane } of parts) wakeOffers(lane.partition);
     }
   };
+
+  /** Starts batches while there is room in flight and lanes with messages: the next one gathers what waits. */
+  function pump(): void {
+    const partsMax = Math.max(1, Math.ceil(lanes.size / config.consumer.batchesInFlight));
+    while (!draining && batchRuns.size < config.consumer.batchesInFlight && Date.now() >= retryAt) {
+      const parts = gatherSlice(lanes.values(), config.consumer.batchMaxEvents, partsMax);
+      if (parts.length === 0) return;
+      for (const { lane } of parts) wakeOffers(lane.partition);
+      const run: Promise<void> = runSlice(parts)
+        .catch((err: Error) => log.error({ err: err.message }, 'batch run failed'))
+        .finally(() => {
+          batchRuns.delete(run);
+          pump();
+        });
+      batchRuns.add(run);
+    }
+  }
+
+  const eachBatch = async ({ batch, heartbeat, isRunning, isStale, resolveOffset }: EachBatchPayload) => {
+    const { partition } = batch;
+    let lane = lanes.get(partition);
+    if (!lane) lanes.set(partition, (lane = new Lane(partition)));
+    // Bounded read-ahead: wait (heartbeating) while the lane holds enough; a rebalance ends the wait.
+    while (lane.queued >= queueMax && isRunning() && !isStale() && !draining) {
+      await new Promise<void>((resolve) => {
+        const waiters = roomWaiters.get(partition) ?? [];
+        waiters.push(resolve);
+        roomWaiters.set(partition, waiters);
+        setTimeout(resolve, HEARTBEAT_EVERY_MS);
+      });
+      try {
+        await heartbeat();
+      } catch {
+        return; // the group is rebalancing: this batch is fetched again after the rejoin
+      }
+    }
+    if (!isRunning() || isStale() || draining || lanes.get(partition) !== lane || batch.messages.length === 0) return;
+    const fetchedOffset = (batch as unknown as { fetchedOffset?: string }).fetchedOffset;
+    const outcome = lane.offer(batch.messages, fetchedOffset === undefined ? undefined : BigInt(fetchedOffset));
+    if (outcome.kind === 'rewind') {
+      log.warn({ partition, fetchedOffset, seekTo: outcome.seekTo.toString() }, 'fetch started past the offsets this lane holds; fetching again from the first missing one');
+      consumer.seek({ topic, partition, offset: outcome.seekTo.toString() });
+      return;
+    }
+    // Advances kafkajs's fetch position; the commit follows once the slice is applied.
+    resolveOffset(batch.messages[batch.messages.length - 1]!.offset);
+    pump();
+  };
+
+  // After a rejoin kafkajs fetches from the committed offsets: lanes drop their queues, and lanes of
+  // partitions now assigned elsewhere finish their slice in flight without committing it.
+  consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+    const assigned = new Set(payload.memberAssignment[topic] ?? []);
+    for (const [partition, lane] of lanes) {
+      if (assigned.has(partition)) lane.rejoined();
+      else {
+        lane.orphaned = true;
+        lanes.delete(partition);
+      }
+      wakeOffers(partition);
+    }
+  });
 
   // Lag from the broker's view (high watermark − group commit), on a timer: it keeps moving even
   // when this consumer is stuck, so a stall with growing lag is visible.
@@ -168,23 +252,27 @@ export async function startConsumer(config: Config, log: Logger): Promise<Consum
     handledEvents: () => handled,
     failed,
     stop: async () => {
-      // Readiness goes false first; the current slice of each partition finishes and commits.
+      // Readiness goes false first; fetching pauses, and the slice in flight of each lane finishes
+      // and commits. Queued messages are not started: they are fetched again by the next owner.
       draining = true;
       probe.setReady(false);
       clearInterval(lagTimer);
+      consumer.pause([{ topic }]);
+      for (const partition of [...roomWaiters.keys()]) wakeOffers(partition);
       const deadline = Date.now() + config.shutdown.graceMs;
       const until = (ms: number) => new Promise<false>((resolve) => setTimeout(() => resolve(false), Math.max(ms, 0)).unref());
-      const drained = await Promise.race([consumer.stop().then(() => true), until(deadline - Date.now())]);
-      if (!drained) {
+      const lanesDone = await Promise.race([Promise.allSettled([...batchRuns]).then(() => true), until(deadline - Date.now())]);
+      if (!lanesDone) {
         // Uncommitted slices are simply redelivered to the next owner; applying them again is a no-op.
-        log.warn({ graceMs: config.shutdown.graceMs }, 'grace period over with batches in flight; leaving them uncommitted');
+        log.warn({ graceMs: config.shutdown.graceMs, inFlight: batchRuns.size }, 'grace period over with batches in flight; leaving them uncommitted');
       }
-      // Leaving the group waits for the batch kafkajs still runs: past the grace it gets one second,
-      // then the process exits anyway (the session timeout hands the partitions over).
+      // Leaving the group: past the grace it gets one second, then the process exits anyway (the
+      // session timeout hands the partitions over).
+      const stopped = await Promise.race([consumer.stop().then(() => true), until(Math.max(1_000, deadline - Date.now()))]);
       const closed = Promise.allSettled([consumer.disconnect(), dlqProducer.disconnect(), lagAdmin.disconnect()]);
       await Promise.race([closed, until(Math.max(1_000, deadline - Date.now()))]);
       // Closing Temporal under a still-waiting batch would crash its pending call; the process exits anyway.
-      if (drained) await connection.close();
+      if (lanesDone && stopped) await connection.close();
       await probe.close();
       log.info({ completedBatches: completed, handledEvents: handled }, 'consumer stopped');
     },

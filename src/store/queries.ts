@@ -64,19 +64,28 @@ export interface HistoryCursor {
   id: string;
 }
 
+/** COLUMNS of the row alias `t`, for queries that join transactions with something else. */
+const T_COLUMNS = COLUMNS.split(',').map((c) => `t.${c.trim()}`).join(', ');
+
 /**
  * Newest first: transactions the account made and transfers it received, keyset-paged on
- * (occurred_at, id) so a page costs the same at any depth.
+ * (occurred_at, id) so a page costs the same at any depth. The two legs are merged on their
+ * indexes alone ((account|counterparty, occurred_at, id) holds the id); only the page's own rows
+ * are then read by primary key: limit + 1 row reads instead of twice that (issue 5: the p99 at 10M rows).
  */
 export async function accountHistory(pool: Pool, account: string, limit: number, after?: HistoryCursor): Promise<{ items: TransactionRow[]; next: HistoryCursor | null }> {
   const at = after ? toDbDateTime(after.occurredAt) : '9999-12-31 23:59:59.999';
   const id = after ? after.id : '~';
-  const page = (column: string) =>
-    `(SELECT ${COLUMNS} FROM transactions WHERE ${column} = ?
+  const leg = (column: string) =>
+    `(SELECT id, occurred_at FROM transactions WHERE ${column} = ?
        AND (occurred_at < ? OR (occurred_at = ? AND id < ?))
        ORDER BY occurred_at DESC, id DESC LIMIT ?)`;
   const [rows] = await pool.query(
-    `${page('account')} UNION ALL ${page('counterparty')} ORDER BY occurred_at DESC, id DESC LIMIT ?`,
+    `SELECT ${T_COLUMNS} FROM (
+       SELECT id, occurred_at FROM (${leg('account')} UNION ALL ${leg('counterparty')}) legs
+        ORDER BY occurred_at DESC, id DESC LIMIT ?
+     ) page JOIN transactions t ON t.id = page.id
+     ORDER BY page.occurred_at DESC, page.id DESC`,
     [account, at, at, id, limit + 1, account, at, at, id, limit + 1, limit + 1],
   );
   const items = (rows as DbRow[]).map(toRow);

@@ -29,11 +29,13 @@ const { applyBatch } = proxyActivities<ActivityTypes>({
 });
 
 export async function processBatch(input: ProcessBatchInput): Promise<ApplyBatchResult> {
-  let previous = -1n;
+  // Each partition's events in offset order; a batch may cover several partitions (their parts).
+  const previous = new Map<number, bigint>((input.parts ?? [input]).map((p) => [p.partition, -1n]));
   for (const event of input.events) {
     const offset = BigInt(event.offset);
-    invariant(offset > previous && event.partition === input.partition, 'batch events must be one partition in offset order', event.offset);
-    previous = offset;
+    const before = previous.get(event.partition);
+    invariant(before !== undefined && offset > before, "batch events must be in their partition's offset order", event.offset);
+    previous.set(event.partition, offset);
   }
   // Keyed by id, so only the first occurrence of an id decides: a later copy with other content
   // (same Idempotency-Key reused) must not reject the one that is stored.

@@ -1,13 +1,22 @@
 import type { RejectionReason, StatelessRules } from '../domain/rules';
 import type { SourcedEvent } from '../domain/transaction';
 
+/** The offsets one partition contributes to a batch. */
+export interface BatchPart {
+  partition: number;
+  firstOffset: string;
+  lastOffset: string;
+}
+
 /** Small, typed, serialisable: what the consumer hands to one processBatch workflow. */
 export interface ProcessBatchInput {
   batchId: string;
   topic: string;
+  /** The first (or only) part; `parts` lists every part when the batch covers several partitions. */
   partition: number;
   firstOffset: string;
   lastOffset: string;
+  parts?: BatchPart[];
   events: SourcedEvent[];
   rules: StatelessRules;
   /** Producer→consumer timing is measured from this (ms since epoch, set by the consumer). */

@@ -60,8 +60,8 @@ export interface RunningPipeline {
   stop(): Promise<void>;
 }
 
-export async function startTestPipeline(name: string): Promise<RunningPipeline> {
-  const env = await createTestPipeline(name);
+export async function startTestPipeline(name: string, extra: ConfigOverrides = {}): Promise<RunningPipeline> {
+  const env = await createTestPipeline(name, extra);
   const started: Partial<RunningPipeline> = { env };
   const stop = async () => {
     await started.consumer?.stop();
@@ -85,7 +85,11 @@ export async function startTestPipeline(name: string): Promise<RunningPipeline> 
 /** The recorded input and history of the batch workflow that started at partition 0, offset 0. */
 export async function firstBatchOf(p: RunningPipeline): Promise<{ workflowId: string; input: ProcessBatchInput; history: Awaited<ReturnType<WorkflowHandle['fetchHistory']>> }> {
   const client = new Client({ connection: p.temporal, namespace: p.env.config.temporal.namespace, dataConverter: dataConverter() });
-  const workflowId = `tx-${p.env.config.kafka.topic}-0-0`;
+  // A batch covering several partitions has the number of its other parts appended to its id.
+  const ids = Array.from({ length: p.env.config.kafka.partitions }, (_, others) => `tx-${p.env.config.kafka.topic}-0-0${others > 0 ? `+${others}` : ''}`);
+  const found = await Promise.all(ids.map((id) => client.workflow.getHandle(id).describe().then(() => id, () => null)));
+  const workflowId = found.find((id) => id !== null);
+  if (!workflowId) throw new Error(`no batch workflow starts at partition 0, offset 0 (${ids[0]}…)`);
   const history = await client.workflow.getHandle(workflowId).fetchHistory();
   const recorded = history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
   if (!recorded?.data) throw new Error(`${workflowId}: no recorded workflow input`);

@@ -16,7 +16,8 @@ import type { ConsumerHandle } from '../../src/consumer';
 import { firstBatchOf, startTestPipeline, type RunningPipeline, type TestPipeline } from '../helpers/pipeline';
 
 /**
- * Guarantee 1 and 2 on real Kafka, Temporal and MariaDB: 20,000 transactions over 3 partitions,
+ * Guarantee 1 and 2 on real Kafka, Temporal and MariaDB: 20,000 transactions over 3 partitions
+ * (batches covering several partitions),
  * transfers across partitions and 1 % malformed → every valid one stored exactly once, balances
  * equal to the applied sum, every malformed one in the DLQ with its reason.
  */
@@ -27,7 +28,9 @@ let consumer: ConsumerHandle;
 let pool: Pool;
 
 before(async () => {
-  p = await startTestPipeline('once');
+  // One batch in flight: every batch covers all 3 partitions (the multi-partition path, whose
+  // recorded history the replay test keeps).
+  p = await startTestPipeline('once', { 'consumer.batchesInFlight': 1 });
   ({ env, consumer, pool } = p);
 });
 
@@ -86,13 +89,20 @@ test('the same batch applied twice changes nothing (activity and whole workflow)
   assert.equal((rerun as { inserted: number }).inserted, 0);
   assert.deepEqual(await snapshot(), before);
 
-  // Keep a recorded history for the replay test in the unit suite (refreshed on every run).
+  await Worker.runReplayHistory({ workflowsPath: require.resolve('../../src/workflows'), dataConverter: dataConverter() }, history, batchId);
+
+  // A batch that covered several partitions (its id ends in +<other parts>) replays too.
+  const [multi] = await pool.query("SELECT batch_id FROM transactions WHERE batch_id LIKE '%+%' ORDER BY source_offset LIMIT 1");
+  const multiId = (multi as Array<{ batch_id: string }>)[0]?.batch_id;
+  assert.ok(multiId, 'some batches covered several partitions');
+  const multiHistory = await client.workflow.getHandle(multiId).fetchHistory();
+  await Worker.runReplayHistory({ workflowsPath: require.resolve('../../src/workflows'), dataConverter: dataConverter() }, multiHistory, multiId);
+  // Keep its recorded history for the replay test in the unit suite (with LF_RECORD_HISTORIES=1).
   const fixture = path.resolve(__dirname, '..', 'fixtures', 'histories', 'processBatch.json');
   if (process.env.LF_RECORD_HISTORIES === '1') {
     // The temporal CLI writes the canonical JSON history format that historyFromJSON reads.
     const temporalBin = path.resolve(env.config.stack.dir, 'venv', 'bin', 'temporal');
-    const json = execFileSync(temporalBin, ['workflow', 'show', '--workflow-id', batchId, '--address', env.config.temporal.address, '--output', 'json']);
+    const json = execFileSync(temporalBin, ['workflow', 'show', '--workflow-id', multiId, '--address', env.config.temporal.address, '--output', 'json']);
     fs.writeFileSync(fixture, json);
   }
-  await Worker.runReplayHistory({ workflowsPath: require.resolve('../../src/workflows'), dataConverter: dataConverter() }, history, batchId);
 });

@@ -43,6 +43,7 @@ LF_DB_MIGRATION_PASSWORD_FILE: ""
 LF_CONSUMER_BATCH_MAX_EVENTS: {{ .Values.consumer.batchMaxEvents | quote }}
 LF_CONSUMER_LINGER_MS: {{ .Values.consumer.lingerMs | quote }}
 LF_CONSUMER_PARTITIONS_CONCURRENTLY: {{ .Values.consumer.partitionsConcurrently | quote }}
+LF_CONSUMER_BATCHES_IN_FLIGHT: {{ .Values.consumer.batchesInFlight | quote }}
 LF_WORKER_MAX_CONCURRENT_ACTIVITIES: {{ .Values.worker.maxConcurrentActivities | quote }}
 LF_WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: {{ .Values.worker.maxConcurrentWorkflowTasks | quote }}
 LF_API_PAGE_SIZE_MAX: {{ .Values.api.pageSizeMax | quote }}

@@ -1,0 +1,127 @@
+import type { KafkaMessage } from 'kafkajs';
+import { invariant } from '../domain/errors';
+
+/** The offsets of the slice a lane is applying: committed as `last + 1` once its workflow completed. */
+export interface SliceRange {
+  first: bigint;
+  last: bigint;
+}
+
+export type OfferOutcome = { kind: 'queued'; accepted: number } | { kind: 'rewind'; seekTo: bigint };
+
+/**
+ * One partition's queue between kafkajs's fetch loop and the workflow that applies it. Fetching
+ * runs ahead (up to a bound) while one slice at a time is applied and committed, in offset order,
+ * so a slow partition no longer holds back the fetch of the others, and the next slice is already
+ * there (as large as what arrived meanwhile) when the previous one commits.
+ *
+ * The lane knows which offsets it holds: a redelivery of offsets it holds (after a rejoin) is
+ * dropped, and a fetch that starts past them (it would skip offsets) is answered with a rewind.
+ */
+export class Lane {
+  private queue: KafkaMessage[] = [];
+  private slice: SliceRange | null = null;
+  /** Highest offset queued, in flight or committed by this lane; null before the first fetch. */
+  private heldUpTo: bigint | null = null;
+  private committedUpTo: bigint | null = null;
+  /** Set when the partition was assigned elsewhere: finish the slice in flight, commit nothing. */
+  orphaned = false;
+  /** When the lane last got a slice (a global sequence): the longest-waiting lanes go first. */
+  servedSeq = 0;
+  private static served = 0;
+
+  constructor(readonly partition: number) {}
+
+  get queued(): number {
+    return this.queue.length;
+  }
+
+  get inFlight(): SliceRange | null {
+    return this.slice;
+  }
+
+  /**
+   * Appends a fetched batch. `fetchedOffset` is the offset kafkajs fetched from (undefined when
+   * unknown); a fetch from beyond the held offsets would skip some, so the lane asks for a rewind.
+   */
+  offer(messages: ReadonlyArray<KafkaMessage>, fetchedOffset: bigint | undefined): OfferOutcome {
+    if (this.heldUpTo !== null && fetchedOffset !== undefined && fetchedOffset > this.heldUpTo + 1n) {
+      return { kind: 'rewind', seekTo: this.heldUpTo + 1n };
+    }
+    const fresh = this.heldUpTo === null ? messages : messages.filter((m) => BigInt(m.offset) > (this.heldUpTo as bigint));
+    for (const m of fresh) this.queue.push(m);
+    const last = fresh[fresh.length - 1];
+    if (last) this.heldUpTo = BigInt(last.offset);
+    return { kind: 'queued', accepted: fresh.length };
+  }
+
+  /** The next slice (≤ max messages, offset order) to apply; the lane holds one slice at a time. */
+  take(max: number): KafkaMessage[] {
+    invariant(this.slice === null, 'a lane applies one slice at a time');
+    const messages = this.queue.splice(0, max);
+    const first = messages[0];
+    const last = messages[messages.length - 1];
+    if (first && last) this.slice = { first: BigInt(first.offset), last: BigInt(last.offset) };
+    this.servedSeq = ++Lane.served;
+    return messages;
+  }
+
+  /** The slice in flight was applied and its offsets committed. */
+  committed(): void {
+    invariant(this.slice !== null, 'a commit needs a slice in flight');
+    this.committedUpTo = this.slice.last;
+    this.slice = null;
+  }
+
+  /**
+   * The slice in flight failed: drop it and everything queued behind it, and return the offset to
+   * fetch again from (the slice's first; nothing after it was committed).
+   */
+  failed(): bigint {
+    invariant(this.slice !== null, 'a failure needs a slice in flight');
+    const seekTo = this.slice.first;
+    this.slice = null;
+    this.queue = [];
+    this.heldUpTo = seekTo - 1n;
+    return seekTo;
+  }
+
+  /**
+   * After a rejoin kafkajs fetches again from the group's committed offsets: drop the queue (it is
+   * fetched again) and keep only what is applied or in flight as held.
+   */
+  rejoined(): void {
+    this.queue = [];
+    this.heldUpTo = this.slice ? this.slice.last : this.committedUpTo;
+  }
+}
+
+/**
+ * The next batch: lanes with messages and no slice in flight, those served longest ago first; at
+ * most `partsMax` partitions and `eventsMax` events, shared evenly among them (left-over room goes
+ * to the lanes that have more). With fewer batches in flight than partitions, one batch covers
+ * several partitions: one workflow and one database transaction for all of them.
+ */
+export function gatherSlice(lanes: Iterable<Lane>, eventsMax: number, partsMax: number): Array<{ lane: Lane; messages: KafkaMessage[] }> {
+  invariant(eventsMax > 0 && partsMax > 0, 'a batch has room for at least one event of one partition');
+  const ready = [...lanes].filter((l) => l.queued > 0 && l.inFlight === null && !l.orphaned);
+  ready.sort((a, b) => a.servedSeq - b.servedSeq || a.partition - b.partition);
+  const chosen = ready.slice(0, partsMax);
+  if (chosen.length === 0) return [];
+  const counts = new Map<Lane, number>();
+  let room = eventsMax;
+  const share = Math.max(1, Math.floor(eventsMax / chosen.length));
+  for (const lane of chosen) {
+    const n = Math.min(lane.queued, share, room);
+    counts.set(lane, n);
+    room -= n;
+  }
+  for (const lane of chosen) {
+    const n = Math.min(lane.queued - (counts.get(lane) ?? 0), room);
+    counts.set(lane, (counts.get(lane) ?? 0) + n);
+    room -= n;
+  }
+  const parts = chosen.filter((l) => (counts.get(l) ?? 0) > 0).map((lane) => ({ lane, messages: lane.take(counts.get(lane) ?? 0) }));
+  parts.sort((a, b) => a.lane.partition - b.lane.partition);
+  return parts;
+}

@@ -1,0 +1,89 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { KafkaMessage } from 'kafkajs';
+import { gatherSlice, Lane } from '../../../src/consumer/lanes';
+
+const messages = (from: number, to: number): KafkaMessage[] =>
+  Array.from({ length: to - from + 1 }, (_, i) => ({ offset: String(from + i), key: null, value: Buffer.from('{}'), timestamp: '0', attributes: 0, headers: {} }) as KafkaMessage);
+const offsets = (ms: KafkaMessage[]) => ms.map((m) => Number(m.offset));
+
+test('a lane hands out slices in offset order, one at a time, at most max long', () => {
+  const lane = new Lane(3);
+  assert.deepEqual(lane.offer(messages(10, 14), 10n), { kind: 'queued', accepted: 5 });
+  assert.deepEqual(lane.offer(messages(15, 16), 15n), { kind: 'queued', accepted: 2 });
+  assert.deepEqual(offsets(lane.take(4)), [10, 11, 12, 13]);
+  assert.deepEqual(lane.inFlight, { first: 10n, last: 13n });
+  assert.throws(() => lane.take(4), /one slice at a time/);
+  lane.committed();
+  assert.deepEqual(offsets(lane.take(4)), [14, 15, 16]);
+  lane.committed();
+  assert.equal(lane.queued, 0);
+});
+
+test('a redelivery of offsets the lane holds is dropped; a fetch past them asks for a rewind', () => {
+  const lane = new Lane(0);
+  lane.offer(messages(0, 9), 0n);
+  assert.deepEqual(lane.offer(messages(5, 12), 5n), { kind: 'queued', accepted: 3 });
+  assert.deepEqual(lane.offer(messages(20, 25), 20n), { kind: 'rewind', seekTo: 13n });
+  assert.equal(lane.queued, 13);
+  // A first fetch (nothing held yet) is taken from wherever kafkajs starts.
+  assert.deepEqual(new Lane(1).offer(messages(500, 501), 500n), { kind: 'queued', accepted: 2 });
+});
+
+test('a failed slice drops the queue behind it and is fetched again from its first offset', () => {
+  const lane = new Lane(0);
+  lane.offer(messages(0, 9), 0n);
+  lane.take(5);
+  lane.committed();
+  lane.take(3);
+  assert.equal(lane.failed(), 5n);
+  assert.equal(lane.queued, 0);
+  assert.equal(lane.inFlight, null);
+  // Batches fetched before the seek start past offset 5: they are refused until the fetch from 5 arrives.
+  assert.deepEqual(lane.offer(messages(10, 12), 10n), { kind: 'rewind', seekTo: 5n });
+  assert.deepEqual(lane.offer(messages(5, 12), 5n), { kind: 'queued', accepted: 8 });
+});
+
+test('after a rejoin the queue is dropped and only applied or in-flight offsets count as held', () => {
+  const lane = new Lane(0);
+  lane.offer(messages(0, 29), 0n);
+  lane.take(10);
+  lane.committed();
+  lane.take(10); // 10..19 in flight
+  lane.rejoined();
+  assert.equal(lane.queued, 0);
+  // kafkajs fetches again from the committed offset (10): what is in flight is skipped, the rest queued.
+  assert.deepEqual(lane.offer(messages(10, 29), 10n), { kind: 'queued', accepted: 10 });
+  lane.committed();
+  assert.deepEqual(offsets(lane.take(100)), Array.from({ length: 10 }, (_, i) => 20 + i));
+  // Idle at a rejoin: held up to the last commit.
+  const idle = new Lane(1);
+  idle.offer(messages(0, 4), 0n);
+  idle.take(5);
+  idle.committed();
+  idle.rejoined();
+  assert.deepEqual(idle.offer(messages(7, 8), 7n), { kind: 'rewind', seekTo: 5n });
+});
+
+test('a batch gathers the longest-waiting lanes, at most partsMax of them, sharing eventsMax evenly', () => {
+  const lanes = [0, 1, 2, 3].map((p) => new Lane(p));
+  lanes[0]!.offer(messages(0, 99), 0n);
+  lanes[1]!.offer(messages(0, 9), 0n);
+  lanes[2]!.offer(messages(0, 99), 0n);
+  lanes[3]!.offer(messages(0, 99), 0n);
+  // 3 partitions, 60 events: 20 each, partition order.
+  const first = gatherSlice(lanes, 60, 3);
+  assert.deepEqual(first.map((p) => [p.lane.partition, p.messages.length]), [[0, 30], [1, 10], [2, 20]]);
+  // Lanes with a slice in flight wait; partition 3 was not served yet, so it goes first.
+  const second = gatherSlice(lanes, 1000, 3);
+  assert.deepEqual(second.map((p) => [p.lane.partition, p.messages.length]), [[3, 100]]);
+  for (const lane of lanes.slice(0, 3)) lane.committed();
+  // Partition 1 is empty now; 0 and 2 were served before 3.
+  lanes[3]!.committed();
+  const third = gatherSlice(lanes, 1000, 1);
+  assert.deepEqual(third.map((p) => [p.lane.partition, offsets(p.messages)[0]]), [[0, 30]]);
+  // Orphaned lanes are never gathered.
+  lanes[2]!.orphaned = true;
+  assert.deepEqual(gatherSlice(lanes, 1000, 4), []);
+  assert.throws(() => gatherSlice(lanes, 0, 1), /at least one event/);
+});
