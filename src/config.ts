@@ -192,7 +192,7 @@ const schema = {
       env: 'LF_CONSUMER_PARTITIONS_CONCURRENTLY',
     },
     batchesInFlight: {
-      doc: 'Batches (workflows) one consumer process has in flight at once. With fewer than its partitions, a batch covers several partitions: fewer, larger batches.',
+      doc: 'Batches (workflows) one consumer process has in flight at once, and as many again while full batches wait. With fewer than its partitions, a batch covers several partitions: fewer, larger batches.',
       format: positiveInt('consumer.batchesInFlight'),
       default: 4,
       env: 'LF_CONSUMER_BATCHES_IN_FLIGHT',

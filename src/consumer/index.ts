@@ -152,11 +152,16 @@ export async function startConsumer(config: Config, log: Logger): Promise<Consum
     }
   };
 
-  /** Starts batches while there is room in flight and lanes with messages: the next one gathers what waits. */
+  /**
+   * Starts batches while there is room in flight and lanes with messages: the next one gathers what
+   * waits. Up to `batchesInFlight` at once, and as many again while full batches wait (a backlog):
+   * few, larger batches under light load (latency), more of them under a backlog (throughput).
+   */
   function pump(): void {
-    const partsMax = Math.max(1, Math.ceil(lanes.size / config.consumer.batchesInFlight));
-    while (!draining && batchRuns.size < config.consumer.batchesInFlight && Date.now() >= retryAt) {
-      const parts = gatherSlice(lanes.values(), config.consumer.batchMaxEvents, partsMax);
+    const base = config.consumer.batchesInFlight;
+    const partsMax = Math.max(1, Math.ceil(lanes.size / base));
+    while (!draining && batchRuns.size < 2 * base && Date.now() >= retryAt) {
+      const parts = gatherSlice(lanes.values(), config.consumer.batchMaxEvents, partsMax, batchRuns.size >= base);
       if (parts.length === 0) return;
       for (const { lane } of parts) wakeOffers(lane.partition);
       const run: Promise<void> = runSlice(parts)

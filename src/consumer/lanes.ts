@@ -97,31 +97,26 @@ export class Lane {
 }
 
 /**
- * The next batch: lanes with messages and no slice in flight, those served longest ago first; at
- * most `partsMax` partitions and `eventsMax` events, shared evenly among them (left-over room goes
- * to the lanes that have more). With fewer batches in flight than partitions, one batch covers
- * several partitions: one workflow and one database transaction for all of them.
+ * The next batch: lanes with messages and no slice in flight, those served longest ago first, each
+ * giving what it holds until the batch has `eventsMax` events or `partsMax` partitions. Under light
+ * load one batch covers several partitions (one workflow and one database transaction for all of
+ * them); under a backlog one full lane fills a batch alone. With `fullOnly`, nothing is taken
+ * unless the batch would be full.
  */
-export function gatherSlice(lanes: Iterable<Lane>, eventsMax: number, partsMax: number): Array<{ lane: Lane; messages: KafkaMessage[] }> {
+export function gatherSlice(lanes: Iterable<Lane>, eventsMax: number, partsMax: number, fullOnly = false): Array<{ lane: Lane; messages: KafkaMessage[] }> {
   invariant(eventsMax > 0 && partsMax > 0, 'a batch has room for at least one event of one partition');
   const ready = [...lanes].filter((l) => l.queued > 0 && l.inFlight === null && !l.orphaned);
   ready.sort((a, b) => a.servedSeq - b.servedSeq || a.partition - b.partition);
-  const chosen = ready.slice(0, partsMax);
-  if (chosen.length === 0) return [];
-  const counts = new Map<Lane, number>();
+  const counts: Array<[Lane, number]> = [];
   let room = eventsMax;
-  const share = Math.max(1, Math.floor(eventsMax / chosen.length));
-  for (const lane of chosen) {
-    const n = Math.min(lane.queued, share, room);
-    counts.set(lane, n);
+  for (const lane of ready) {
+    if (room === 0 || counts.length === partsMax) break;
+    const n = Math.min(lane.queued, room);
+    counts.push([lane, n]);
     room -= n;
   }
-  for (const lane of chosen) {
-    const n = Math.min(lane.queued - (counts.get(lane) ?? 0), room);
-    counts.set(lane, (counts.get(lane) ?? 0) + n);
-    room -= n;
-  }
-  const parts = chosen.filter((l) => (counts.get(l) ?? 0) > 0).map((lane) => ({ lane, messages: lane.take(counts.get(lane) ?? 0) }));
+  if (counts.length === 0 || (fullOnly && room > 0)) return [];
+  const parts = counts.map(([lane, n]) => ({ lane, messages: lane.take(n) }));
   parts.sort((a, b) => a.lane.partition - b.lane.partition);
   return parts;
 }

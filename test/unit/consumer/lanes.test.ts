@@ -65,25 +65,28 @@ test('after a rejoin the queue is dropped and only applied or in-flight offsets 
   assert.deepEqual(idle.offer(messages(7, 8), 7n), { kind: 'rewind', seekTo: 5n });
 });
 
-test('a batch gathers the longest-waiting lanes, at most partsMax of them, sharing eventsMax evenly', () => {
+test('a batch gathers the longest-waiting lanes, whole, up to eventsMax events and partsMax partitions', () => {
   const lanes = [0, 1, 2, 3].map((p) => new Lane(p));
-  lanes[0]!.offer(messages(0, 99), 0n);
+  lanes[0]!.offer(messages(0, 29), 0n);
   lanes[1]!.offer(messages(0, 9), 0n);
   lanes[2]!.offer(messages(0, 99), 0n);
   lanes[3]!.offer(messages(0, 99), 0n);
-  // 3 partitions, 60 events: 20 each, partition order.
+  // Light load: several partitions in one batch, each giving what it holds; the last one fills the room.
   const first = gatherSlice(lanes, 60, 3);
   assert.deepEqual(first.map((p) => [p.lane.partition, p.messages.length]), [[0, 30], [1, 10], [2, 20]]);
-  // Lanes with a slice in flight wait; partition 3 was not served yet, so it goes first.
-  const second = gatherSlice(lanes, 1000, 3);
-  assert.deepEqual(second.map((p) => [p.lane.partition, p.messages.length]), [[3, 100]]);
-  for (const lane of lanes.slice(0, 3)) lane.committed();
-  // Partition 1 is empty now; 0 and 2 were served before 3.
-  lanes[3]!.committed();
-  const third = gatherSlice(lanes, 1000, 1);
-  assert.deepEqual(third.map((p) => [p.lane.partition, offsets(p.messages)[0]]), [[0, 30]]);
+  // Lanes with a slice in flight wait; partition 3 was not served yet. A backlog: one lane fills a batch.
+  const second = gatherSlice(lanes, 50, 3);
+  assert.deepEqual(second.map((p) => [p.lane.partition, p.messages.length]), [[3, 50]]);
+  // fullOnly: nothing is taken unless the batch would be full.
+  for (const lane of lanes) if (lane.inFlight) lane.committed();
+  assert.deepEqual(gatherSlice(lanes, 1000, 4, true), []);
+  assert.equal(lanes[2]!.queued, 80);
+  const third = gatherSlice(lanes, 100, 4, true);
+  assert.deepEqual(third.map((p) => [p.lane.partition, offsets(p.messages)[0], p.messages.length]), [[2, 20, 80], [3, 50, 20]]);
   // Orphaned lanes are never gathered.
-  lanes[2]!.orphaned = true;
+  lanes[2]!.committed();
+  lanes[3]!.committed();
+  lanes[3]!.orphaned = true;
   assert.deepEqual(gatherSlice(lanes, 1000, 4), []);
   assert.throws(() => gatherSlice(lanes, 0, 1), /at least one event/);
 });
