@@ -12,7 +12,7 @@ import { withBatchSpan } from '../telemetry/trace-context';
 import type { ApplyBatchResult, ProcessBatchInput } from '../workflows/types';
 import { buildBatch } from './batch';
 import { sendToDlq } from './dlq';
-import { gatherSlice, Lane, type SliceRange } from './lanes';
+import { gatherSlice, Lane } from './lanes';
 import { dataConverter } from '../temporal/codec';
 
 const HEARTBEAT_EVERY_MS = 3_000;
@@ -115,7 +115,7 @@ export async function startConsumer(config: Config, log: Logger): Promise<Consum
     // A partition assigned elsewhere meanwhile is its new owner's to commit; it applies these
     // offsets again (a no-op) rather than have this member move its committed offset.
     const owned = parts.filter((p) => !p.lane.orphaned);
-    const offsets = owned.map((p) => ({ topic, partition: p.lane.partition, offset: (BigInt((p.lane.inFlight as SliceRange).last) + 1n).toString() }));
+    const offsets = owned.map((p) => ({ topic, partition: p.lane.partition, offset: (BigInt((p.messages[p.messages.length - 1] as KafkaMessage).offset) + 1n).toString() }));
     if (offsets.length > 0) await consumer.commitOffsets(offsets);
     const committedAtMs = Date.now();
     completed += 1;
