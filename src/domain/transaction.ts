@@ -34,6 +34,7 @@ const amountMinor = z
 
 /** In u-mode a surrogate pair is one code point, so only a lone surrogate matches. */
 const LONE_SURROGATE = /\p{Cs}/u;
+const CURRENCY = /^[A-Z]{3}$/;
 const ISO_INSTANT = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?(Z|[+-](\d{2}):(\d{2}))$/;
 
 /** Date.parse rolls 2026-02-30 over to March and takes 24:00: check every field is a real one. */
@@ -64,7 +65,7 @@ const bodyShape = {
   account: z.string().regex(ACCOUNT_PATTERN, 'must be 1-64 characters of A-Z a-z 0-9 _ . : -'),
   type: z.enum(TRANSACTION_TYPES),
   amountMinor,
-  currency: z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code like EUR'),
+  currency: z.string().regex(CURRENCY, 'must be an ISO 4217 code like EUR'),
   counterparty: z.string().regex(ACCOUNT_PATTERN, 'must be 1-64 characters of A-Z a-z 0-9 _ . : -').optional(),
   occurredAt,
   // A lone UTF-16 surrogate cannot be stored as sent (it would become U+FFFD): refuse it.
@@ -115,8 +116,7 @@ export const EVENT_SIZE_MAX_BYTES = 16 * 1024;
 /** Stateless between calls (no `stream` option): one decoder for every event. */
 const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
 
-const EVENT_KEYS = new Set(['id', 'account', 'type', 'amountMinor', 'currency', 'counterparty', 'occurredAt', 'description']);
-const CURRENCY = /^[A-Z]{3}$/;
+const EVENT_KEYS = new Set(['id', ...Object.keys(bodyShape)]);
 
 /**
  * The schema's accept path without zod: the event when every field is one the schema accepts
@@ -128,7 +128,7 @@ export function acceptedEvent(json: Record<string, unknown>): TransactionEvent |
   for (const key of Object.keys(json)) if (!EVENT_KEYS.has(key)) return null;
   const { id, account, type, amountMinor: amount, currency, counterparty, occurredAt: at, description } = json;
   if (typeof id !== 'string' || !UUID.test(id) || typeof account !== 'string' || !ACCOUNT_PATTERN.test(account)) return null;
-  if (type !== 'debit' && type !== 'credit' && type !== 'transfer') return null;
+  if (!TRANSACTION_TYPES.includes(type as TransactionType)) return null;
   const minor = typeof amount === 'number' && Number.isSafeInteger(amount) ? String(amount) : amount;
   if (typeof minor !== 'string' || !MINOR_UNITS_PATTERN.test(minor) || minor === '0') return null;
   if (typeof currency !== 'string' || !CURRENCY.test(currency)) return null;
@@ -141,7 +141,7 @@ export function acceptedEvent(json: Record<string, unknown>): TransactionEvent |
   return {
     id,
     account,
-    type,
+    type: type as TransactionType,
     amountMinor: minor,
     currency,
     ...(counterparty !== undefined ? { counterparty: counterparty as string } : {}),
