@@ -122,9 +122,14 @@ export function detectBatch(events: ReadonlyArray<DetectEvent>, loaded: Readonly
         const kind = BURST_MEMBER[hit.rule];
         if (kind === undefined) continue;
         const windowMs = (hit.rule === 'fan_out' ? t.fanOutWindowS : t.shortWindowS) * 1000;
+        const detector = `rule:${hit.rule}`;
         for (const [id, memberAtMs, bits] of prev.recent ?? []) {
           if (atMs - memberAtMs > windowMs || (bits & kind) === 0) continue;
-          addFlag(flags, id, e.account, RULE_SCORE, [`rule:${hit.rule}`], [`earlier member of the burst flagged at ${e.id}`], null, !inBatch.has(id));
+          // Once per member and rule: every later hit of a long burst would add another reason
+          // (and rewrite the flag), which tells a reviewer nothing new (issue 5: bursts of
+          // thousands made this the detector's hottest line).
+          if (flags.get(id)?.detectors.includes(detector)) continue;
+          addFlag(flags, id, e.account, RULE_SCORE, [detector], [`earlier member of the burst flagged at ${e.id}`], null, !inBatch.has(id));
         }
       }
     }
