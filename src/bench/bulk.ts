@@ -2,10 +2,10 @@ import { Readable } from 'node:stream';
 import { escapeId } from 'mysql2';
 import { decideBatch, type LedgerOutcome } from '../domain/ledger';
 import type { SourcedEvent } from '../domain/transaction';
-import { createEventGenerator } from '../producer/generator';
 import { applyAccountRollups, applyBalanceDeltas, applyRollups } from '../store/ledger';
 import type { Connection } from '../store/pool';
 import { toDbDateTime } from '../store/pool';
+import { workloadEvents, type Workload } from './workload';
 
 /**
  * Synthetic rows for bulk loads: the producer's own generator (same accounts, amounts, types and
@@ -41,8 +41,10 @@ export interface ChunkSourceOptions {
   chunkRows: number;
   totalRows: number;
   overdraftLimitMinor: bigint;
-  /** Spread occurred_at evenly over [startMs, endMs) instead of "now" (query benchmarks). */
+  /** Spread occurred_at evenly over [startMs, endMs) instead of "now" (query benchmarks; random workload only). */
   timeSpan?: { startMs: number; endMs: number };
+  /** The traffic (default `random`); see workload.ts. */
+  workload?: Workload;
 }
 
 const NEEDS_ESCAPE = /[\\\t\n]/;
@@ -60,7 +62,7 @@ export function* rowChunks(options: ChunkSourceOptions): Generator<RowChunk> {
   const stepMs = span ? (span.endMs - span.startMs) / options.totalRows : 0;
   let offset = 0;
   const occurredAt = span ? () => new Date(Math.floor(span.startMs + offset * stepMs)).toISOString() : undefined;
-  const next = createEventGenerator({ accounts: options.accounts, seed: options.seed, ...(occurredAt ? { occurredAt } : {}) });
+  const next = workloadEvents(options.workload ?? 'random', { accounts: options.accounts, seed: options.seed, ...(occurredAt ? { occurredAt } : {}) });
   const balances = new Map<string, bigint>();
   for (let done = 0; done < options.totalRows; ) {
     const size = Math.min(options.chunkRows, options.totalRows - done);

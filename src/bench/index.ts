@@ -9,6 +9,7 @@ import { queriesChart, runQueries } from './queries';
 import { recordPart } from './results';
 import { runStoreLimit, storeChart } from './store';
 import { writeSummary } from './summary';
+import { isWorkload, WORKLOADS } from './workload';
 
 export const BENCH_USAGE = `ledgerflow bench [all | store naive pipeline queries kafka-clients | summary] [options]
   --rows N             store: rows bulk-loaded (500000); queries: rows in the table (10000000)
@@ -20,6 +21,8 @@ export const BENCH_USAGE = `ledgerflow bench [all | store naive pipeline queries
                        (defaults: kafka.partitions=12 consumer.batchMaxEvents=5000 consumer.batchesInFlight=2
                         worker.maxConcurrentActivities=16 db.poolSize=16)
   --node-flags "..."   pipeline: flags for the consumer and worker node processes
+  --workload W         store, naive, pipeline: labelled (default: simulated event time, 1.5 % injected fraud)
+                       or random (the producer's default traffic; its backlog makes fraud detection flag most events)
   --profile            pipeline: --cpu-prof the consumer and workers, summarise where the time goes
   --messages N         kafka-clients: messages per client and round (200000)
   --samples N          queries: timings per query (200)
@@ -81,6 +84,7 @@ export async function benchCommand(config: Config, args: string[], log: Logger):
       samples: { type: 'string' },
       accounts: { type: 'string' },
       seed: { type: 'string' },
+      workload: { type: 'string' },
       help: { type: 'boolean' },
       keep: { type: 'boolean' },
       reuse: { type: 'string' },
@@ -98,13 +102,15 @@ export async function benchCommand(config: Config, args: string[], log: Logger):
   const say = (line: string) => log.info(line);
   const accounts = positive(values.accounts, 'accounts', 10_000);
   const seed = positive(values.seed, 'seed', 42);
+  const workload = values.workload ?? 'labelled';
+  if (!isWorkload(workload)) throw new LedgerflowError('LF_CONFIG', `--workload must be one of ${WORKLOADS.join(', ')}, got ${JSON.stringify(workload)}`, 'workload');
   const wants = (name: (typeof PARTS)[number]) => parts.includes('all') || parts.includes(name);
   if (wants('store')) {
-    const options = { rows: positive(values.rows, 'rows', 500_000), chunkRows: 50_000, accounts, seed };
+    const options = { rows: positive(values.rows, 'rows', 500_000), chunkRows: 50_000, accounts, seed, workload };
     await recordPart(config, 'store-limit', options, () => runStoreLimit(config, options, say), storeChart, say);
   }
   if (wants('naive')) {
-    const options = { durationS: positive(values.duration, 'duration', 20), inFlight: 64, accounts, seed };
+    const options = { durationS: positive(values.duration, 'duration', 20), inFlight: 64, accounts, seed, workload };
     await recordPart(config, 'naive', options, () => runNaive(config, options, say), naiveChart, say);
   }
   if (wants('pipeline')) {
@@ -117,6 +123,7 @@ export async function benchCommand(config: Config, args: string[], log: Logger):
       workers: Math.max(1, positive(values.workers, 'workers', 1)),
       accounts,
       seed,
+      workload,
       settings: { ...PIPELINE_SETTINGS, ...settingsOf(values.set ?? []) },
       nodeFlags: (values['node-flags'] ?? '').split(' ').filter((f) => f.length > 0),
       profile: values.profile === true,

@@ -1,8 +1,7 @@
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import type { Config } from '../config';
-import type { TransactionEvent } from '../domain/transaction';
-import { createGenerator } from '../producer/generator';
+import { workloadEvents, type Workload } from './workload';
 import { createPool } from '../store/pool';
 import { temporalConnectionOptions } from '../temporal/connection';
 import { createBenchEnv } from './env';
@@ -16,6 +15,7 @@ export interface NaiveOptions {
   inFlight: number;
   accounts: number;
   seed: number;
+  workload: Workload;
 }
 
 export interface NaiveResult {
@@ -47,7 +47,7 @@ export async function runNaive(baseConfig: Config, options: NaiveOptions, log: (
   const running = worker.run();
   const connection = await Connection.connect(temporalConnectionOptions(config));
   const client = new Client({ connection, namespace: config.temporal.namespace });
-  const next = createGenerator({ accounts: options.accounts, seed: options.seed, malformedRatio: 0 });
+  const next = workloadEvents(options.workload, { accounts: options.accounts, seed: options.seed });
   let completed = 0;
   const timeline: Array<[number, number]> = [];
   const started = Date.now();
@@ -60,7 +60,7 @@ export async function runNaive(baseConfig: Config, options: NaiveOptions, log: (
   try {
     const lane = async () => {
       while (Date.now() < deadline) {
-        const event = next().event as TransactionEvent;
+        const event = next();
         await client.workflow.execute('naiveTransaction', { taskQueue: config.temporal.taskQueue, workflowId: `naive-${event.id}`, args: [event] });
         completed += 1;
       }

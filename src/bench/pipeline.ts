@@ -12,6 +12,7 @@ import { summariseProfiles, type ProfileSummary } from './profile';
 import { resultsDir } from './results';
 import { bucketsBetween, histogramQuantile, parseHistogram, round, type Bucket } from './stats';
 import { lineChart } from './svg';
+import { produceArgs, type Workload } from './workload';
 
 export interface PipelineOptions {
   durationS: number;
@@ -24,6 +25,7 @@ export interface PipelineOptions {
   workers: number;
   accounts: number;
   seed: number;
+  workload: Workload;
   /** Settings for the consumer and worker processes (e.g. consumer.batchMaxEvents). */
   settings: ConfigOverrides;
   nodeFlags: string[];
@@ -134,7 +136,7 @@ async function startPipeline(env: BenchEnv, options: PipelineOptions, profileDir
 }
 
 async function produce(env: BenchEnv, options: PipelineOptions, rate: number, count: number): Promise<Child> {
-  return spawnLedgerflow('producer', ['produce', '--rate', String(rate), '--count', String(count), '--accounts', String(options.accounts), '--seed', String(options.seed)], env.childEnv({ 'producer.httpPort': await freePort() }));
+  return spawnLedgerflow('producer', ['produce', '--rate', String(rate), '--count', String(count), '--accounts', String(options.accounts), '--seed', String(options.seed), ...produceArgs(options.workload)], env.childEnv({ 'producer.httpPort': await freePort() }));
 }
 
 async function exitOf(child: Child): Promise<number | null> {

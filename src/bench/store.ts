@@ -3,6 +3,7 @@ import { createPool, inTransaction } from '../store/pool';
 import { applyChunkEffects, loadRows, rowChunks, type RowChunk } from './bulk';
 import { createBenchEnv } from './env';
 import { lineChart } from './svg';
+import type { Workload } from './workload';
 import { round } from './stats';
 
 export interface StoreOptions {
@@ -10,6 +11,7 @@ export interface StoreOptions {
   chunkRows: number;
   accounts: number;
   seed: number;
+  workload: Workload;
 }
 
 export interface StoreResult {
