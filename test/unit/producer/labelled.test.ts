@@ -39,3 +39,15 @@ test('normal traffic has variety: salaries, rent, payees, spending, and a few ho
   assert.ok((counts[0] as number) > 20 * (counts[Math.floor(counts.length / 2)] as number), 'skewed popularity');
   assert.ok(normal.some((e) => Date.parse(e.occurredAt) < Date.UTC(2025, 11, 1)), 'dormant accounts have old history');
 });
+
+test('repeated amount spikes on one account do not compound: every amount stays a valid one', () => {
+  // Few accounts and much fraud: the same accounts get spike after spike within the run.
+  const next = createLabelledWorkload({ seed: 4, accounts: 40, fraudRate: 0.3 });
+  let max = 0;
+  for (let i = 0; i < 100_000; i++) {
+    const { event } = next();
+    max = Math.max(max, Number(event.amountMinor));
+    assert.ok(Number.isSafeInteger(Number(event.amountMinor)), `amount ${event.amountMinor}`);
+  }
+  assert.ok(max < 1e9, `largest amount ${max}`);
+});
