@@ -1,10 +1,9 @@
-import { Readable } from 'node:stream';
-import { escapeId } from 'mysql2';
 import { decideBatch, type LedgerOutcome } from '../domain/ledger';
 import type { SourcedEvent } from '../domain/transaction';
 import { applyAccountRollups, applyBalanceDeltas, applyRollups } from '../store/ledger';
 import type { Connection } from '../store/pool';
 import { toDbDateTime } from '../store/pool';
+import { TRANSACTION_COLUMNS, tsvField } from '../store/load';
 import { workloadEvents, type Workload } from './workload';
 
 /**
@@ -19,21 +18,8 @@ export interface RowChunk {
   events: SourcedEvent[];
 }
 
-export const LOAD_COLUMNS = [
-  'id',
-  'account',
-  'counterparty',
-  'type',
-  'amount_minor',
-  'currency',
-  'status',
-  'reason',
-  'description',
-  'occurred_at',
-  'source_partition',
-  'source_offset',
-  'batch_id',
-] as const;
+/** Columns of the TSV chunks, in file order. */
+export const LOAD_COLUMNS = TRANSACTION_COLUMNS;
 
 export interface ChunkSourceOptions {
   accounts: number;
@@ -45,15 +31,6 @@ export interface ChunkSourceOptions {
   timeSpan?: { startMs: number; endMs: number };
   /** The traffic (default `random`); see workload.ts. */
   workload?: Workload;
-}
-
-const NEEDS_ESCAPE = /[\\\t\n]/;
-
-function field(value: string | number | null | undefined): string {
-  if (value === null || value === undefined) return '\\N';
-  const text = String(value);
-  if (!NEEDS_ESCAPE.test(text)) return text;
-  return text.replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n');
 }
 
 /** Yields chunks of decided rows; balances carry over between chunks as the pipeline's would. */
@@ -76,7 +53,7 @@ export function* rowChunks(options: ChunkSourceOptions): Generator<RowChunk> {
     const batchId = `bulk-${done}`;
     const lines = outcome.decisions.map(({ event: e, status, reason }) =>
       [e.id, e.account, e.counterparty, e.type, e.amountMinor, e.currency, status, reason, e.description, toDbDateTime(e.occurredAt), e.partition, e.offset, batchId]
-        .map(field)
+        .map(tsvField)
         .join('\t'),
     );
     yield { tsv: Buffer.from(`${lines.join('\n')}\n`), rows: size, outcome, events };
@@ -89,19 +66,4 @@ export async function applyChunkEffects(conn: Connection, outcome: Pick<LedgerOu
   await applyBalanceDeltas(conn, outcome.balanceDeltas);
   await applyRollups(conn, outcome.rollups);
   await applyAccountRollups(conn, outcome.accountDays);
-}
-
-export interface LoadRowsOptions {
-  /** Columns in file order (LOAD_COLUMNS); `@name` reads into a variable for `set` to use. */
-  columns?: ReadonlyArray<string>;
-  set?: string;
-}
-
-/** LOAD DATA LOCAL INFILE of one chunk's rows into `table`. */
-export async function loadRows(conn: Connection, table: string, tsv: Buffer, options: LoadRowsOptions = {}): Promise<void> {
-  const list = (options.columns ?? LOAD_COLUMNS).map((c) => (c.startsWith('@') ? c : escapeId(c))).join(', ');
-  await conn.query({
-    sql: `LOAD DATA LOCAL INFILE 'chunk.tsv' INTO TABLE ${escapeId(table)} CHARACTER SET utf8mb4 FIELDS TERMINATED BY '\\t' LINES TERMINATED BY '\\n' (${list})${options.set ? ` SET ${options.set}` : ''}`,
-    infileStreamFactory: () => Readable.from([tsv]),
-  });
 }

@@ -1,6 +1,7 @@
 import type { Config } from '../config';
 import { createPool, inTransaction } from '../store/pool';
-import { applyChunkEffects, loadRows, rowChunks, type RowChunk } from './bulk';
+import { loadRows } from '../store/load';
+import { applyChunkEffects, rowChunks, type RowChunk } from './bulk';
 import { createBenchEnv } from './env';
 import { lineChart } from './svg';
 import type { Workload } from './workload';

@@ -1,6 +1,7 @@
 import { invariant } from '../domain/errors';
 import type { Decision, LedgerOutcome, PendingCredit } from '../domain/ledger';
 import { balanceKey, dayRollupsOf, splitBalanceKey } from '../domain/ledger';
+import { loadRowsExactly } from './load';
 import type { Connection, Pool } from './pool';
 import { isRetryableDbError, toDbDateTime } from './pool';
 
@@ -89,9 +90,16 @@ export async function findExistingIds(conn: Connection, ids: ReadonlyArray<strin
   return existing;
 }
 
-/** Plain INSERT, not IGNORE: a racing duplicate fails the transaction, and its retry skips the row. */
+/** Rows per LOAD DATA of the batch's transactions (a 5,000-event batch is ~1 MB of text). */
+const LOAD_ROWS_MAX = 10_000;
+
+/**
+ * The batch's rows by LOAD DATA LOCAL (src/store/load.ts: a third less server CPU per row than the
+ * multi-row INSERT it replaced). Every row must be stored as sent: a racing duplicate (or any
+ * other warning) fails the transaction like the plain INSERT did, and its retry skips the row.
+ */
 export async function insertTransactions(conn: Connection, batchId: string, decisions: ReadonlyArray<Decision>): Promise<void> {
-  for (const part of chunks(decisions, ROWS_PER_STATEMENT)) {
+  for (const part of chunks(decisions, LOAD_ROWS_MAX)) {
     const rows = part.map(({ event: e, status, reason }) => [
       e.id,
       e.account,
@@ -107,13 +115,7 @@ export async function insertTransactions(conn: Connection, batchId: string, deci
       e.offset,
       batchId,
     ]);
-    await conn.query(
-      `INSERT INTO transactions
-         (id, account, counterparty, type, amount_minor, currency, status, reason, description,
-          occurred_at, source_partition, source_offset, batch_id)
-       VALUES ?`,
-      [rows],
-    );
+    await loadRowsExactly(conn, 'transactions', rows);
   }
 }
 
