@@ -85,6 +85,8 @@ export interface PhaseDiagnostics {
   batches: number;
   batchSizeAvg: number;
   applyMs: { p50: number; p99: number };
+  /** Consumer: from workflow start to offset commit, per batch (apply plus Temporal's share). */
+  batchMs: { p50: number; p99: number };
   /** applyBatch attempts that failed (and were retried), by error code, e.g. ER_LOCK_DEADLOCK. */
   activityFailures: Record<string, number>;
 }
@@ -109,10 +111,12 @@ async function diagnostics(p: Processes): Promise<PhaseDiagnostics> {
     }
   }
   const batches = sumOf(consumer, 'ledgerflow_batch_size_events_count');
+  const batch = parseHistogram(consumer, 'ledgerflow_batch_duration_seconds');
   return {
     batches,
     batchSizeAvg: batches > 0 ? round(sumOf(consumer, 'ledgerflow_batch_size_events_sum') / batches, 0) : 0,
     applyMs: { p50: round(histogramQuantile(merged, 0.5) * 1000, 0), p99: round(histogramQuantile(merged, 0.99) * 1000, 0) },
+    batchMs: { p50: round(histogramQuantile(batch, 0.5) * 1000, 0), p99: round(histogramQuantile(batch, 0.99) * 1000, 0) },
     activityFailures,
   };
 }
