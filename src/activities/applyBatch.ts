@@ -2,7 +2,7 @@ import { decideBatch, netExternalFlow, ownBalanceKeysOf, splitCredits } from '..
 import { invariant } from '../domain/errors';
 import type { RejectionReason } from '../domain/rules';
 import type { SourcedEvent } from '../domain/transaction';
-import { applyAccountRollups, applyBalanceDeltas, applyRollups, deleteFoldedCredits, ensureBalanceRows, findExistingIds, insertPendingCredits, insertTransactions, lockBalances, readPendingCredits } from '../store/ledger';
+import { applyAccountRollups, applyBalanceDeltas, applyRollups, deleteFoldedCredits, ensureBalanceRows, findExistingIds, insertPendingCredits, insertTransactions, lockBalances, readPendingCredits, type RowWrite } from '../store/ledger';
 import { inTransaction, isRetryableDbError, type Pool } from '../store/pool';
 import type { ApplyBatchInput, ApplyBatchResult } from '../workflows/types';
 import { detectInTransaction, startBatchReviews, sweepRoundTrips, type FraudDeps } from './fraud';
@@ -12,6 +12,8 @@ export interface ApplyBatchDeps {
   overdraftLimitMinor: bigint;
   /** Fraud detection in the same transaction; absent when fraud.enabled is off. */
   fraud?: FraudDeps;
+  /** How the rows are written (default `load`; SingleStore: `insert`, see RowWrite). */
+  rowWrite?: RowWrite;
 }
 
 /** First occurrence of an id wins inside a batch (a client may send the same key twice). */
@@ -67,7 +69,7 @@ async function applyOnce(deps: ApplyBatchDeps, input: ApplyBatchInput): Promise<
     for (const [key, sum] of pending.sums) deltas.set(key, (deltas.get(key) ?? 0n) + sum);
     const fraud = deps.fraud ? await detectInTransaction(conn, deps.fraud, input.batchId, outcome.decisions) : { flags: [], reviews: 0 };
 
-    await insertTransactions(conn, input.batchId, outcome.decisions);
+    await insertTransactions(conn, input.batchId, outcome.decisions, deps.rowWrite);
     await applyBalanceDeltas(conn, deltas);
     await deleteFoldedCredits(conn, pending.rows);
     await applyAccountRollups(conn, outcome.accountDays);

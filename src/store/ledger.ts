@@ -1,7 +1,7 @@
 import { invariant } from '../domain/errors';
 import type { Decision, LedgerOutcome, PendingCredit } from '../domain/ledger';
 import { balanceKey, dayRollupsOf, splitBalanceKey } from '../domain/ledger';
-import { loadRowsExactly } from './load';
+import { loadRowsExactly, TRANSACTION_COLUMNS } from './load';
 import type { Connection, Pool } from './pool';
 import { isRetryableDbError, toDbDateTime } from './pool';
 
@@ -93,13 +93,21 @@ export async function findExistingIds(conn: Connection, ids: ReadonlyArray<strin
 /** Rows per LOAD DATA of the batch's transactions (a 5,000-event batch is ~1 MB of text). */
 const LOAD_ROWS_MAX = 10_000;
 
+const TRANSACTION_INSERT = `INSERT INTO transactions (${TRANSACTION_COLUMNS.join(', ')}) VALUES ?`;
+
 /**
- * The batch's rows by LOAD DATA LOCAL (src/store/load.ts: a third less server CPU per row than the
- * multi-row INSERT it replaced). Every row must be stored as sent: a racing duplicate (or any
- * other warning) fails the transaction like the plain INSERT did, and its retry skips the row.
+ * How the batch's rows are written: `load` = LOAD DATA LOCAL (src/store/load.ts: a third less
+ * server CPU per row than the multi-row INSERT, MariaDB); `insert` = multi-row INSERT, for
+ * SingleStore, whose LOAD DATA we cannot run here to prove it stays inside the batch's transaction.
  */
-export async function insertTransactions(conn: Connection, batchId: string, decisions: ReadonlyArray<Decision>): Promise<void> {
-  for (const part of chunks(decisions, LOAD_ROWS_MAX)) {
+export type RowWrite = 'load' | 'insert';
+
+/**
+ * Every row must be stored as sent: a racing duplicate (or, for a load, any warning) fails the
+ * transaction like a plain INSERT, and its retry skips the row.
+ */
+export async function insertTransactions(conn: Connection, batchId: string, decisions: ReadonlyArray<Decision>, write: RowWrite = 'load'): Promise<void> {
+  for (const part of chunks(decisions, write === 'load' ? LOAD_ROWS_MAX : ROWS_PER_STATEMENT)) {
     const rows = part.map(({ event: e, status, reason }) => [
       e.id,
       e.account,
@@ -115,7 +123,8 @@ export async function insertTransactions(conn: Connection, batchId: string, deci
       e.offset,
       batchId,
     ]);
-    await loadRowsExactly(conn, 'transactions', rows);
+    if (write === 'load') await loadRowsExactly(conn, 'transactions', rows);
+    else await conn.query(TRANSACTION_INSERT, [rows]);
   }
 }
 

@@ -65,7 +65,12 @@ export async function startWorker(config: Config, log: Logger): Promise<WorkerHa
   const pool = createPool(config, 'app');
   const unobservePool = observePool(pool, metrics);
   const fraud = await startFraudRuntime(config, pool, log);
-  const activities = createActivities({ pool, overdraftLimitMinor: BigInt(config.rules.overdraftLimitMinor), ...(fraud.deps ? { fraud: fraud.deps } : {}) });
+  const activities = createActivities({
+    pool,
+    overdraftLimitMinor: BigInt(config.rules.overdraftLimitMinor),
+    rowWrite: config.db.dialect === 'singlestore' ? 'insert' : 'load',
+    ...(fraud.deps ? { fraud: fraud.deps } : {}),
+  });
   const timedActivities = {
     applyBatch: async (input: Parameters<typeof activities.applyBatch>[0]) => {
       const end = metrics.applyDuration.startTimer();

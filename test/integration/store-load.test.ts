@@ -6,6 +6,8 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { newTransactionId } from '../../src/domain/ids';
+import type { Decision } from '../../src/domain/ledger';
+import { insertTransactions } from '../../src/store/ledger';
 import { loadRowsExactly, LoadShortfallError, type TsvValue } from '../../src/store/load';
 import { createPool, inTransaction, type Pool } from '../../src/store/pool';
 import { createScratchRun, type ScratchRun } from '../../src/stack/scratch';
@@ -70,4 +72,29 @@ test('a row the CHECK constraint refuses (amount 0) fails the transaction instea
     (err: unknown) => err instanceof LoadShortfallError && err.errno === undefined && /ck_amount_positive|CHECK/i.test(err.message),
   );
   assert.equal(await countOf(ids), 0);
+});
+
+test('both row writes (load for MariaDB, insert for SingleStore) store the same rows, and both refuse a duplicate', async () => {
+  const decisionsOf = (tag: string): Decision[] =>
+    ['plain', 'tab\there', 'back\\slash \\N'].map((description, i) => ({
+      event: { id: newTransactionId(), account: `acc-${tag}`, type: 'transfer', counterparty: i === 0 ? undefined : 'acc-cp', amountMinor: String(100 + i), currency: 'EUR', description, occurredAt: '2026-03-01T10:00:00.123Z', partition: 2, offset: String(40 + i) },
+      status: i === 2 ? 'rejected' : 'applied',
+      reason: i === 2 ? 'insufficient_funds' : null,
+    }));
+  const stored = async (tag: string) => {
+    const [rows] = await pool.query('SELECT counterparty, type, amount_minor, currency, status, reason, description, occurred_at, source_partition, source_offset, batch_id FROM transactions WHERE account = ? ORDER BY source_offset', [`acc-${tag}`]);
+    return JSON.stringify(rows);
+  };
+  const byLoad = decisionsOf('w1');
+  const byInsert = decisionsOf('w2');
+  await inTransaction(pool, (conn) => insertTransactions(conn, 'batch-w', byLoad, 'load'));
+  await inTransaction(pool, (conn) => insertTransactions(conn, 'batch-w', byInsert, 'insert'));
+  assert.equal(await stored('w1'), await stored('w2'));
+  for (const write of ['load', 'insert'] as const) {
+    await assert.rejects(
+      inTransaction(pool, (conn) => insertTransactions(conn, 'batch-w', byLoad.slice(0, 1), write)),
+      (err: unknown) => (err as { errno?: number }).errno === 1062,
+      write,
+    );
+  }
 });
