@@ -79,4 +79,12 @@ test('a replayed batch counts nothing twice; a replay with one new event counts 
   const mixed = await activities.applyBatch({ batchId: `${input.batchId}-mixed`, events: [...input.events, fresh], rejections: {} });
   assert.deepEqual([mixed.inserted, mixed.duplicates], [1, input.events.length]);
   await assertRollupsMatch('after a replay with one new event');
+
+  // A worker that has seen no duplicate yet tries a batch without looking its ids up first: the
+  // stored ones fail that attempt as a whole, and the batch is applied again with the lookup.
+  const unwarned = createActivities({ pool: p.pool, overdraftLimitMinor: BigInt(p.env.config.rules.overdraftLimitMinor) });
+  const another = { ...fresh, id: newTransactionId(), amountMinor: '555' };
+  const mixedAgain = await unwarned.applyBatch({ batchId: `${input.batchId}-mixed-2`, events: [...input.events.slice(0, 5), another], rejections: {} });
+  assert.deepEqual([mixedAgain.inserted, mixedAgain.duplicates], [1, 5]);
+  await assertRollupsMatch('after a mixed batch on a worker that had seen no duplicate');
 });
