@@ -107,6 +107,18 @@ test('an impossible calendar date is refused, not rolled over (2026-02-30 → 20
   assert.equal(parseEvent(Buffer.from(JSON.stringify({ ...e, occurredAt: '2026-02-28T24:00:00Z' }))).ok, false);
 });
 
+test('the last day of every month of every accepted year is accepted, the day after it refused (leap years by the calendar)', () => {
+  const e = plainCredit(1, 1, 'fz-acc-0001');
+  const at = (y: number, m: number, d: number) => `${y}-${String(m).padStart(2, '0')}-${String(d).padStart(2, '0')}T12:00:00Z`;
+  for (let year = 2000; year < 2100; year++) {
+    for (let month = 1; month <= 12; month++) {
+      const last = new Date(Date.UTC(year, month, 0)).getUTCDate();
+      assert.equal(parseEvent(Buffer.from(JSON.stringify({ ...e, occurredAt: at(year, month, last) }))).ok, true, at(year, month, last));
+      assert.equal(parseEvent(Buffer.from(JSON.stringify({ ...e, occurredAt: at(year, month, last + 1) }))).ok, false, at(year, month, last + 1));
+    }
+  }
+});
+
 test('a description with a lone UTF-16 surrogate is refused, not stored altered (as U+FFFD)', () => {
   const e = plainCredit(1, 1, 'fz-acc-0001');
   const text = JSON.stringify({ ...e, description: 'x' }).replace('"x"', '"a\\ud800b"');
