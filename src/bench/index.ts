@@ -14,7 +14,7 @@ import { isWorkload, WORKLOADS } from './workload';
 export const BENCH_USAGE = `ledgerflow bench [all | store naive pipeline queries kafka-clients | summary] [options]
   --rows N             store: rows bulk-loaded (500000); queries: rows in the table (10000000)
   --duration S         pipeline: measured window at max throughput (60); naive: run time (20)
-  --backlog N          pipeline: events produced before the consumer starts (1500000)
+  --backlog N          pipeline: events produced before the consumer starts (3000000: enough for 60 s at ~35k tx/s)
   --latency-rate R     pipeline: rate of the latency phase (0 = half the measured max)
   --workers N          pipeline: worker processes (1)
   --set key=value      pipeline: a setting for consumer and workers, e.g. --set consumer.lingerMs=250
@@ -118,7 +118,7 @@ export async function benchCommand(config: Config, args: string[], log: Logger):
     const options = {
       durationS: positive(values.duration, 'duration', 60),
       warmupS: 10,
-      backlog: positive(values.backlog, 'backlog', 1_500_000),
+      backlog: positive(values.backlog, 'backlog', 3_000_000),
       latencyRate: positive(values['latency-rate'], 'latency-rate', 0),
       latencyDurationS: positive(values['latency-duration'], 'latency-duration', 30),
       workers: Math.max(1, positive(values.workers, 'workers', 1)),
