@@ -1,9 +1,8 @@
 import { decideBatch, type LedgerOutcome } from '../domain/ledger';
 import type { SourcedEvent } from '../domain/transaction';
-import { applyAccountRollups, applyBalanceDeltas, applyRollups } from '../store/ledger';
+import { applyAccountRollups, applyBalanceDeltas, applyRollups, transactionRowOf } from '../store/ledger';
 import type { Connection } from '../store/pool';
-import { toDbDateTime } from '../store/pool';
-import { TRANSACTION_COLUMNS, tsvField } from '../store/load';
+import { tsvOf } from '../store/load';
 import { workloadEvents, type Workload } from './workload';
 
 /**
@@ -11,15 +10,12 @@ import { workloadEvents, type Workload } from './workload';
  * skew as the pipeline sees), decided by the same pure ledger rules, rendered as LOAD DATA text.
  */
 export interface RowChunk {
-  /** Tab-separated rows of `transactions`, in LOAD_COLUMNS order. */
+  /** Tab-separated rows of `transactions`, in TRANSACTION_COLUMNS order (src/store/load.ts). */
   tsv: Buffer;
   rows: number;
   outcome: LedgerOutcome;
   events: SourcedEvent[];
 }
-
-/** Columns of the TSV chunks, in file order. */
-export const LOAD_COLUMNS = TRANSACTION_COLUMNS;
 
 export interface ChunkSourceOptions {
   accounts: number;
@@ -51,12 +47,7 @@ export function* rowChunks(options: ChunkSourceOptions): Generator<RowChunk> {
     const outcome = decideBatch(events, new Map(), balances, options.overdraftLimitMinor);
     for (const [key, delta] of outcome.balanceDeltas) balances.set(key, (balances.get(key) ?? 0n) + delta);
     const batchId = `bulk-${done}`;
-    const lines = outcome.decisions.map(({ event: e, status, reason }) =>
-      [e.id, e.account, e.counterparty, e.type, e.amountMinor, e.currency, status, reason, e.description, toDbDateTime(e.occurredAt), e.partition, e.offset, batchId]
-        .map(tsvField)
-        .join('\t'),
-    );
-    yield { tsv: Buffer.from(`${lines.join('\n')}\n`), rows: size, outcome, events };
+    yield { tsv: tsvOf(outcome.decisions.map((d) => transactionRowOf(d, batchId))), rows: size, outcome, events };
     done += size;
   }
 }

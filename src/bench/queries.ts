@@ -7,8 +7,8 @@ import { accountName } from '../producer/generator';
 import { splitStatements } from '../store/dialect';
 import { createPool, inTransaction, toDbDateTime, type Pool } from '../store/pool';
 import { accountBalances, accountHistory, getTransaction, statsSummary } from '../store/queries';
-import { loadRows } from '../store/load';
-import { applyChunkEffects, LOAD_COLUMNS } from './bulk';
+import { loadRows, TRANSACTION_COLUMNS } from '../store/load';
+import { applyChunkEffects } from './bulk';
 import { chunksOnWorker } from './chunkWorker';
 import { attachBenchEnv, createBenchEnv, type BenchEnv } from './env';
 import { dashboardQueries } from './dashboardSql';
@@ -53,7 +53,7 @@ const PAGE = 50;
 /** Dirty pages (16 KiB) below which the load's flush counts as settled, and the longest wait for it. */
 const FLUSH_SETTLED_PAGES = 1_000;
 const FLUSH_WAIT_MAX_MS = 180_000;
-const SEED_LOAD_COLUMNS = LOAD_COLUMNS.map((c) => (c === 'amount_minor' ? '@amount_minor' : c));
+const SEED_LOAD_COLUMNS = TRANSACTION_COLUMNS.map((c) => (c === 'amount_minor' ? '@amount_minor' : c));
 
 function seedSchemaStatements(): string[] {
   for (let dir = __dirname; ; dir = path.dirname(dir)) {

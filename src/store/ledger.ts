@@ -1,7 +1,7 @@
 import { invariant } from '../domain/errors';
 import type { Decision, LedgerOutcome, PendingCredit } from '../domain/ledger';
 import { balanceKey, dayRollupsOf, splitBalanceKey } from '../domain/ledger';
-import { loadRowsExactly, TRANSACTION_COLUMNS } from './load';
+import { loadRowsExactly, TRANSACTION_COLUMNS, type TsvValue } from './load';
 import type { Connection, Pool } from './pool';
 import { isRetryableDbError, toDbDateTime } from './pool';
 
@@ -106,23 +106,14 @@ export type RowWrite = 'load' | 'insert';
  * Every row must be stored as sent: a racing duplicate (or, for a load, any warning) fails the
  * transaction like a plain INSERT, and its retry skips the row.
  */
+/** A decision as a `transactions` row, in TRANSACTION_COLUMNS order. */
+export function transactionRowOf({ event: e, status, reason }: Decision, batchId: string): TsvValue[] {
+  return [e.id, e.account, e.counterparty ?? null, e.type, e.amountMinor, e.currency, status, reason, e.description ?? null, toDbDateTime(e.occurredAt), e.partition, e.offset, batchId];
+}
+
 export async function insertTransactions(conn: Connection, batchId: string, decisions: ReadonlyArray<Decision>, write: RowWrite = 'load'): Promise<void> {
   for (const part of chunks(decisions, write === 'load' ? LOAD_ROWS_MAX : ROWS_PER_STATEMENT)) {
-    const rows = part.map(({ event: e, status, reason }) => [
-      e.id,
-      e.account,
-      e.counterparty ?? null,
-      e.type,
-      e.amountMinor,
-      e.currency,
-      status,
-      reason,
-      e.description ?? null,
-      toDbDateTime(e.occurredAt),
-      e.partition,
-      e.offset,
-      batchId,
-    ]);
+    const rows = part.map((d) => transactionRowOf(d, batchId));
     if (write === 'load') await loadRowsExactly(conn, 'transactions', rows);
     else await conn.query(TRANSACTION_INSERT, [rows]);
   }

@@ -30,7 +30,7 @@ export type TsvValue = string | number | null | undefined;
 const NEEDS_ESCAPE = /[\\\t\n]/;
 
 /** One field of the tab-separated text: `\N` is NULL; backslash, tab and newline are escaped. */
-export function tsvField(value: TsvValue): string {
+function tsvField(value: TsvValue): string {
   if (value === null || value === undefined) return '\\N';
   const text = String(value);
   if (!NEEDS_ESCAPE.test(text)) return text;
