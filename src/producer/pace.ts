@@ -1,7 +1,4 @@
-/**
- * A rate-limited run sends what is due every tick, like a producer's linger.ms: at 7,000 events/s,
- * 200 ms instead of 50 ms cut the producer's CPU by a fifth and the broker's by half (measured).
- */
+/** A rate-limited run sends what is due once per tick, like a producer's linger.ms. */
 export const TICK_MS = 200;
 /** Events per send request at most. */
 export const CHUNK_MAX = 2_000;
