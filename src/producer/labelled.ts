@@ -40,6 +40,8 @@ interface Profile {
 const PATTERN_WEIGHTS: Record<FraudPattern, number> = { card_testing: 1, velocity: 1, amount_spike: 3, dormant_new_big_out: 3, fan_out: 1.2, round_trip: 2 };
 const MEAN_LABELLED: Record<FraudPattern, number> = { card_testing: 16, velocity: 18, amount_spike: 1, dormant_new_big_out: 1, fan_out: 11, round_trip: 3 };
 const DORMANT_POOL = 400;
+/** The largest amount spike (500,000.00): far above any normal payment, below the default maxAmountMinor. */
+const SPIKE_MAX_MINOR = 50_000_000;
 const DAY_MS = 86_400_000;
 
 export function createLabelledWorkload(options: LabelledOptions): () => LabelledEvent {
@@ -71,11 +73,7 @@ export function createLabelledWorkload(options: LabelledOptions): () => Labelled
     }
     return p;
   };
-  /**
-   * What the generator has sent per account: a spike is set far above this account's own normal
-   * history. Earlier spikes stay out of maxOut: counted, they compounded (each 3-5× the last) and
-   * the hottest account's amounts passed BIGINT within a million events.
-   */
+  /** What the generator has sent per account: a spike is set far above this account's own history. */
   const outCount = new Map<string, number>();
   const maxOut = new Map<string, number>();
 
@@ -149,7 +147,9 @@ export function createLabelledWorkload(options: LabelledOptions): () => Labelled
       let index = pickAccount();
       for (let tries = 0; tries < 500 && (outCount.get(accountName(index)) ?? 0) < 5; tries++) index = Math.floor(random() * n);
       // Far above this account's own history: a multiple of its usual spend and of its largest payment.
-      const amount = Math.max(100_000, profileOf(index).spendScale * (50 + random() * 50), (maxOut.get(accountName(index)) ?? 0) * (3 + random() * 2));
+      // Capped: each spike is set above the last one on the same account, so without a ceiling a
+      // popular account's spikes compounded past BIGINT within a million events.
+      const amount = Math.min(SPIKE_MAX_MINOR, Math.max(100_000, profileOf(index).spendScale * (50 + random() * 50), (maxOut.get(accountName(index)) ?? 0) * (3 + random() * 2)));
       const type = random() < 0.5 ? 'debit' : 'transfer';
       schedule(position, () => ({ event: make(accountName(index), type, amount, type === 'debit' ? 'card payment' : 'transfer', type === 'transfer' ? accountName(other(index)) : undefined), label: 'amount_spike' }));
     },
@@ -216,7 +216,7 @@ export function createLabelledWorkload(options: LabelledOptions): () => Labelled
     const { event } = out;
     if (event.type !== 'credit') {
       outCount.set(event.account, (outCount.get(event.account) ?? 0) + 1);
-      if (out.label === null) maxOut.set(event.account, Math.max(maxOut.get(event.account) ?? 0, Number(event.amountMinor)));
+      maxOut.set(event.account, Math.max(maxOut.get(event.account) ?? 0, Number(event.amountMinor)));
     }
     return out;
   };
