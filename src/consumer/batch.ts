@@ -39,8 +39,7 @@ export function buildBatch(topic: string, parts: ReadonlyArray<SlicePart>, rules
         event.partition = partition;
         event.offset = message.offset;
         events.push(event);
-      }
-      else rejected.push({ message, field: parsed.field, reason: parsed.reason });
+      } else rejected.push({ message, field: parsed.field, reason: parsed.reason });
     }
     if (rejected.length > 0) malformed.push({ partition, rejected });
     ranges.push({ partition, firstOffset: (messages[0] as KafkaMessage).offset, lastOffset: (messages[messages.length - 1] as KafkaMessage).offset });

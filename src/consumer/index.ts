@@ -47,11 +47,12 @@ const EVENT_RECORD_BYTES_MAX = 512;
 const FETCH_BYTES_MAX = 64 << 20;
 
 /**
- * Kafka consumer group → one processBatch workflow per partition slice → commit after completion.
- * Fetching runs ahead into a bounded queue per partition (a lane); each lane applies one slice at a
- * time and at most `partitionsConcurrently` slices run at once. Offsets are committed only once the
- * workflow (and so the database transaction) has finished, in offset order per partition: a crash
- * at any point replays from the last commit, idempotently.
+ * Kafka consumer group → one processBatch workflow per batch → commit after completion. Fetching
+ * runs ahead into a bounded queue per partition (a lane); a batch takes slices of one or more lanes,
+ * each lane has at most one slice in flight, and `consumer.batchesInFlight` batches run at once (see
+ * pump). Offsets are committed only once the workflow (and so the database transaction) has
+ * finished, in offset order per partition: a crash at any point replays from the last commit,
+ * idempotently.
  */
 export async function startConsumer(config: Config, log: Logger): Promise<ConsumerHandle> {
   const metrics = createMetrics('consumer');
@@ -181,10 +182,13 @@ export async function startConsumer(config: Config, log: Logger): Promise<Consum
     // Bounded read-ahead: wait (heartbeating) while the lane holds enough; a rebalance ends the wait.
     while (lane.queued >= queueMax && isRunning() && !isStale() && !draining) {
       await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, HEARTBEAT_EVERY_MS);
         const waiters = roomWaiters.get(partition) ?? [];
-        waiters.push(resolve);
+        waiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
         roomWaiters.set(partition, waiters);
-        setTimeout(resolve, HEARTBEAT_EVERY_MS);
       });
       try {
         await heartbeat();
