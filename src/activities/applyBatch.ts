@@ -1,10 +1,12 @@
+import { validateBatch } from '../domain/batch';
 import { decideBatch, netExternalFlow, ownBalanceKeysOf, splitCredits } from '../domain/ledger';
 import { invariant } from '../domain/errors';
 import type { RejectionReason } from '../domain/rules';
 import type { SourcedEvent } from '../domain/transaction';
 import { applyAccountRollups, applyBalanceDeltas, applyRollups, deleteFoldedCredits, ensureBalanceRows, findExistingIds, insertPendingCredits, insertTransactions, lockBalances, readPendingCredits, type RowWrite } from '../store/ledger';
 import { inTransaction, isRetryableDbError, type Pool } from '../store/pool';
-import type { ApplyBatchInput, ApplyBatchResult } from '../workflows/types';
+import { unpackEvents } from '../temporal/packedBatch';
+import type { ApplyBatchInput, ApplyBatchResult, ApplyPackedInput } from '../workflows/types';
 import { detectInTransaction, startBatchReviews, sweepRoundTrips, type FraudDeps } from './fraud';
 
 export interface ApplyBatchDeps {
@@ -70,6 +72,16 @@ export async function applyBatchWith(deps: ApplyBatchDeps, input: ApplyBatchInpu
 }
 
 const IN_ACTIVITY_ATTEMPTS_MAX = 5;
+
+/**
+ * A packed batch (decision 012): unpacked and validated here, with the same pure rules the
+ * workflow applied to inline batches, then applied like one. Validation is a function of the
+ * events and the rules in the header only, so every attempt decides the same.
+ */
+export async function applyPackedBatchWith(deps: ApplyBatchDeps, input: ApplyPackedInput, packed: Uint8Array): Promise<ApplyBatchResult> {
+  const events = await unpackEvents(packed, input.eventCount);
+  return applyBatchWith(deps, { batchId: input.batchId, events, rejections: validateBatch(input.partitions, events, input.rules) });
+}
 
 /** One attempt; `lookUp`: skip the ids already stored (else any stored id fails the attempt). */
 async function applyOnce(deps: ApplyBatchDeps, input: ApplyBatchInput, lookUp: boolean): Promise<ApplyBatchResult> {

@@ -1,9 +1,10 @@
-import type { ActivityTypes } from '../workflows/types';
-import { applyBatchWith, type ApplyBatchDeps } from './applyBatch';
+import type { ActivityTypes, ApplyBatchInput, ApplyPackedInput } from '../workflows/types';
+import { applyBatchWith, applyPackedBatchWith, type ApplyBatchDeps } from './applyBatch';
 
 /** Activities get their pool injected, so tests and the worker pass real ones. */
 export function createActivities(deps: ApplyBatchDeps): ActivityTypes {
   return {
-    applyBatch: (input) => applyBatchWith(deps, input),
+    applyBatch: ((input: ApplyBatchInput | ApplyPackedInput, packed?: Uint8Array) =>
+      packed === undefined ? applyBatchWith(deps, input as ApplyBatchInput) : applyPackedBatchWith(deps, input as ApplyPackedInput, packed)) as ActivityTypes['applyBatch'],
   };
 }

@@ -3,7 +3,7 @@ import { invariant } from '../domain/errors';
 import { batchWorkflowId } from '../domain/ids';
 import type { StatelessRules } from '../domain/rules';
 import { parseEvent, type SourcedEvent } from '../domain/transaction';
-import type { BatchPart, ProcessBatchInput } from '../workflows/types';
+import type { BatchHeader, BatchPart } from '../workflows/types';
 import type { Rejected } from './dlq';
 
 /** One partition's share of a batch: consecutive messages in offset order. */
@@ -13,13 +13,15 @@ export interface SlicePart {
 }
 
 export interface SplitBatch {
-  input: ProcessBatchInput;
+  /** The workflow's first argument; `events` (packed) is its second. */
+  header: BatchHeader;
+  events: SourcedEvent[];
   /** Malformed messages by source partition (their DLQ headers name it). */
   malformed: Array<{ partition: number; rejected: Rejected[] }>;
 }
 
 /**
- * Parses one slice of one or more partitions: valid events become the workflow input, malformed
+ * Parses one slice of one or more partitions: valid events go to the workflow, malformed
  * ones go to the DLQ. The workflow id is the first part's (partition, first offset), with the
  * number of other parts appended when there are any, so a one-partition batch keeps its old id.
  */
@@ -47,17 +49,18 @@ export function buildBatch(topic: string, parts: ReadonlyArray<SlicePart>, rules
   const [first] = ranges as [BatchPart, ...BatchPart[]];
   const id = batchWorkflowId(topic, first.partition, first.firstOffset);
   return {
-    input: {
+    header: {
       batchId: ranges.length > 1 ? `${id}+${ranges.length - 1}` : id,
       topic,
       partition: first.partition,
       firstOffset: first.firstOffset,
       lastOffset: first.lastOffset,
       ...(ranges.length > 1 ? { parts: ranges } : {}),
-      events,
+      eventCount: events.length,
       rules,
       receivedAtMs: nowMs,
     },
+    events,
     malformed,
   };
 }

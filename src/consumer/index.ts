@@ -9,11 +9,12 @@ import { createMetrics } from '../telemetry/metrics';
 import { startProbeServer } from '../telemetry/server';
 import { workflowClientInterceptors } from '../telemetry/temporal-tracing';
 import { withBatchSpan } from '../telemetry/trace-context';
-import type { ApplyBatchResult, ProcessBatchInput } from '../workflows/types';
+import type { ApplyBatchResult, BatchHeader } from '../workflows/types';
 import { buildBatch } from './batch';
 import { sendToDlq } from './dlq';
 import { gatherSlice, Lane } from './lanes';
 import { dataConverter } from '../temporal/codec';
+import { packEvents } from '../temporal/packedBatch';
 
 const HEARTBEAT_EVERY_MS = 3_000;
 const LAG_REFRESH_MS = 5_000;
@@ -75,8 +76,8 @@ export async function startConsumer(config: Config, log: Logger): Promise<Consum
   let completed = 0;
   let handled = 0;
 
-  const runWorkflow = async (input: ProcessBatchInput): Promise<ApplyBatchResult> => {
-    const options = { taskQueue: config.temporal.taskQueue, workflowId: input.batchId, args: [input] as [ProcessBatchInput] };
+  const runWorkflow = async (header: BatchHeader, packed: Uint8Array): Promise<ApplyBatchResult> => {
+    const options = { taskQueue: config.temporal.taskQueue, workflowId: header.batchId, args: [header, packed] as [BatchHeader, Uint8Array] };
     for (;;) {
       try {
         const handle = await client.workflow.start('processBatch', options);
@@ -85,8 +86,8 @@ export async function startConsumer(config: Config, log: Logger): Promise<Consum
         if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
         // A run from before a restart still holds this id and may cover other offsets: let it
         // finish, then run ours (its already-applied events are skipped as duplicates).
-        log.info({ workflowId: input.batchId }, 'workflow id busy, waiting for the earlier run');
-        await client.workflow.getHandle(input.batchId).result().catch(() => undefined);
+        log.info({ workflowId: header.batchId }, 'workflow id busy, waiting for the earlier run');
+        await client.workflow.getHandle(header.batchId).result().catch(() => undefined);
       }
     }
   };
@@ -106,13 +107,13 @@ export async function startConsumer(config: Config, log: Logger): Promise<Consum
   /** Applies one batch: DLQ for malformed events, the workflow for the rest, then the offset commits. */
   const applySlice = async (parts: Array<{ lane: Lane; messages: KafkaMessage[] }>) => {
     const started = Date.now();
-    const { input, malformed } = buildBatch(topic, parts.map((p) => ({ partition: p.lane.partition, messages: p.messages })), config.rules, started);
+    const { header, events, malformed } = buildBatch(topic, parts.map((p) => ({ partition: p.lane.partition, messages: p.messages })), config.rules, started);
     for (const m of malformed) {
       await sendToDlq(dlqProducer, config.kafka.dlqTopic, topic, m.partition, m.rejected);
       for (const r of m.rejected) metrics.dlqEvents.inc({ field: r.field });
     }
     const messages = parts.flatMap((p) => p.messages);
-    const result = input.events.length > 0 ? await withBatchSpan(input, messages, () => runWorkflow(input)) : undefined;
+    const result = events.length > 0 ? await withBatchSpan(header, messages, async () => runWorkflow(header, await packEvents(events))) : undefined;
     // A partition assigned elsewhere meanwhile is its new owner's to commit; it applies these
     // offsets again (a no-op) rather than have this member move its committed offset.
     const owned = parts.filter((p) => !p.lane.orphaned);
@@ -128,7 +129,7 @@ export async function startConsumer(config: Config, log: Logger): Promise<Consum
       metrics.eventsConsumed.inc({ topic, partition: lane.partition }, ms.length);
       for (const m of ms) metrics.produceToCommit.observe(Math.max(0, committedAtMs - Number(m.timestamp)) / 1000);
     }
-    log.debug({ batchId: input.batchId, parts: input.parts ?? [{ partition: input.partition, firstOffset: input.firstOffset, lastOffset: input.lastOffset }], dlq: malformed.length, ...result }, 'batch committed');
+    log.debug({ batchId: header.batchId, parts: header.parts ?? [{ partition: header.partition, firstOffset: header.firstOffset, lastOffset: header.lastOffset }], dlq: malformed.length, ...result }, 'batch committed');
   };
 
   /** Runs one batch; on failure its lanes drop what they hold and fetch again from the batch's offsets. */

@@ -9,14 +9,18 @@ const GZIP_ENCODING = 'binary/gzip';
 const ORIGINAL_ENCODING = 'ledgerflow-original-encoding';
 const utf8 = (s: string) => new TextEncoder().encode(s);
 
+const JSON_ENCODING = 'json/plain';
+const isJson = (payload: Payload) => payload.metadata?.encoding !== undefined && new TextDecoder().decode(payload.metadata.encoding) === JSON_ENCODING;
+
 /**
- * Payloads at or above this size are gzipped; smaller ones (signals, results, review inputs) stay
+ * JSON payloads at or above this size are gzipped; smaller ones (signals, results, review inputs) stay
  * plain, so the Temporal UI and CLI still show them.
  */
 export const COMPRESS_FROM_BYTES = 16 * 1024;
 
 /**
- * Gzips large payloads (a batch's events) on their way to Temporal and back. A batch's JSON is
+ * Gzips large JSON payloads on their way to Temporal and back. Binary payloads pass as they are:
+ * the one large binary payload, a batch's packed events, is gzipped already (decision 012). A batch's JSON is
  * mostly repeated keys and similar values, so it shrinks about 5×: batches of several thousand
  * events stay far below Temporal's 2 MB payload limit, and Temporal's cost is per workflow, so
  * bigger batches make it cheaper per event (issue 5). Decoding passes every other payload through
@@ -29,7 +33,7 @@ export class GzipPayloadCodec implements PayloadCodec {
     return Promise.all(
       payloads.map(async (payload) => {
         const data = payload.data;
-        if (!data || data.length < COMPRESS_FROM_BYTES) return payload;
+        if (!data || data.length < COMPRESS_FROM_BYTES || !isJson(payload)) return payload;
         const metadata: Record<string, Uint8Array> = { ...(payload.metadata ?? {}) };
         if (metadata.encoding) metadata[ORIGINAL_ENCODING] = metadata.encoding;
         metadata.encoding = utf8(GZIP_ENCODING);

@@ -13,6 +13,7 @@ import { workerTracingOptions } from '../telemetry/temporal-tracing';
 import { workflowCode } from './bundle';
 import { startFraudRuntime } from './fraud';
 import { dataConverter } from '../temporal/codec';
+import type { ApplyBatchInput, ApplyBatchResult, ApplyPackedInput } from '../workflows/types';
 
 export interface WorkerHandle {
   stop(): Promise<void>;
@@ -54,7 +55,7 @@ function installRuntime(config: Config): void {
   runtimeInstalled = true;
 }
 
-/** Temporal worker: runs processBatch workflows and the applyBatch activity (one DB transaction). */
+/** Temporal worker: runs processBatch workflows and their apply activity (one DB transaction). */
 export async function startWorker(config: Config, log: Logger): Promise<WorkerHandle> {
   if (!runtimeInstalled) installRuntime(config);
   const metrics = createMetrics('worker');
@@ -71,31 +72,33 @@ export async function startWorker(config: Config, log: Logger): Promise<WorkerHa
     rowWrite: config.db.dialect === 'singlestore' ? 'insert' : 'load',
     ...(fraud.deps ? { fraud: fraud.deps } : {}),
   });
+  const timed = async (apply: () => Promise<ApplyBatchResult>): Promise<ApplyBatchResult> => {
+    const end = metrics.applyDuration.startTimer();
+    // Heartbeats tell Temporal this worker is alive: a killed worker's attempt is retried elsewhere
+    // after the workflow's heartbeatTimeout instead of its whole startToCloseTimeout.
+    // A local activity (processBatch since its apply-as-local-activity patch) cannot heartbeat:
+    // its liveness is the workflow task's.
+    const context = Context.current();
+    const beat = context.info.isLocal ? undefined : setInterval(() => context.heartbeat(), HEARTBEAT_EVERY_MS);
+    let result;
+    try {
+      result = await apply();
+    } catch (err) {
+      const e = err as { code?: string; name?: string };
+      metrics.activityFailures.inc({ activity: 'applyBatch', code: e.code ?? e.name ?? 'Error' });
+      throw err;
+    } finally {
+      clearInterval(beat);
+    }
+    end();
+    metrics.transactionsStored.inc({ status: 'applied', reason: '' }, result.applied);
+    for (const [reason, n] of Object.entries(result.rejectedByReason)) metrics.transactionsStored.inc({ status: 'rejected', reason }, n);
+    metrics.duplicatesSkipped.inc(result.duplicates);
+    return result;
+  };
   const timedActivities = {
-    applyBatch: async (input: Parameters<typeof activities.applyBatch>[0]) => {
-      const end = metrics.applyDuration.startTimer();
-      // Heartbeats tell Temporal this worker is alive: a killed worker's attempt is retried elsewhere
-      // after the workflow's heartbeatTimeout instead of its whole startToCloseTimeout.
-      // A local activity (processBatch since its apply-as-local-activity patch) cannot heartbeat:
-      // its liveness is the workflow task's.
-      const context = Context.current();
-      const beat = context.info.isLocal ? undefined : setInterval(() => context.heartbeat(), HEARTBEAT_EVERY_MS);
-      let result;
-      try {
-        result = await activities.applyBatch(input);
-      } catch (err) {
-        const e = err as { code?: string; name?: string };
-        metrics.activityFailures.inc({ activity: 'applyBatch', code: e.code ?? e.name ?? 'Error' });
-        throw err;
-      } finally {
-        clearInterval(beat);
-      }
-      end();
-      metrics.transactionsStored.inc({ status: 'applied', reason: '' }, result.applied);
-      for (const [reason, n] of Object.entries(result.rejectedByReason)) metrics.transactionsStored.inc({ status: 'rejected', reason }, n);
-      metrics.duplicatesSkipped.inc(result.duplicates);
-      return result;
-    },
+    applyBatch: (input: ApplyBatchInput | ApplyPackedInput, packed?: Uint8Array) =>
+      timed(() => (packed === undefined ? activities.applyBatch(input as ApplyBatchInput) : activities.applyBatch(input as ApplyPackedInput, packed))),
     ...createReviewActivities(pool),
   };
   const connection = await NativeConnection.connect(temporalConnectionOptions(config));

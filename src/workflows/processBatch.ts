@@ -1,7 +1,6 @@
 import { patched, proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
-import { invariant } from '../domain/errors';
-import { checkStatelessRules, type RejectionReason } from '../domain/rules';
-import type { ActivityTypes, ApplyBatchResult, ProcessBatchInput } from './types';
+import { validateBatch } from '../domain/batch';
+import type { ActivityTypes, ApplyBatchResult, BatchHeader, ProcessBatchInput } from './types';
 
 /**
  * The database transaction may hit a deadlock, a lock-wait timeout or a database restart: it is
@@ -16,7 +15,7 @@ const RETRY = { initialInterval: '200 ms', backoffCoefficient: 2, maximumInterva
  * of an activity task between two workflow tasks (issue 5). A killed worker's attempt is retried
  * when its workflow task times out (10 s), as the remote activity's heartbeat timeout did.
  */
-const { applyBatch: applyBatchLocally } = proxyLocalActivities<ActivityTypes>({
+const local = proxyLocalActivities<ActivityTypes>({
   startToCloseTimeout: '2 minutes',
   retry: RETRY,
 });
@@ -28,25 +27,18 @@ const { applyBatch } = proxyActivities<ActivityTypes>({
   retry: RETRY,
 });
 
-export async function processBatch(input: ProcessBatchInput): Promise<ApplyBatchResult> {
-  // Each partition's events in offset order; a batch may cover several partitions (their parts).
-  const previous = new Map<number, bigint>((input.parts ?? [input]).map((p) => [p.partition, -1n]));
-  for (const event of input.events) {
-    const offset = BigInt(event.offset);
-    const before = previous.get(event.partition);
-    invariant(before !== undefined && offset > before, "batch events must be in their partition's offset order", event.offset);
-    previous.set(event.partition, offset);
+/**
+ * One batch, one local activity, one database transaction. A batch started with its events packed
+ * (`packed`, decision 012) hands the blob on unread: the activity validates and applies it. A
+ * batch started before that carries its events inline and is validated here, as it was recorded.
+ */
+export async function processBatch(input: BatchHeader | ProcessBatchInput, packed?: Uint8Array): Promise<ApplyBatchResult> {
+  const partitions = (input.parts ?? [input]).map((p) => p.partition);
+  if (packed !== undefined) {
+    const { batchId, rules, eventCount } = input as BatchHeader;
+    return local.applyBatch({ batchId, partitions, eventCount, rules }, packed);
   }
-  // Keyed by id, so only the first occurrence of an id decides: a later copy with other content
-  // (same Idempotency-Key reused) must not reject the one that is stored.
-  const rejections: Record<string, RejectionReason> = {};
-  const seen = new Set<string>();
-  for (const event of input.events) {
-    if (seen.has(event.id)) continue;
-    seen.add(event.id);
-    const reason = checkStatelessRules(event, input.rules);
-    if (reason !== null) rejections[event.id] = reason;
-  }
-  const applyInput = { batchId: input.batchId, events: input.events, rejections };
-  return patched('apply-as-local-activity') ? applyBatchLocally(applyInput) : applyBatch(applyInput);
+  const { events } = input as ProcessBatchInput;
+  const applyInput = { batchId: input.batchId, events, rejections: validateBatch(partitions, events, input.rules) };
+  return patched('apply-as-local-activity') ? local.applyBatch(applyInput) : applyBatch(applyInput);
 }

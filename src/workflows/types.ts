@@ -8,8 +8,12 @@ export interface BatchPart {
   lastOffset: string;
 }
 
-/** Small, typed, serialisable: what the consumer hands to one processBatch workflow. */
-export interface ProcessBatchInput {
+/**
+ * What the consumer hands to one processBatch workflow, besides its events: the workflow's first
+ * argument. The events follow as the second, a packed blob (`src/temporal/packedBatch.ts`): the
+ * workflow passes it to its activity without reading it (decision 012).
+ */
+export interface BatchHeader {
   batchId: string;
   topic: string;
   /** The first (or only) part; `parts` lists every part when the batch covers several partitions. */
@@ -17,10 +21,27 @@ export interface ProcessBatchInput {
   firstOffset: string;
   lastOffset: string;
   parts?: BatchPart[];
-  events: SourcedEvent[];
+  /** Valid events in the packed blob (the activity checks the count). */
+  eventCount: number;
   rules: StatelessRules;
   /** Producer→consumer timing is measured from this (ms since epoch, set by the consumer). */
   receivedAtMs: number;
+}
+
+/**
+ * The single argument of workflows started before decision 012: the events inline, read and
+ * checked by the workflow itself. Their histories still replay through that path.
+ */
+export interface ProcessBatchInput extends Omit<BatchHeader, 'eventCount'> {
+  events: SourcedEvent[];
+}
+
+/** A packed batch's activity input: the header's part the activity needs; the blob is its second argument. */
+export interface ApplyPackedInput {
+  batchId: string;
+  partitions: number[];
+  eventCount: number;
+  rules: StatelessRules;
 }
 
 export interface ApplyBatchInput {
@@ -46,7 +67,14 @@ export interface ApplyBatchResult {
 }
 
 export interface ActivityTypes {
+  /**
+   * One database transaction for a batch. With `packed` (decision 012) it unpacks the events and
+   * validates them (`validateBatch`) first; without, the events are inline and the workflow
+   * decided the rejections (histories from before). One name for both, so traces, the worker's
+   * metrics and the dashboards see one apply activity.
+   */
   applyBatch(input: ApplyBatchInput): Promise<ApplyBatchResult>;
+  applyBatch(input: ApplyPackedInput, packed: Uint8Array): Promise<ApplyBatchResult>;
 }
 
 /** Input of reviewTransaction (workflow id review-<txId>). */

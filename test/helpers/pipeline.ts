@@ -6,7 +6,8 @@ import { createPool, type Pool } from '../../src/store/pool';
 import { temporalConnectionOptions } from '../../src/temporal/connection';
 import { createLogger, type Logger } from '../../src/telemetry/log';
 import { startWorker, type WorkerHandle } from '../../src/worker';
-import type { ProcessBatchInput } from '../../src/workflows/types';
+import type { BatchHeader, ProcessBatchInput } from '../../src/workflows/types';
+import { unpackEvents } from '../../src/temporal/packedBatch';
 import { dataConverter, GzipPayloadCodec } from '../../src/temporal/codec';
 import type { Payload } from '@temporalio/common';
 
@@ -82,8 +83,12 @@ export async function startTestPipeline(name: string, extra: ConfigOverrides = {
   }
 }
 
-/** The recorded input and history of the batch workflow that started at partition 0, offset 0. */
-export async function firstBatchOf(p: RunningPipeline): Promise<{ workflowId: string; input: ProcessBatchInput; history: Awaited<ReturnType<WorkflowHandle['fetchHistory']>> }> {
+/**
+ * The recorded arguments and history of the batch workflow that started at partition 0, offset 0:
+ * its header and packed events as the consumer sent them, and `input`, the same batch with its
+ * events inline (the shape an older consumer started workflows with).
+ */
+export async function firstBatchOf(p: RunningPipeline): Promise<{ workflowId: string; header: BatchHeader; packed: Uint8Array; input: ProcessBatchInput; history: Awaited<ReturnType<WorkflowHandle['fetchHistory']>> }> {
   const client = new Client({ connection: p.temporal, namespace: p.env.config.temporal.namespace, dataConverter: dataConverter() });
   // A batch covering several partitions has the number of its other parts appended to its id.
   const ids = Array.from({ length: p.env.config.kafka.partitions }, (_, others) => `tx-${p.env.config.kafka.topic}-0-0${others > 0 ? `+${others}` : ''}`);
@@ -91,9 +96,12 @@ export async function firstBatchOf(p: RunningPipeline): Promise<{ workflowId: st
   const workflowId = found.find((id) => id !== null);
   if (!workflowId) throw new Error(`no batch workflow starts at partition 0, offset 0 (${ids[0]}…)`);
   const history = await client.workflow.getHandle(workflowId).fetchHistory();
-  const recorded = history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
-  if (!recorded?.data) throw new Error(`${workflowId}: no recorded workflow input`);
-  // The recorded input went through the payload codec (gzip above a size): decode it the same way.
-  const [payload] = await new GzipPayloadCodec().decode([recorded as Payload]);
-  return { workflowId, input: JSON.parse(Buffer.from(payload?.data as Uint8Array).toString('utf8')) as ProcessBatchInput, history };
+  const recorded = history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads ?? [];
+  if (recorded.length !== 2 || !recorded[0]?.data || !recorded[1]?.data) throw new Error(`${workflowId}: expected a header and packed events as the workflow input`);
+  // The header went through the payload codec (gzip above a size): decode it the same way.
+  const [headerPayload] = await new GzipPayloadCodec().decode([recorded[0] as Payload]);
+  const header = JSON.parse(Buffer.from(headerPayload?.data as Uint8Array).toString('utf8')) as BatchHeader;
+  const packed = recorded[1].data;
+  const { eventCount, ...rest } = header;
+  return { workflowId, header, packed, input: { ...rest, events: await unpackEvents(packed, eventCount) }, history };
 }

@@ -74,7 +74,7 @@ test(`${COUNT} transactions with transfers and 1% malformed: 0 missing, 0 duplic
 });
 
 test('the same batch applied twice changes nothing (activity and whole workflow)', { timeout: 120_000 }, async () => {
-  const { workflowId: batchId, input, history } = await firstBatchOf(p);
+  const { workflowId: batchId, header, packed, input, history } = await firstBatchOf(p);
   assert.ok(input.events.length > 0);
   const client = new Client({ connection: p.temporal, namespace: env.config.temporal.namespace, dataConverter: dataConverter() });
 
@@ -84,9 +84,16 @@ test('the same batch applied twice changes nothing (activity and whole workflow)
   const again = await activities.applyBatch(applyInput);
   assert.equal(again.inserted, 0);
   assert.equal(again.duplicates, input.events.length);
+  const partitions = (header.parts ?? [header]).map((part) => part.partition);
+  const againPacked = await activities.applyBatch({ batchId: header.batchId, partitions, eventCount: header.eventCount, rules: header.rules }, packed);
+  assert.deepEqual([againPacked.inserted, againPacked.duplicates], [0, header.eventCount]);
 
-  const rerun = await client.workflow.execute('processBatch', { taskQueue: env.config.temporal.taskQueue, workflowId: `${batchId}-rerun`, args: [input] });
+  // The whole workflow again: as the consumer starts it (packed events), and with the events
+  // inline, as a consumer from before decision 012 did (a rolling upgrade runs both).
+  const rerun = await client.workflow.execute('processBatch', { taskQueue: env.config.temporal.taskQueue, workflowId: `${batchId}-rerun`, args: [header, packed] });
   assert.equal((rerun as { inserted: number }).inserted, 0);
+  const rerunInline = await client.workflow.execute('processBatch', { taskQueue: env.config.temporal.taskQueue, workflowId: `${batchId}-rerun-inline`, args: [input] });
+  assert.deepEqual([(rerunInline as { inserted: number }).inserted, (rerunInline as { duplicates: number }).duplicates], [0, input.events.length]);
   assert.deepEqual(await snapshot(), before);
 
   await Worker.runReplayHistory({ workflowsPath: require.resolve('../../src/workflows'), dataConverter: dataConverter() }, history, batchId);

@@ -13,7 +13,8 @@ import { createPool, type Pool } from '../../src/store/pool';
 import { reversedTransactionIds } from '../../src/store/reviews';
 import { accountBalances } from '../../src/store/queries';
 import { temporalConnectionOptions } from '../../src/temporal/connection';
-import type { ProcessBatchInput, ReviewOutcome } from '../../src/workflows/types';
+import { packEvents } from '../../src/temporal/packedBatch';
+import type { BatchHeader, ReviewOutcome } from '../../src/workflows/types';
 import { createTestPipeline, type TestPipeline } from '../helpers/pipeline';
 import { exited, freePort, spawnLedgerflow, waitForStatus } from '../helpers/processes';
 
@@ -94,17 +95,18 @@ async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, tim
 
 test('a detected transaction opens a review and a reviewTransaction workflow; the queue lists it', { timeout: 120_000 }, async () => {
   const events = [...scenario.approve, ...scenario.reject, ...scenario.timeout];
-  const input: ProcessBatchInput = {
+  const header: BatchHeader = {
     batchId: `tx-${env.config.kafka.topic}-0-0`,
     topic: env.config.kafka.topic,
     partition: 0,
     firstOffset: '0',
     lastOffset: String(events.length - 1),
-    events,
+    eventCount: events.length,
     rules: { maxAmountMinor: env.config.rules.maxAmountMinor, currencies: env.config.rules.currencies },
     receivedAtMs: Date.now(),
   };
-  const result = (await client.workflow.execute('processBatch', { taskQueue: env.config.temporal.taskQueue, workflowId: input.batchId, args: [input] })) as { flagged: number; reviews: number };
+  const args: [BatchHeader, Uint8Array] = [header, await packEvents(events)];
+  const result = (await client.workflow.execute('processBatch', { taskQueue: env.config.temporal.taskQueue, workflowId: header.batchId, args })) as { flagged: number; reviews: number };
   assert.equal(result.reviews, 3);
   assert.equal(await balance('rv-reject'), '50000');
 

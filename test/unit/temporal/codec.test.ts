@@ -28,3 +28,9 @@ test('small payloads and payloads the codec did not write pass through unchanged
   const foreign: Payload = { metadata: { encoding: utf8('binary/plain') }, data: utf8('y'.repeat(COMPRESS_FROM_BYTES * 2)) };
   assert.deepEqual(await codec.decode([foreign, small]), [foreign, small]);
 });
+
+test('binary payloads are not compressed (a packed batch is gzipped already)', async () => {
+  const codec = new GzipPayloadCodec();
+  const packed: Payload = { metadata: { encoding: utf8('binary/plain') }, data: new Uint8Array(COMPRESS_FROM_BYTES * 4).fill(7) };
+  assert.deepEqual(await codec.encode([packed]), [packed]);
+});
