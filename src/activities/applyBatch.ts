@@ -34,6 +34,8 @@ function firstOfEachId(events: ReadonlyArray<SourcedEvent>): SourcedEvent[] {
  */
 const CHECK_FIRST_BATCHES = 50;
 const duplicateRuns = new WeakMap<ApplyBatchDeps, { checkFirst: number }>();
+/** Balance rows each worker (its deps) has seen exist (see ensureBalanceRows). */
+const knownBalanceRows = new WeakMap<ApplyBatchDeps, Set<string>>();
 
 function isDuplicateKey(err: unknown): boolean {
   return (err as { errno?: number }).errno === 1062;
@@ -44,7 +46,9 @@ function isDuplicateKey(err: unknown): boolean {
  * those move balances and rollups, so any replay of the same batch changes nothing.
  */
 export async function applyBatchWith(deps: ApplyBatchDeps, input: ApplyBatchInput): Promise<ApplyBatchResult> {
-  await ensureBalanceRows(deps.pool, ownBalanceKeysOf(input.events));
+  let known = knownBalanceRows.get(deps);
+  if (!known) knownBalanceRows.set(deps, (known = new Set()));
+  await ensureBalanceRows(deps.pool, ownBalanceKeysOf(input.events), known);
   let run = duplicateRuns.get(deps);
   if (!run) duplicateRuns.set(deps, (run = { checkFirst: 0 }));
   let lookUp = run.checkFirst > 0;

@@ -8,6 +8,7 @@ import { after, before, test } from 'node:test';
 import { createActivities } from '../../src/activities';
 import { newTransactionId } from '../../src/domain/ids';
 import { startProducer } from '../../src/producer';
+import { createPool } from '../../src/store/pool';
 import { verify } from '../../src/verify';
 import { firstBatchOf, startTestPipeline, type RunningPipeline } from '../helpers/pipeline';
 
@@ -87,4 +88,26 @@ test('a replayed batch counts nothing twice; a replay with one new event counts 
   const mixedAgain = await unwarned.applyBatch({ batchId: `${input.batchId}-mixed-2`, events: [...input.events.slice(0, 5), another], rejections: {} });
   assert.deepEqual([mixedAgain.inserted, mixedAgain.duplicates], [1, 5]);
   await assertRollupsMatch('after a mixed batch on a worker that had seen no duplicate');
+});
+
+test('a balance row a worker has seen, then missing (deleted behind its back), is created by the next batch', { timeout: 60_000 }, async () => {
+  const activities = createActivities({ pool: p.pool, overdraftLimitMinor: BigInt(p.env.config.rules.overdraftLimitMinor) });
+  const { input } = await firstBatchOf(p);
+  const account = `cache-${newTransactionId().slice(-12)}`;
+  const credit = (amountMinor: string, offset: string) => ({ ...(input.events[0] as (typeof input.events)[0]), id: newTransactionId(), account, type: 'credit' as const, amountMinor, offset, counterparty: undefined });
+  const balanceOf = async () => {
+    const [rows] = await p.pool.query('SELECT balance_minor AS b FROM balances WHERE account = ?', [account]);
+    return (rows as Array<{ b: string }>).map((r) => r.b);
+  };
+  // The first batch makes the worker remember the row; no statement of ours deletes balances, a
+  // person might: the next batch must still hold the right balance.
+  await activities.applyBatch({ batchId: `${account}-1`, events: [credit('100', '1')], rejections: {} });
+  assert.deepEqual(await balanceOf(), ['100']);
+  await p.pool.query('DELETE FROM balances WHERE account = ?', [account]).catch(async () => {
+    const admin = createPool(p.env.config, 'migrate', 1);
+    await admin.query('DELETE FROM balances WHERE account = ?', [account]).finally(() => admin.end());
+  });
+  assert.deepEqual(await balanceOf(), []);
+  await activities.applyBatch({ batchId: `${account}-2`, events: [credit('40', '2')], rejections: {} });
+  assert.deepEqual(await balanceOf(), ['40']);
 });
