@@ -20,7 +20,8 @@ export const BENCH_USAGE = `ledgerflow bench [all | store naive pipeline queries
   --set key=value      pipeline: a setting for consumer and workers, e.g. --set consumer.lingerMs=250
                        (defaults: kafka.partitions=12 consumer.batchMaxEvents=10000 consumer.batchesInFlight=2
                         worker.maxConcurrentActivities=16 db.poolSize=16)
-  --node-flags "..."   pipeline: flags for the consumer and worker node processes
+  --node-flags "..."   pipeline: flags for the consumer and worker node processes (default: the image's,
+                       --max-semi-space-size=64; --node-flags= runs without)
   --workload W         store, naive, pipeline: labelled (default: simulated event time, 1.5 % injected fraud)
                        or random (the producer's default traffic; its backlog makes fraud detection flag most events)
   --profile            pipeline: --cpu-prof the consumer and workers, summarise where the time goes
@@ -39,6 +40,14 @@ const PARTS = ['store', 'naive', 'pipeline', 'queries', 'kafka-clients'] as cons
  * flight (each covering 6 partitions: 3 gave the same throughput, 21,549 tx/s, and the same
  * latency at half load within noise), and enough activity slots and connections.
  */
+/**
+ * Node flags of the consumer and worker processes unless --node-flags says otherwise: the image's
+ * (the Dockerfile's ENTRYPOINT carries the same, a unit test holds them equal). A 64 MB young
+ * generation: at 17,000 tx/s with the producer running, p99 857–1,039 ms against 970–1,231 ms
+ * without, four runs each, alternating (bench/README.md).
+ */
+export const SERVICE_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=64'];
+
 export const PIPELINE_SETTINGS: ConfigOverrides = {
   'kafka.partitions': 12,
   'consumer.partitionsConcurrently': 12,
@@ -126,7 +135,7 @@ export async function benchCommand(config: Config, args: string[], log: Logger):
       seed,
       workload,
       settings: { ...PIPELINE_SETTINGS, ...settingsOf(values.set ?? []) },
-      nodeFlags: (values['node-flags'] ?? '').split(' ').filter((f) => f.length > 0),
+      nodeFlags: values['node-flags'] === undefined ? [...SERVICE_NODE_FLAGS] : values['node-flags'].split(' ').filter((f) => f.length > 0),
       profile: values.profile === true,
     };
     await recordPart(config, 'pipeline', options, () => runPipeline(config, options, say), pipelineChart, say);

@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import YAML from 'yaml';
+import { SERVICE_NODE_FLAGS } from '../../../src/bench';
 import { ensureHadolint, REPO_ROOT } from '../../helpers/k8s-tools';
 
 const dockerfile = fs.readFileSync(path.join(REPO_ROOT, 'Dockerfile'), 'utf8');
@@ -24,7 +25,8 @@ test('multi-stage: npm ci with the lockfile, production deps only in a distroles
   assert.match(dockerfile, /COPY package\.json package-lock\.json/);
   assert.match(dockerfile, /npm ci --omit=dev/);
   assert.doesNotMatch(final, /^RUN /m, 'the final stage has no shell to RUN anything');
-  assert.match(final, /ENTRYPOINT \["\/nodejs\/bin\/node", "dist\/src\/cli\.js"\]/);
+  const entrypoint = JSON.parse(/^ENTRYPOINT (\[.*\])$/m.exec(final)?.[1] ?? '[]') as string[];
+  assert.deepEqual(entrypoint, ['/nodejs/bin/node', ...SERVICE_NODE_FLAGS, 'dist/src/cli.js'], 'the image runs node with the flags the benchmark measured');
   for (const dir of ['dist', 'sql', 'grafana', 'node_modules']) assert.match(final, new RegExp(`COPY --from=\\w+ /app/${dir} `));
   const user = /^USER (\d+)(?::\d+)?$/m.exec(final)?.[1];
   assert.ok(user && Number(user) > 0, 'the final stage runs as a numeric non-root UID');
