@@ -12,36 +12,53 @@ export interface SlicePart {
   messages: ReadonlyArray<KafkaMessage>;
 }
 
+/** A message parsed once, when it is fetched: its event as JSON for the packed batch, or why it is malformed. */
+export type PreparedMessage = { ok: true; json: string } | { ok: false; field: string; reason: string };
+
 export interface SplitBatch {
-  /** The workflow's first argument; `events` (packed) is its second. */
+  /** The workflow's first argument; the events, packed, are its second. */
   header: BatchHeader;
-  events: SourcedEvent[];
+  /** Each valid event as JSON (with its partition and offset), in batch order. */
+  eventJson: string[];
   /** Malformed messages by source partition (their DLQ headers name it). */
   malformed: Array<{ partition: number; rejected: Rejected[] }>;
 }
 
+/** Parses and validates one message of `partition`; never throws. */
+export function prepareMessage(message: KafkaMessage, partition: number): PreparedMessage {
+  const parsed = parseEvent(message.value);
+  if (!parsed.ok) return { ok: false, field: parsed.field, reason: parsed.reason };
+  // parseEvent returns a fresh object of its own: adding the source fields in place spares a copy.
+  const event = parsed.event as SourcedEvent;
+  event.partition = partition;
+  event.offset = message.offset;
+  return { ok: true, json: JSON.stringify(event) };
+}
+
 /**
- * Parses one slice of one or more partitions: valid events go to the workflow, malformed
- * ones go to the DLQ. The workflow id is the first part's (partition, first offset), with the
- * number of other parts appended when there are any, so a one-partition batch keeps its old id.
+ * One slice of one or more partitions: valid events go to the workflow, malformed ones to the
+ * DLQ. `prepared` gives what was parsed when the message was fetched (else it is parsed here), so
+ * parsing is off the batch's path. The workflow id is the first part's (partition, first offset),
+ * with the number of other parts appended when there are any, so a one-partition batch keeps its
+ * old id.
  */
-export function buildBatch(topic: string, parts: ReadonlyArray<SlicePart>, rules: StatelessRules, nowMs: number): SplitBatch {
+export function buildBatch(
+  topic: string,
+  parts: ReadonlyArray<SlicePart>,
+  rules: StatelessRules,
+  nowMs: number,
+  prepared: (message: KafkaMessage) => PreparedMessage | undefined = () => undefined,
+): SplitBatch {
   invariant(parts.length > 0 && parts.every((p) => p.messages.length > 0), 'a batch has at least one message in every part');
-  const events: SourcedEvent[] = [];
+  const eventJson: string[] = [];
   const malformed: SplitBatch['malformed'] = [];
   const ranges: BatchPart[] = [];
   for (const { partition, messages } of parts) {
     const rejected: Rejected[] = [];
     for (const message of messages) {
-      const parsed = parseEvent(message.value);
-      if (parsed.ok) {
-        // parseEvent returns a fresh object of its own: adding the source fields in place spares
-        // a copy of every event (its spread was the consumer's hottest line after parsing).
-        const event = parsed.event as SourcedEvent;
-        event.partition = partition;
-        event.offset = message.offset;
-        events.push(event);
-      } else rejected.push({ message, field: parsed.field, reason: parsed.reason });
+      const p = prepared(message) ?? prepareMessage(message, partition);
+      if (p.ok) eventJson.push(p.json);
+      else rejected.push({ message, field: p.field, reason: p.reason });
     }
     if (rejected.length > 0) malformed.push({ partition, rejected });
     ranges.push({ partition, firstOffset: (messages[0] as KafkaMessage).offset, lastOffset: (messages[messages.length - 1] as KafkaMessage).offset });
@@ -56,11 +73,11 @@ export function buildBatch(topic: string, parts: ReadonlyArray<SlicePart>, rules
       firstOffset: first.firstOffset,
       lastOffset: first.lastOffset,
       ...(ranges.length > 1 ? { parts: ranges } : {}),
-      eventCount: events.length,
+      eventCount: eventJson.length,
       rules,
       receivedAtMs: nowMs,
     },
-    events,
+    eventJson,
     malformed,
   };
 }

@@ -13,7 +13,12 @@ const gunzip = promisify(zlib.gunzip);
  * instead of the JSON round trips through the workflow sandbox and the codec (decision 012).
  */
 export async function packEvents(events: ReadonlyArray<SourcedEvent>): Promise<Uint8Array> {
-  return new Uint8Array(await gzip(Buffer.from(JSON.stringify(events), 'utf8'), { level: 1 }));
+  return packEventJson(events.map((e) => JSON.stringify(e)));
+}
+
+/** The same from each event's JSON (the consumer renders it when the message is fetched). */
+export async function packEventJson(eventJson: ReadonlyArray<string>): Promise<Uint8Array> {
+  return new Uint8Array(await gzip(Buffer.from(`[${eventJson.join(',')}]`, 'utf8'), { level: 1 }));
 }
 
 /** The events of a packed blob; `eventCount` is what the batch header says it holds. */

@@ -1,0 +1,44 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { KafkaMessage } from 'kafkajs';
+import { buildBatch, prepareMessage, type PreparedMessage } from '../../../src/consumer/batch';
+import { packEventJson, unpackEvents } from '../../../src/temporal/packedBatch';
+
+const rules = { maxAmountMinor: '100000', currencies: ['EUR'] };
+const message = (offset: number, value: string): KafkaMessage =>
+  ({ key: null, value: Buffer.from(value), offset: String(offset), timestamp: '0', attributes: 0, size: 0, headers: {} }) as unknown as KafkaMessage;
+const event = (n: number) =>
+  JSON.stringify({ id: `019a0000-0000-7000-8000-${String(n).padStart(12, '0')}`, account: 'acc-1', type: 'credit', amountMinor: '10', currency: 'EUR', occurredAt: '2026-11-25T08:01:30.000Z' });
+
+test('a batch over two partitions: valid events as JSON with their source, malformed ones by partition, one header', async () => {
+  const p0 = [message(7, event(1)), message(8, '{"id":')];
+  const p3 = [message(2, event(2))];
+  const { header, eventJson, malformed } = buildBatch('tx', [{ partition: 0, messages: p0 }, { partition: 3, messages: p3 }], rules, 1234);
+  assert.deepEqual(header, {
+    batchId: 'tx-tx-0-7+1',
+    topic: 'tx',
+    partition: 0,
+    firstOffset: '7',
+    lastOffset: '8',
+    parts: [
+      { partition: 0, firstOffset: '7', lastOffset: '8' },
+      { partition: 3, firstOffset: '2', lastOffset: '2' },
+    ],
+    eventCount: 2,
+    rules,
+    receivedAtMs: 1234,
+  });
+  assert.deepEqual(malformed.map((m) => [m.partition, m.rejected.map((r) => r.message.offset)]), [[0, ['8']]]);
+  const events = await unpackEvents(await packEventJson(eventJson), header.eventCount);
+  assert.deepEqual(events.map((e) => [e.partition, e.offset, e.amountMinor]), [[0, '7', '10'], [3, '2', '10']]);
+});
+
+test('what was prepared when the message was fetched is used, not parsed again', () => {
+  const m = message(5, event(3));
+  const ahead: PreparedMessage = prepareMessage(m, 1);
+  const seen: KafkaMessage[] = [];
+  const { eventJson } = buildBatch('tx', [{ partition: 1, messages: [m] }], rules, 0, (x) => (seen.push(x), ahead));
+  assert.deepEqual(seen, [m]);
+  assert.deepEqual(eventJson, [(ahead as { json: string }).json]);
+  assert.equal(JSON.parse(eventJson[0] as string).offset, '5');
+});
