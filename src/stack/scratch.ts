@@ -3,6 +3,7 @@ import { envVarOf, loadConfig, type Config, type ConfigOverrides } from '../conf
 import { createKafka } from '../kafka/client';
 import { createPool } from '../store/pool';
 import { migrate } from '../store/migrate';
+import { terminateRunningWorkflows } from '../temporal/cleanup';
 import { stackUp, type StackUpOptions } from './index';
 
 /**
@@ -15,7 +16,7 @@ export interface ScratchRun {
   overrides: ConfigOverrides;
   /** Environment that makes a child `ledgerflow` process use this run's topic, queue and database. */
   childEnv(extra?: ConfigOverrides): NodeJS.ProcessEnv;
-  /** Drops this run's database and topics. */
+  /** Terminates this run's running workflows (with Temporal in the run), drops its database and topics. */
   dispose(): Promise<void>;
 }
 
@@ -69,6 +70,7 @@ export async function createScratchRun(
       return env;
     },
     dispose: async () => {
+      if (!options.services || options.services.includes('temporal')) await terminateRunningWorkflows(config, `scratch run ${scratch.runId} disposed`);
       const pool = createPool(config, 'migrate', 1);
       await pool.query('DROP DATABASE IF EXISTS ??', [config.db.name]).finally(() => pool.end());
       const admin = createKafka(config, 'scratch-cleanup').admin();

@@ -13,6 +13,7 @@ import { createPool, type Pool } from '../../src/store/pool';
 import { reversedTransactionIds } from '../../src/store/reviews';
 import { accountBalances } from '../../src/store/queries';
 import { temporalConnectionOptions } from '../../src/temporal/connection';
+import { terminateRunningWorkflows } from '../../src/temporal/cleanup';
 import { packEvents } from '../../src/temporal/packedBatch';
 import type { BatchHeader, ReviewOutcome } from '../../src/workflows/types';
 import { createTestPipeline, type TestPipeline } from '../helpers/pipeline';
@@ -185,4 +186,17 @@ test('no decision in time: the review escalates on the timer and can still be de
   assert.deepEqual(outcome, { txId: id, status: 'approved', reversed: false, escalated: true });
   const [audit] = await pool.query('SELECT action, actor FROM review_audit WHERE tx_id = ? ORDER BY id', [id]);
   assert.deepEqual((audit as Array<{ action: string; actor: string }>).map((a) => `${a.action}:${a.actor}`), ['opened:detector', 'escalate:timer', 'approve:carol']);
+});
+
+test("a scratch run's cleanup terminates its workflows still waiting for a decision", { timeout: 60_000 }, async () => {
+  const waiting = await client.workflow.start('reviewTransaction', {
+    taskQueue: env.config.temporal.taskQueue,
+    workflowId: `review-cleanup-${Date.now()}`,
+    args: [{ txId: 'cleanup', account: 'rv-cleanup', score: 0.99, escalateAfterMs: 3_600_000 }],
+  });
+  await waitFor('the review to be listed as running', async () => ((await waiting.describe()).status.name === 'RUNNING' ? true : undefined));
+  const terminated = await waitFor('the listing to show it', async () => (await terminateRunningWorkflows(env.config, 'test cleanup')) || undefined);
+  assert.ok(terminated >= 1);
+  assert.equal((await waiting.describe()).status.name, 'TERMINATED');
+  assert.equal(await terminateRunningWorkflows(env.config, 'test cleanup'), 0);
 });
