@@ -35,20 +35,25 @@ export function prepareMessage(message: KafkaMessage, partition: number): Prepar
   return { ok: true, json: JSON.stringify(event) };
 }
 
+const PREPARED = Symbol('ledgerflow.prepared');
+type Fetched = KafkaMessage & { [PREPARED]?: PreparedMessage };
+
+/**
+ * Prepares fetched messages while they wait in their lane, so parsing is off their batch's path.
+ * The result rides on the message object itself (a WeakMap of every message in flight cost the
+ * consumer more than it saved, in the garbage collector).
+ */
+export function prepareFetched(messages: ReadonlyArray<KafkaMessage>, partition: number): void {
+  for (const m of messages as ReadonlyArray<Fetched>) m[PREPARED] ??= prepareMessage(m, partition);
+}
+
 /**
  * One slice of one or more partitions: valid events go to the workflow, malformed ones to the
- * DLQ. `prepared` gives what was parsed when the message was fetched (else it is parsed here), so
- * parsing is off the batch's path. The workflow id is the first part's (partition, first offset),
+ * DLQ; a message prepareFetched saw is not parsed again. The workflow id is the first part's (partition, first offset),
  * with the number of other parts appended when there are any, so a one-partition batch keeps its
  * old id.
  */
-export function buildBatch(
-  topic: string,
-  parts: ReadonlyArray<SlicePart>,
-  rules: StatelessRules,
-  nowMs: number,
-  prepared: (message: KafkaMessage) => PreparedMessage | undefined = () => undefined,
-): SplitBatch {
+export function buildBatch(topic: string, parts: ReadonlyArray<SlicePart>, rules: StatelessRules, nowMs: number): SplitBatch {
   invariant(parts.length > 0 && parts.every((p) => p.messages.length > 0), 'a batch has at least one message in every part');
   const eventJson: string[] = [];
   const malformed: SplitBatch['malformed'] = [];
@@ -56,7 +61,7 @@ export function buildBatch(
   for (const { partition, messages } of parts) {
     const rejected: Rejected[] = [];
     for (const message of messages) {
-      const p = prepared(message) ?? prepareMessage(message, partition);
+      const p = (message as Fetched)[PREPARED] ?? prepareMessage(message, partition);
       if (p.ok) eventJson.push(p.json);
       else rejected.push({ message, field: p.field, reason: p.reason });
     }

@@ -10,7 +10,7 @@ import { startProbeServer } from '../telemetry/server';
 import { workflowClientInterceptors } from '../telemetry/temporal-tracing';
 import { withBatchSpan } from '../telemetry/trace-context';
 import type { ApplyBatchResult, BatchHeader } from '../workflows/types';
-import { buildBatch, prepareMessage, type PreparedMessage } from './batch';
+import { buildBatch, prepareFetched } from './batch';
 import { sendToDlq } from './dlq';
 import { gatherSlice, Lane } from './lanes';
 import { dataConverter } from '../temporal/codec';
@@ -93,8 +93,6 @@ export async function startConsumer(config: Config, log: Logger): Promise<Consum
   };
 
   const lanes = new Map<number, Lane>();
-  /** Each message parsed when fetched, while its lane waits for its turn (off the batch's path). */
-  const prepared = new WeakMap<KafkaMessage, PreparedMessage>();
   const batchRuns = new Set<Promise<void>>();
   const roomWaiters = new Map<number, Array<() => void>>();
   const wakeOffers = (partition: number) => {
@@ -109,7 +107,7 @@ export async function startConsumer(config: Config, log: Logger): Promise<Consum
   /** Applies one batch: DLQ for malformed events, the workflow for the rest, then the offset commits. */
   const applySlice = async (parts: Array<{ lane: Lane; messages: KafkaMessage[] }>) => {
     const started = Date.now();
-    const { header, eventJson, malformed } = buildBatch(topic, parts.map((p) => ({ partition: p.lane.partition, messages: p.messages })), config.rules, started, (m) => prepared.get(m));
+    const { header, eventJson, malformed } = buildBatch(topic, parts.map((p) => ({ partition: p.lane.partition, messages: p.messages })), config.rules, started);
     for (const m of malformed) {
       await sendToDlq(dlqProducer, config.kafka.dlqTopic, topic, m.partition, m.rejected);
       for (const r of m.rejected) metrics.dlqEvents.inc({ field: r.field });
@@ -202,7 +200,8 @@ export async function startConsumer(config: Config, log: Logger): Promise<Consum
     if (!isRunning() || isStale() || draining || lanes.get(partition) !== lane || batch.messages.length === 0) return;
     const fetchedOffset = (batch as unknown as { fetchedOffset?: string }).fetchedOffset;
     const outcome = lane.offer(batch.messages, fetchedOffset === undefined ? undefined : BigInt(fetchedOffset));
-    if (outcome.kind === 'queued') for (const m of batch.messages) if (!prepared.has(m)) prepared.set(m, prepareMessage(m, partition));
+    // The lane took the fetch's last `accepted` messages (a redelivered prefix it holds is dropped).
+    if (outcome.kind === 'queued' && outcome.accepted > 0) prepareFetched(batch.messages.slice(-outcome.accepted), partition);
     if (outcome.kind === 'rewind') {
       log.warn({ partition, fetchedOffset, seekTo: outcome.seekTo.toString() }, 'fetch started past the offsets this lane holds; fetching again from the first missing one');
       consumer.seek({ topic, partition, offset: outcome.seekTo.toString() });

@@ -13,18 +13,16 @@ const JSON_ENCODING = 'json/plain';
 const isJson = (payload: Payload) => payload.metadata?.encoding !== undefined && new TextDecoder().decode(payload.metadata.encoding) === JSON_ENCODING;
 
 /**
- * JSON payloads at or above this size are gzipped; smaller ones (signals, results, review inputs) stay
- * plain, so the Temporal UI and CLI still show them.
+ * JSON payloads at or above this size are gzipped; smaller ones (batch headers, signals, results,
+ * review inputs) stay plain, so the Temporal UI and CLI still show them.
  */
 export const COMPRESS_FROM_BYTES = 16 * 1024;
 
 /**
- * Gzips large JSON payloads on their way to Temporal and back. Binary payloads pass as they are:
- * the one large binary payload, a batch's packed events, is gzipped already (decision 012). A batch's JSON is
- * mostly repeated keys and similar values, so it shrinks about 5×: batches of several thousand
- * events stay far below Temporal's 2 MB payload limit, and Temporal's cost is per workflow, so
- * bigger batches make it cheaper per event (issue 5). Decoding passes every other payload through
- * unchanged, so histories written before the codec still replay and are still read.
+ * Gzips large JSON payloads on their way to Temporal and back: batches written with their events
+ * inline (before decision 012), which shrink about 5×. Binary payloads pass as they are: the one
+ * large binary payload, a batch's packed events, is gzipped already. Decoding passes every other
+ * payload through unchanged, so histories written before the codec still replay and are still read.
  *
  * Runs in the client (consumer) and the worker, outside the workflow sandbox (not workflow code).
  */

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { KafkaMessage } from 'kafkajs';
-import { buildBatch, prepareMessage, type PreparedMessage } from '../../../src/consumer/batch';
+import { buildBatch, prepareFetched, prepareMessage } from '../../../src/consumer/batch';
 import { packEventJson, unpackEvents } from '../../../src/temporal/packedBatch';
 
 const rules = { maxAmountMinor: '100000', currencies: ['EUR'] };
@@ -33,12 +33,13 @@ test('a batch over two partitions: valid events as JSON with their source, malfo
   assert.deepEqual(events.map((e) => [e.partition, e.offset, e.amountMinor]), [[0, '7', '10'], [3, '2', '10']]);
 });
 
-test('what was prepared when the message was fetched is used, not parsed again', () => {
-  const m = message(5, event(3));
-  const ahead: PreparedMessage = prepareMessage(m, 1);
-  const seen: KafkaMessage[] = [];
-  const { eventJson } = buildBatch('tx', [{ partition: 1, messages: [m] }], rules, 0, (x) => (seen.push(x), ahead));
-  assert.deepEqual(seen, [m]);
-  assert.deepEqual(eventJson, [(ahead as { json: string }).json]);
-  assert.equal(JSON.parse(eventJson[0] as string).offset, '5');
+test('a message prepared when fetched is not parsed again; the rest are parsed when the batch is built', () => {
+  const fetched = message(5, event(3));
+  prepareFetched([fetched], 1);
+  (fetched as { value: Buffer }).value = Buffer.from('not parsed again');
+  const late = message(6, event(4));
+  const { eventJson, malformed } = buildBatch('tx', [{ partition: 1, messages: [fetched, late] }], rules, 0);
+  assert.deepEqual(malformed, []);
+  assert.deepEqual(eventJson.map((j) => JSON.parse(j).offset), ['5', '6']);
+  assert.deepEqual(eventJson[0], (prepareMessage(message(5, event(3)), 1) as { json: string }).json);
 });
