@@ -49,9 +49,9 @@ export function prepareFetched(messages: ReadonlyArray<KafkaMessage>, partition:
 
 /**
  * One slice of one or more partitions: valid events go to the workflow, malformed ones to the
- * DLQ; a message prepareFetched saw is not parsed again. The workflow id is the first part's (partition, first offset),
- * with the number of other parts appended when there are any, so a one-partition batch keeps its
- * old id.
+ * DLQ; a message prepareFetched saw is not parsed again. The workflow id is the first part's
+ * (partition, first offset), with the number of other parts appended when there are any, so a
+ * one-partition batch keeps its old id.
  */
 export function buildBatch(topic: string, parts: ReadonlyArray<SlicePart>, rules: StatelessRules, nowMs: number): SplitBatch {
   invariant(parts.length > 0 && parts.every((p) => p.messages.length > 0), 'a batch has at least one message in every part');

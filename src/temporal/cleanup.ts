@@ -1,6 +1,7 @@
 import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
 import type { Config } from '../config';
 import { temporalConnectionOptions } from './connection';
+import { forEachInFlight } from './inFlight';
 
 /** Terminations in flight at once. */
 const TERMINATIONS_IN_FLIGHT = 64;
@@ -26,20 +27,14 @@ export async function terminateRunningWorkflows(config: Config, reason: string):
       }
       if (ids.length === 0) return terminated;
       const before = terminated;
-      let next = 0;
-      const terminateInTurn = async () => {
-        while (next < ids.length) {
-          const id = ids[next++] as string;
-          await client.workflow
-            .getHandle(id)
-            .terminate(reason)
-            .then(() => (terminated += 1))
-            .catch((err: unknown) => {
-              if (!(err instanceof WorkflowNotFoundError)) throw err; // closed meanwhile
-            });
+      await forEachInFlight(ids, TERMINATIONS_IN_FLIGHT, async (id) => {
+        try {
+          await client.workflow.getHandle(id).terminate(reason);
+          terminated += 1;
+        } catch (err) {
+          if (!(err instanceof WorkflowNotFoundError)) throw err; // closed meanwhile
         }
-      };
-      await Promise.all(Array.from({ length: Math.min(TERMINATIONS_IN_FLIGHT, ids.length) }, terminateInTurn));
+      });
       // All of them had closed already: the listing lags behind (visibility is updated after the fact).
       if (terminated === before) return terminated;
     }

@@ -10,6 +10,7 @@ import type { Logger } from '../telemetry/log';
 import { temporalConnectionOptions } from '../temporal/connection';
 import type { ReviewInput } from '../workflows/types';
 import { dataConverter } from '../temporal/codec';
+import { forEachInFlight } from '../temporal/inFlight';
 
 export function loadFraudModel(modelPath: string): PcaModel | null {
   if (!modelPath) return null;
@@ -65,13 +66,7 @@ export async function startFraudRuntime(config: Config, pool: Pool, log: Logger)
         if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
       }
     };
-    deps.startReviews = async (reviews: ReadonlyArray<ReviewStart>) => {
-      let next = 0;
-      const startInTurn = async () => {
-        while (next < reviews.length) await start(reviews[next++] as ReviewStart);
-      };
-      await Promise.all(Array.from({ length: Math.min(REVIEW_STARTS_IN_FLIGHT, reviews.length) }, startInTurn));
-    };
+    deps.startReviews = (reviews: ReadonlyArray<ReviewStart>) => forEachInFlight(reviews, REVIEW_STARTS_IN_FLIGHT, start);
   }
   log.info({ model: model ? `pca(${model.components.length})` : 'none', vectors: index.size, index: index.kind, reviews: config.fraud.reviewEnabled }, 'fraud detection on');
   return {
