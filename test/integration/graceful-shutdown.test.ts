@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { ChildProcess } from 'node:child_process';
 import { startProducer } from '../../src/producer';
+import { createPool } from '../../src/store/pool';
 import { verify } from '../../src/verify';
 import { createTestPipeline, type TestPipeline } from '../helpers/pipeline';
 import { exited, freePort, spawnLedgerflow, waitForStatus } from '../helpers/processes';
@@ -36,6 +37,22 @@ async function startProcess(command: 'consume' | 'work') {
   return { child, readyz };
 }
 
+/** Resolves once more transactions are stored than when called (batches are being applied). */
+async function storedGrows(): Promise<void> {
+  const pool = createPool(env.config, 'app', 1);
+  try {
+    const count = async () => Number(((await pool.query('SELECT COUNT(*) AS n FROM transactions'))[0] as Array<{ n: number | string }>)[0]?.n);
+    const before = await count();
+    const deadline = Date.now() + 60_000;
+    while ((await count()) === before) {
+      assert.ok(Date.now() < deadline, 'no batch was applied within 60 s of the consumer restart');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  } finally {
+    await pool.end();
+  }
+}
+
 /** Sends SIGTERM and watches /readyz until the process is gone. */
 async function terminate(proc: { child: ChildProcess; readyz: string }) {
   const sentAt = Date.now();
@@ -65,7 +82,9 @@ test('SIGTERM drains consumers and workers under load: readiness first, exit 0 i
   assert.ok(c.tookMs < GRACE_MS + 5_000, `consumer exited in ${c.tookMs} ms`);
   consumer = await startProcess('consume');
 
-  await new Promise((r) => setTimeout(r, 2_000));
+  // The worker is stopped under load: after the new consumer has joined the group and batches
+  // flow again (an idle worker exits before a 20 ms poll of /readyz can see its 503).
+  await storedGrows();
   const w = await terminate(worker);
   assert.equal(w.code, 0, worker.child.output.join(''));
   assert.ok(w.sawNotReady, 'worker /readyz answered 503 while draining');
