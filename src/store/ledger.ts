@@ -114,15 +114,15 @@ const TRANSACTION_INSERT = `INSERT INTO transactions (${TRANSACTION_COLUMNS.join
  */
 export type RowWrite = 'load' | 'insert';
 
-/**
- * Every row must be stored as sent: a racing duplicate (or, for a load, any warning) fails the
- * transaction like a plain INSERT, and its retry skips the row.
- */
 /** A decision as a `transactions` row, in TRANSACTION_COLUMNS order. */
 export function transactionRowOf({ event: e, status, reason }: Decision, batchId: string): TsvValue[] {
   return [e.id, e.account, e.counterparty ?? null, e.type, e.amountMinor, e.currency, status, reason, e.description ?? null, toDbDateTime(e.occurredAt), e.partition, e.offset, batchId];
 }
 
+/**
+ * Every row must be stored as sent: a racing duplicate (or, for a load, any warning) fails the
+ * transaction like a plain INSERT, and its retry skips the row.
+ */
 export async function insertTransactions(conn: Connection, batchId: string, decisions: ReadonlyArray<Decision>, write: RowWrite = 'load'): Promise<void> {
   for (const part of chunks(decisions, write === 'load' ? LOAD_ROWS_MAX : ROWS_PER_STATEMENT)) {
     const rows = part.map((d) => transactionRowOf(d, batchId));
