@@ -33,9 +33,15 @@ function firstOfEachId(events: ReadonlyArray<SourcedEvent>): SourcedEvent[] {
  * CHECK_FIRST_BATCHES batches, since duplicates come in runs (a replay, a producer's resend).
  */
 const CHECK_FIRST_BATCHES = 50;
-const duplicateRuns = new WeakMap<ApplyBatchDeps, { checkFirst: number }>();
-/** Balance rows each worker (its deps) has seen exist (see ensureBalanceRows). */
-const knownBalanceRows = new WeakMap<ApplyBatchDeps, Set<string>>();
+
+/** What a worker (its deps) remembers between batches. */
+interface WorkerMemory {
+  /** Batches left that look their ids up first (see CHECK_FIRST_BATCHES). */
+  checkFirst: number;
+  /** Balance rows seen to exist (see ensureBalanceRows). */
+  knownBalanceRows: Set<string>;
+}
+const memories = new WeakMap<ApplyBatchDeps, WorkerMemory>();
 
 function isDuplicateKey(err: unknown): boolean {
   return (err as { errno?: number }).errno === 1062;
@@ -46,26 +52,24 @@ function isDuplicateKey(err: unknown): boolean {
  * those move balances and rollups, so any replay of the same batch changes nothing.
  */
 export async function applyBatchWith(deps: ApplyBatchDeps, input: ApplyBatchInput): Promise<ApplyBatchResult> {
-  let known = knownBalanceRows.get(deps);
-  if (!known) knownBalanceRows.set(deps, (known = new Set()));
-  await ensureBalanceRows(deps.pool, ownBalanceKeysOf(input.events), known);
-  let run = duplicateRuns.get(deps);
-  if (!run) duplicateRuns.set(deps, (run = { checkFirst: 0 }));
-  let lookUp = run.checkFirst > 0;
-  if (lookUp) run.checkFirst -= 1;
+  let memory = memories.get(deps);
+  if (!memory) memories.set(deps, (memory = { checkFirst: 0, knownBalanceRows: new Set() }));
+  await ensureBalanceRows(deps.pool, ownBalanceKeysOf(input.events), memory.knownBalanceRows);
+  let lookUp = memory.checkFirst > 0;
+  if (lookUp) memory.checkFirst -= 1;
   // A deadlock or lock-wait timeout rolled the whole transaction back: run it again right here,
   // a few times with a short jitter, before falling back to Temporal's (slower) activity retry.
   for (let attempt = 1; ; attempt++) {
     try {
       const result = await applyOnce(deps, input, lookUp);
-      if (lookUp && result.duplicates > 0) run.checkFirst = CHECK_FIRST_BATCHES;
+      if (lookUp && result.duplicates > 0) memory.checkFirst = CHECK_FIRST_BATCHES;
       if (deps.fraud && (result.reviews > 0 || result.duplicates > 0)) await startBatchReviews(deps.pool, deps.fraud, input.events.map((e) => e.id));
       if (deps.fraud) await sweepRoundTrips(deps.pool, deps.fraud, input.batchId, input.events);
       return result;
     } catch (err) {
       if (!lookUp && isDuplicateKey(err)) {
         lookUp = true;
-        run.checkFirst = CHECK_FIRST_BATCHES;
+        memory.checkFirst = CHECK_FIRST_BATCHES;
         attempt -= 1;
         continue;
       }
