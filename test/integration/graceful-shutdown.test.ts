@@ -64,7 +64,8 @@ async function terminate(proc: { child: ChildProcess; readyz: string }) {
   while (!done) {
     const status = await fetch(proc.readyz).then((r) => r.status, () => 0);
     if (status === 503) sawNotReady = true;
-    await new Promise((r) => setTimeout(r, 20));
+    // A drain with little in flight lasts a few tens of ms: poll often enough to see it.
+    await new Promise((r) => setTimeout(r, 2));
   }
   return { ...(await exit), sawNotReady, tookMs: Date.now() - sentAt };
 }
