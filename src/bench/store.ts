@@ -1,5 +1,9 @@
-import type { Config } from '../config';
+import { fraudThresholdsOf, type Config } from '../config';
+import { detectBatch, type FraudFlag } from '../domain/fraud/detect';
+import type { AccountStats } from '../domain/fraud/stats';
+import { insertFlags, openReviews, saveAccountStats } from '../store/fraud';
 import { createPool, inTransaction } from '../store/pool';
+import { loadFraudModel } from '../worker/fraud';
 import { loadRows } from '../store/load';
 import { applyChunkEffects, rowChunks, type RowChunk } from './bulk';
 import { createBenchEnv } from './env';
@@ -24,10 +28,36 @@ export interface StoreResult {
   timeline: Array<[number, number]>;
 }
 
+/** What fraud detection writes for a chunk: its accounts' statistics, its flags, the reviews it opens. */
+interface FraudWrites {
+  stats: Map<string, AccountStats>;
+  flags: FraudFlag[];
+  reviews: FraudFlag[];
+}
+
+/**
+ * Runs the worker's detection (same thresholds and model, statistics carried from chunk to chunk)
+ * over each chunk's rows, before the clock starts, so the timed loop writes what the pipeline's
+ * transactions write; no confirmed-fraud vectors and no stored round-trip legs (reads, not writes).
+ */
+function fraudWritesOf(config: Config, chunks: ReadonlyArray<RowChunk>): FraudWrites[] {
+  if (!config.fraud.enabled) return chunks.map(() => ({ stats: new Map(), flags: [], reviews: [] }));
+  const ctx = { thresholds: fraudThresholdsOf(config), model: loadFraudModel(config.fraud.modelPath), nearestFraud: () => null, storedTransfers: [] };
+  const carried = new Map<string, AccountStats>();
+  return chunks.map((chunk) => {
+    const { flags, stats } = detectBatch(chunk.outcome.decisions.map((d) => d.event), carried, ctx);
+    for (const [account, s] of stats) carried.set(account, s);
+    const applied = new Set(chunk.outcome.decisions.filter((d) => d.status === 'applied').map((d) => d.event.id));
+    const reviews = flags.filter((f) => !f.late && f.score >= config.fraud.reviewThreshold && applied.has(f.txId));
+    return { stats, flags, reviews };
+  });
+}
+
 /**
  * The physical limit of this box's store: the same rows as the pipeline writes, into the same
- * tables (transactions, balances, every rollup), one LOAD DATA + balance and rollup upserts per
- * committed chunk — no Kafka, no Temporal. Rows are generated before the clock starts.
+ * tables (transactions, balances, every rollup, and, with fraud detection on as in the pipeline,
+ * account statistics, flags and reviews), one LOAD DATA + upserts per committed chunk — no Kafka,
+ * no Temporal. Rows are generated and scored before the clock starts.
  */
 export async function runStoreLimit(baseConfig: Config, options: StoreOptions, log: (line: string) => void): Promise<StoreResult> {
   const env = await createBenchEnv('store', { overrides: { 'log.level': baseConfig.log.level } });
@@ -36,14 +66,19 @@ export async function runStoreLimit(baseConfig: Config, options: StoreOptions, l
     const chunks: RowChunk[] = [
       ...rowChunks({ ...options, totalRows: options.rows, overdraftLimitMinor: BigInt(env.config.rules.overdraftLimitMinor) }),
     ];
+    const fraud = fraudWritesOf(env.config, chunks);
     log(`bench store: ${options.rows} rows generated; loading in chunks of ${options.chunkRows}`);
     const timeline: Array<[number, number]> = [];
     const started = process.hrtime.bigint();
-    for (const chunk of chunks) {
+    for (const [i, chunk] of chunks.entries()) {
       const t0 = process.hrtime.bigint();
+      const writes = fraud[i] as FraudWrites;
       await inTransaction(pool, async (conn) => {
         await loadRows(conn, 'transactions', chunk.tsv);
         await applyChunkEffects(conn, chunk.outcome);
+        await saveAccountStats(conn, writes.stats);
+        await insertFlags(conn, `bulk-${i}`, writes.flags);
+        await openReviews(conn, writes.reviews);
       });
       const t1 = process.hrtime.bigint();
       timeline.push([round(Number(t1 - started) / 1e9), round(chunk.rows / (Number(t1 - t0) / 1e9), 0)]);
