@@ -179,6 +179,12 @@ const schema = {
       default: 500,
       env: 'LF_CONSUMER_BATCH_MAX_EVENTS',
     },
+    batchMaxBytes: {
+      doc: 'Largest packed batch (its events as gzipped JSON) one workflow carries; a larger batch is halved until it fits. Keep it below the Temporal server\'s payload limit (2 MiB by default, limit.blobSize.error).',
+      format: positiveInt('consumer.batchMaxBytes'),
+      default: 1536 * 1024,
+      env: 'LF_CONSUMER_BATCH_MAX_BYTES',
+    },
     lingerMs: {
       doc: 'Longest wait for a batch to fill (broker fetch wait).',
       format: nonNegativeInt('consumer.lingerMs'),
@@ -392,7 +398,7 @@ export interface Config {
     migrationPasswordFile: string;
     poolSize: number;
   };
-  consumer: { batchMaxEvents: number; lingerMs: number; partitionsConcurrently: number; batchesInFlight: number; sessionTimeoutMs: number; httpPort: number };
+  consumer: { batchMaxEvents: number; batchMaxBytes: number; lingerMs: number; partitionsConcurrently: number; batchesInFlight: number; sessionTimeoutMs: number; httpPort: number };
   worker: { maxConcurrentActivities: number; maxConcurrentWorkflowTasks: number; httpPort: number; sdkMetricsPort: number };
   producer: { httpPort: number };
   api: { host: string; port: number; pageSizeMax: number; ingestBatchMax: number };

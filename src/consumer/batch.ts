@@ -86,3 +86,26 @@ export function buildBatch(topic: string, parts: ReadonlyArray<SlicePart>, rules
     malformed,
   };
 }
+
+/**
+ * A slice cut in two by message count, in offset order: the first half's parts, then the second's
+ * (a part split in the middle appears in both). For a batch too large to pack as one payload.
+ */
+export function halveSlice<P extends SlicePart>(parts: ReadonlyArray<P>): [P[], P[]] {
+  const total = parts.reduce((acc, p) => acc + p.messages.length, 0);
+  invariant(total > 1, 'only a slice of two or more messages can be halved');
+  let left = Math.floor(total / 2);
+  const first: P[] = [];
+  const second: P[] = [];
+  for (const part of parts) {
+    if (left >= part.messages.length) {
+      first.push(part);
+      left -= part.messages.length;
+    } else if (left > 0) {
+      first.push({ ...part, messages: part.messages.slice(0, left) });
+      second.push({ ...part, messages: part.messages.slice(left) });
+      left = 0;
+    } else second.push(part);
+  }
+  return [first, second];
+}

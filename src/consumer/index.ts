@@ -10,7 +10,7 @@ import { startProbeServer } from '../telemetry/server';
 import { workflowClientInterceptors } from '../telemetry/temporal-tracing';
 import { withBatchSpan } from '../telemetry/trace-context';
 import type { ApplyBatchResult, BatchHeader } from '../workflows/types';
-import { buildBatch, prepareFetched } from './batch';
+import { buildBatch, halveSlice, prepareFetched, type SlicePart, type SplitBatch } from './batch';
 import { sendToDlq } from './dlq';
 import { gatherSlice, Lane } from './lanes';
 import { dataConverter } from '../temporal/codec';
@@ -104,16 +104,36 @@ export async function startConsumer(config: Config, log: Logger): Promise<Consum
   let failures = 0;
   let retryAt = 0;
 
-  /** Applies one batch: DLQ for malformed events, the workflow for the rest, then the offset commits. */
+  /**
+   * The slice as workflow inputs: one, or halves (recursively) while its packed events exceed
+   * consumer.batchMaxBytes. Temporal refuses a payload over its limit (2 MiB by default), and a
+   * batch's packed size depends on its events: ~30 B each for typical ones, ~300 B with a
+   * 140-character description of random non-ASCII text, so batchMaxEvents alone cannot bound it.
+   */
+  const packSlice = async (parts: ReadonlyArray<SlicePart>, nowMs: number): Promise<Array<{ batch: SplitBatch; packed: Uint8Array | null; messages: KafkaMessage[] }>> => {
+    const batch = buildBatch(topic, parts, config.rules, nowMs);
+    const packed = batch.eventJson.length > 0 ? await packEventJson(batch.eventJson) : null;
+    const messages = parts.flatMap((p) => p.messages);
+    if (packed && packed.byteLength > config.consumer.batchMaxBytes && messages.length > 1) {
+      log.info({ batchId: batch.header.batchId, events: messages.length, packedBytes: packed.byteLength }, 'batch too large for one workflow payload: halved');
+      const [first, second] = halveSlice(parts);
+      return [...(await packSlice(first, nowMs)), ...(await packSlice(second, nowMs))];
+    }
+    return [{ batch, packed, messages }];
+  };
+
+  /** Applies one batch: DLQ for malformed events, the workflow(s) for the rest, then the offset commits. */
   const applySlice = async (parts: Array<{ lane: Lane; messages: KafkaMessage[] }>) => {
     const started = Date.now();
-    const { header, eventJson, malformed } = buildBatch(topic, parts.map((p) => ({ partition: p.lane.partition, messages: p.messages })), config.rules, started);
-    for (const m of malformed) {
-      await sendToDlq(dlqProducer, config.kafka.dlqTopic, topic, m.partition, m.rejected);
-      for (const r of m.rejected) metrics.dlqEvents.inc({ field: r.field });
+    const results: ApplyBatchResult[] = [];
+    for (const { batch, packed, messages: ms } of await packSlice(parts.map((p) => ({ partition: p.lane.partition, messages: p.messages })), started)) {
+      for (const m of batch.malformed) {
+        await sendToDlq(dlqProducer, config.kafka.dlqTopic, topic, m.partition, m.rejected);
+        for (const r of m.rejected) metrics.dlqEvents.inc({ field: r.field });
+      }
+      if (packed) results.push(await withBatchSpan(batch.header, ms, () => runWorkflow(batch.header, packed)));
     }
     const messages = parts.flatMap((p) => p.messages);
-    const result = eventJson.length > 0 ? await withBatchSpan(header, messages, async () => runWorkflow(header, await packEventJson(eventJson))) : undefined;
     // A partition assigned elsewhere meanwhile is its new owner's to commit; it applies these
     // offsets again (a no-op) rather than have this member move its committed offset.
     const owned = parts.filter((p) => !p.lane.orphaned);
@@ -129,7 +149,7 @@ export async function startConsumer(config: Config, log: Logger): Promise<Consum
       metrics.eventsConsumed.inc({ topic, partition: lane.partition }, ms.length);
       for (const m of ms) metrics.produceToCommit.observe(Math.max(0, committedAtMs - Number(m.timestamp)) / 1000);
     }
-    log.debug({ batchId: header.batchId, parts: header.parts ?? [{ partition: header.partition, firstOffset: header.firstOffset, lastOffset: header.lastOffset }], dlq: malformed.length, ...result }, 'batch committed');
+    log.debug({ partitions: parts.map((p) => p.lane.partition), events: messages.length, workflows: results }, 'batch committed');
   };
 
   /** Runs one batch; on failure its lanes drop what they hold and fetch again from the batch's offsets. */

@@ -41,6 +41,7 @@ LF_DB_POOL_SIZE: {{ .Values.db.poolSize | quote }}
 LF_DB_PASSWORD_FILE: ""
 LF_DB_MIGRATION_PASSWORD_FILE: ""
 LF_CONSUMER_BATCH_MAX_EVENTS: {{ .Values.consumer.batchMaxEvents | quote }}
+LF_CONSUMER_BATCH_MAX_BYTES: {{ .Values.consumer.batchMaxBytes | quote }}
 LF_CONSUMER_LINGER_MS: {{ .Values.consumer.lingerMs | quote }}
 LF_CONSUMER_PARTITIONS_CONCURRENTLY: {{ .Values.consumer.partitionsConcurrently | quote }}
 LF_CONSUMER_BATCHES_IN_FLIGHT: {{ .Values.consumer.batchesInFlight | quote }}

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { KafkaMessage } from 'kafkajs';
-import { buildBatch, prepareFetched, prepareMessage } from '../../../src/consumer/batch';
+import { buildBatch, halveSlice, prepareFetched, prepareMessage } from '../../../src/consumer/batch';
 import { packEventJson, unpackEvents } from '../../../src/temporal/packedBatch';
 
 const rules = { maxAmountMinor: '100000', currencies: ['EUR'] };
@@ -42,4 +42,21 @@ test('a message prepared when fetched is not parsed again; the rest are parsed w
   assert.deepEqual(malformed, []);
   assert.deepEqual(eventJson.map((j) => JSON.parse(j).offset), ['5', '6']);
   assert.deepEqual(eventJson[0], (prepareMessage(message(5, event(3)), 1) as { json: string }).json);
+});
+
+test('halving a slice keeps every message once, in order, and splits the part the middle falls in', () => {
+  const offsets = (parts: ReadonlyArray<{ partition: number; messages: ReadonlyArray<KafkaMessage> }>) => parts.map((p) => [p.partition, p.messages.map((m) => m.offset)]);
+  const slice = [
+    { partition: 0, messages: [message(1, event(1)), message(2, event(2))] },
+    { partition: 4, messages: [message(10, event(3)), message(11, event(4)), message(12, event(5))] },
+  ];
+  const [first, second] = halveSlice(slice);
+  assert.deepEqual(offsets(first), [[0, ['1', '2']]]);
+  assert.deepEqual(offsets(second), [[4, ['10', '11', '12']]]);
+  const [a, b] = halveSlice([{ partition: 2, messages: [message(5, event(1)), message(6, event(2)), message(7, event(3))] }, { partition: 3, messages: [message(1, event(4))] }]);
+  assert.deepEqual(offsets(a), [[2, ['5', '6']]]);
+  assert.deepEqual(offsets(b), [[2, ['7']], [3, ['1']]]);
+  const [x, y] = halveSlice([{ partition: 9, messages: [message(3, event(1)), message(4, event(2))] }]);
+  assert.deepEqual([offsets(x), offsets(y)], [[[9, ['3']]], [[9, ['4']]]]);
+  assert.throws(() => halveSlice([{ partition: 9, messages: [message(3, event(1))] }]), /two or more/);
 });
