@@ -20,8 +20,14 @@ const HEARTBEAT_EVERY_MS = 3_000;
 const LAG_REFRESH_MS = 5_000;
 /** Rough size of one event: lets a fetch wait (linger) until about half a batch is there. */
 const EVENT_SIZE_ESTIMATE_BYTES = 100;
-/** Read-ahead per partition, in batches: the next slice is there when the previous one commits. */
-const QUEUE_BATCHES_MAX = 2;
+/**
+ * Read-ahead per partition, in batches: the next slice is there when the previous one commits
+ * (a lane takes a whole fetch once it holds less, so it may hold up to a fetch more). Two batches'
+ * worth kept ~700k fetched messages alive under a backlog with 12 partitions, and the consumer's
+ * garbage collection grew with them: 0.53 against 0.43 consumer cores, 36,874 against 38,502 tx/s
+ * (4 M backlog, 20,000-event batches, issue 5).
+ */
+const QUEUE_BATCHES_MAX = 1;
 const RETRY_BACKOFF_MAX_MS = 5_000;
 
 export interface ConsumerHandle {
