@@ -113,7 +113,7 @@ export async function startConsumer(config: Config, log: Logger): Promise<Consum
   /**
    * The slice as workflow inputs: one, or halves (recursively) while its packed events exceed
    * consumer.batchMaxBytes. Temporal refuses a payload over its limit (2 MiB by default), and a
-   * batch's packed size depends on its events: ~30 B each for typical ones, ~300 B with a
+   * batch's packed size depends on its events: ~30 B each for typical ones, ~350 B with a
    * 140-character description of random non-ASCII text, so batchMaxEvents alone cannot bound it.
    */
   const packSlice = async (parts: ReadonlyArray<SlicePart>, nowMs: number): Promise<Array<{ batch: SplitBatch; packed: Uint8Array | null; messages: KafkaMessage[] }>> => {
