@@ -2,7 +2,7 @@ import type { KafkaMessage } from 'kafkajs';
 import { invariant } from '../domain/errors';
 import { batchWorkflowId } from '../domain/ids';
 import type { StatelessRules } from '../domain/rules';
-import { parseEvent, type SourcedEvent } from '../domain/transaction';
+import { parseEvent } from '../domain/transaction';
 import type { BatchHeader, BatchPart } from '../workflows/types';
 import type { Rejected } from './dlq';
 
@@ -24,15 +24,24 @@ export interface SplitBatch {
   malformed: Array<{ partition: number; rejected: Rejected[] }>;
 }
 
-/** Parses and validates one message of `partition`; never throws. */
+/**
+ * Parses and validates one message of `partition`; never throws. The event's JSON for the packed
+ * batch is the message's own text with the source fields added before its closing brace when
+ * nothing in it was normalised (JSON.parse reads both the same way, duplicate keys included),
+ * else the event rendered again: rendering cost ~1.8 µs per event, a fifth of the consumer's
+ * own time per event (issue 5).
+ */
 export function prepareMessage(message: KafkaMessage, partition: number): PreparedMessage {
   const parsed = parseEvent(message.value);
   if (!parsed.ok) return { ok: false, field: parsed.field, reason: parsed.reason };
-  // parseEvent returns a fresh object of its own: adding the source fields in place spares a copy.
-  const event = parsed.event as SourcedEvent;
-  event.partition = partition;
-  event.offset = message.offset;
-  return { ok: true, json: JSON.stringify(event) };
+  const source = `"partition":${partition},"offset":"${message.offset}"}`;
+  if (parsed.verbatim !== undefined) {
+    const text = parsed.verbatim;
+    const close = text.lastIndexOf('}');
+    // An accepted event has fields, so text before the brace ends with a value: add a comma.
+    return { ok: true, json: `${text.slice(0, close)},${source}` };
+  }
+  return { ok: true, json: `${JSON.stringify(parsed.event).slice(0, -1)},${source}` };
 }
 
 const PREPARED = Symbol('ledgerflow.prepared');

@@ -107,7 +107,15 @@ export type SourcedEvent = TransactionEvent & {
 };
 
 export type ParseResult =
-  | { ok: true; event: TransactionEvent }
+  | {
+      ok: true;
+      event: TransactionEvent;
+      /**
+       * The message's JSON text when it parses to exactly `event` (nothing was normalised): a
+       * consumer can pass it on instead of rendering the event again.
+       */
+      verbatim?: string;
+    }
   | { ok: false; code: 'LF_INVALID_EVENT'; field: string; reason: string };
 
 /** First issue as "field: message", the form used in DLQ headers and 400 answers. */
@@ -124,36 +132,77 @@ const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
 
 const EVENT_KEYS = new Set(['id', ...Object.keys(bodyShape)]);
 
+/** Node 20 has String.prototype.isWellFormed (ES2024); the ES2022 lib does not declare it. */
+const isWellFormed = (String.prototype as unknown as { isWellFormed: (this: string) => boolean }).isWellFormed;
+
+const DIGIT_0 = 48;
+/** The number of `length` ASCII digits at `at` in `v`, or -1 if one is not a digit. */
+function digitsAt(v: string, at: number, length: number): number {
+  let n = 0;
+  for (let i = at; i < at + length; i++) {
+    const d = v.charCodeAt(i) - DIGIT_0;
+    if (d < 0 || d > 9) return -1;
+    n = n * 10 + d;
+  }
+  return n;
+}
+
+/**
+ * An instant already in the form the schema normalises to (`YYYY-MM-DDTHH:MM:SS.mmmZ`, a real
+ * date and time of day in 2000–2099): the schema's output is the string itself, so no Date is
+ * parsed or rendered. Producers that stamp with toISOString() always send this form.
+ */
+function isCanonicalInstant(v: string): boolean {
+  if (v.length !== 24 || v[4] !== '-' || v[7] !== '-' || v[10] !== 'T' || v[13] !== ':' || v[16] !== ':' || v[19] !== '.' || v[23] !== 'Z') return false;
+  const year = digitsAt(v, 0, 4);
+  const month = digitsAt(v, 5, 2);
+  const day = digitsAt(v, 8, 2);
+  if (year < 2000 || year > 2099 || month < 1 || month > 12 || day < 1 || digitsAt(v, 20, 3) < 0) return false;
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  const daysInMonth = month === 2 ? (leap ? 29 : 28) : month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
+  const hour = digitsAt(v, 11, 2);
+  const minute = digitsAt(v, 14, 2);
+  const second = digitsAt(v, 17, 2);
+  return day <= daysInMonth && hour >= 0 && hour <= 23 && minute >= 0 && minute <= 59 && second >= 0 && second <= 59;
+}
+
+/** The schema's occurredAt output for an accepted input, or null when the schema must decide. */
+function normalisedInstant(at: unknown): string | null {
+  if (typeof at !== 'string' || at.length > 40) return null;
+  if (isCanonicalInstant(at)) return at;
+  if (!isRealDateTime(at)) return null;
+  const ms = Date.parse(at);
+  if (!Number.isFinite(ms) || ms < EARLIEST_MS || ms >= LATEST_MS) return null;
+  return new Date(ms).toISOString();
+}
+
 /**
  * The schema's accept path without zod: the event when every field is one the schema accepts
  * unchanged (or normalises the same way), else null, and the schema then says why. Zod costs
  * ~7 µs per event, most of the consumer's validation time (issue 5); a unit test checks this
- * path against the schema on generated and hostile events.
+ * path against the schema on generated and hostile events. The canonical instant, isWellFormed
+ * instead of a Unicode-property regex and one object literal instead of spreads took it from
+ * ~2.1 to ~0.8 µs per generated event.
  */
 export function acceptedEvent(json: Record<string, unknown>): TransactionEvent | null {
   for (const key of Object.keys(json)) if (!EVENT_KEYS.has(key)) return null;
   const { id, account, type, amountMinor: amount, currency, counterparty, occurredAt: at, description } = json;
   if (typeof id !== 'string' || !UUID.test(id) || typeof account !== 'string' || !ACCOUNT_PATTERN.test(account)) return null;
-  if (!TRANSACTION_TYPES.includes(type as TransactionType)) return null;
+  if (type !== 'debit' && type !== 'credit' && type !== 'transfer') return null;
   const minor = typeof amount === 'number' && Number.isSafeInteger(amount) ? String(amount) : amount;
   if (typeof minor !== 'string' || !MINOR_UNITS_PATTERN.test(minor) || minor === '0') return null;
   if (typeof currency !== 'string' || !CURRENCY.test(currency)) return null;
-  if ('counterparty' in json && (typeof counterparty !== 'string' || !ACCOUNT_PATTERN.test(counterparty))) return null;
+  const hasCounterparty = 'counterparty' in json;
+  if (hasCounterparty && (typeof counterparty !== 'string' || !ACCOUNT_PATTERN.test(counterparty))) return null;
   if ((type === 'transfer') !== (counterparty !== undefined)) return null;
-  if (typeof at !== 'string' || at.length > 40 || !isRealDateTime(at)) return null;
-  const ms = Date.parse(at);
-  if (!Number.isFinite(ms) || ms < EARLIEST_MS || ms >= LATEST_MS) return null;
-  if ('description' in json && (typeof description !== 'string' || description.length > 140 || LONE_SURROGATE.test(description))) return null;
-  return {
-    id,
-    account,
-    type: type as TransactionType,
-    amountMinor: minor,
-    currency,
-    ...(counterparty !== undefined ? { counterparty: counterparty as string } : {}),
-    occurredAt: new Date(ms).toISOString(),
-    ...(description !== undefined ? { description: description as string } : {}),
-  };
+  const occurredAt = normalisedInstant(at);
+  if (occurredAt === null) return null;
+  const hasDescription = 'description' in json;
+  if (hasDescription && (typeof description !== 'string' || description.length > 140 || !isWellFormed.call(description))) return null;
+  const event: TransactionEvent = { id, account, type, amountMinor: minor, currency, occurredAt };
+  if (hasCounterparty) event.counterparty = counterparty as string;
+  if (hasDescription) event.description = description as string;
+  return event;
 }
 
 /** Parses raw Kafka bytes into an event, or says precisely why not. Never throws. */
@@ -163,8 +212,10 @@ export function parseEvent(bytes: Buffer | null): ParseResult {
     return { ok: false, code: 'LF_INVALID_EVENT', field: '(root)', reason: `message of ${bytes.length} bytes exceeds ${EVENT_SIZE_MAX_BYTES}` };
   }
   let json: unknown;
+  let text: string;
   try {
-    json = JSON.parse(UTF8.decode(bytes));
+    text = UTF8.decode(bytes);
+    json = JSON.parse(text);
   } catch (err) {
     const what = err instanceof SyntaxError ? `invalid JSON: ${err.message}` : 'invalid UTF-8';
     return { ok: false, code: 'LF_INVALID_EVENT', field: '(root)', reason: what.slice(0, 200) };
@@ -173,7 +224,10 @@ export function parseEvent(bytes: Buffer | null): ParseResult {
     return { ok: false, code: 'LF_INVALID_EVENT', field: '(root)', reason: 'must be a JSON object' };
   }
   const accepted = acceptedEvent(json as Record<string, unknown>);
-  if (accepted) return { ok: true, event: accepted };
+  if (accepted) {
+    const raw = json as Record<string, unknown>;
+    return accepted.amountMinor === raw.amountMinor && accepted.occurredAt === raw.occurredAt ? { ok: true, event: accepted, verbatim: text } : { ok: true, event: accepted };
+  }
   const parsed = transactionEventSchema.safeParse(json);
   if (!parsed.success) return { ok: false, code: 'LF_INVALID_EVENT', ...describeIssues(parsed.error.issues) };
   return { ok: true, event: parsed.data };

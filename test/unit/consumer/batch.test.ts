@@ -2,6 +2,9 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { KafkaMessage } from 'kafkajs';
 import { buildBatch, halveSlice, prepareFetched, prepareMessage } from '../../../src/consumer/batch';
+import { createHostileGenerator } from '../../../src/domain/hostile';
+import { parseEvent } from '../../../src/domain/transaction';
+import { createGenerator } from '../../../src/producer/generator';
 import { packEventJson, unpackEvents } from '../../../src/temporal/packedBatch';
 
 const rules = { maxAmountMinor: '100000', currencies: ['EUR'] };
@@ -42,6 +45,31 @@ test('a message prepared when fetched is not parsed again; the rest are parsed w
   assert.deepEqual(malformed, []);
   assert.deepEqual(eventJson.map((j) => JSON.parse(j).offset), ['5', '6']);
   assert.deepEqual(eventJson[0], (prepareMessage(message(5, event(3)), 1) as { json: string }).json);
+});
+
+test('a prepared event reads back as exactly the parsed event and its source, whether its text is reused or rendered again', () => {
+  const generated = createGenerator({ accounts: 300, seed: 3, malformedRatio: 0.1 });
+  const hostile = createHostileGenerator({ seed: 9, hostileRatio: 1, rules });
+  const base = JSON.parse(event(1)) as Record<string, unknown>;
+  const handWritten = [
+    ` \n{ "id" : "${base.id as string}", "account":"acc-1","type":"credit","amountMinor":"10","currency":"EUR","occurredAt":"2026-11-25T08:01:30.000Z" }\t\n`,
+    JSON.stringify({ ...base, amountMinor: 10 }), // normalised: rendered again
+    JSON.stringify({ ...base, occurredAt: '2026-11-25T09:01:30+01:00' }), // normalised: rendered again
+    `${JSON.stringify(base).slice(0, -1)},"amountMinor":"99"}`, // a duplicate key: the last one counts, in both readings
+    JSON.stringify({ ...base, account: 'acc\u002d1', description: 'caf\u00e9 \"x\" }' }),
+  ];
+  const values: Array<Buffer | null> = handWritten.map((v) => Buffer.from(v));
+  for (let i = 0; i < 3000; i++) values.push(generated().value, hostile.next().value);
+  let reused = 0;
+  values.forEach((value, i) => {
+    const parsed = parseEvent(value);
+    const prepared = prepareMessage({ ...message(1000 + i, ''), value } as KafkaMessage, 4);
+    assert.equal(prepared.ok, parsed.ok);
+    if (!parsed.ok || !prepared.ok) return;
+    if (parsed.verbatim !== undefined) reused += 1;
+    assert.deepEqual(JSON.parse(prepared.json), { ...parsed.event, partition: 4, offset: String(1000 + i) });
+  });
+  assert.ok(reused > 2000, `most generated events are passed on as sent (${reused})`);
 });
 
 test('halving a slice keeps every message once, in order, and splits the part the middle falls in', () => {
