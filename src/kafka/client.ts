@@ -79,7 +79,8 @@ export async function sendKeyed(target: TopicProducer, topic: string, messages: 
   for (const message of messages) {
     const partition = keyPartitioner({ topic, partitionMetadata: metadata, message });
     const list = byPartition.get(partition) ?? [];
-    list.push({ ...message, partition });
+    // A literal, not a spread of the message: ~1 µs less per message (issue 5).
+    list.push({ key: message.key, value: message.value, headers: message.headers, timestamp: message.timestamp, partition });
     byPartition.set(partition, list);
     partitions.push(partition);
   }

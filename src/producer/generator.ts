@@ -57,18 +57,22 @@ export const MALFORMED_KIND_NAMES = [
 function eventSource(options: Pick<GeneratorOptions, 'accounts' | 'currency'>, random: () => number, occurredAt: () => string): () => TransactionEvent {
   const pickAccount = createZipfPicker(options.accounts, 1.1, random);
   const currency = options.currency ?? 'EUR';
+  // Object literals in the final key order, not spreads of a common base: a spread cost ~1.5 µs
+  // per event, a third of the generator's time (issue 5). The JSON text is the same.
   return () => {
     const account = accountName(pickAccount());
     const roll = random();
-    const base = { id: newTransactionId(), account, currency, occurredAt: occurredAt() };
+    const id = newTransactionId();
+    const at = occurredAt();
     if (roll < 0.3) {
       const salary = random() < 0.2;
-      return { ...base, type: 'credit', amountMinor: salary ? amountBetween(random, 150_000, 600_000) : amountBetween(random, 1_000, 50_000), description: salary ? 'salary' : 'top-up' };
+      const amountMinor = salary ? amountBetween(random, 150_000, 600_000) : amountBetween(random, 1_000, 50_000);
+      return { id, account, currency, occurredAt: at, type: 'credit', amountMinor, description: salary ? 'salary' : 'top-up' };
     }
-    if (roll < 0.8) return { ...base, type: 'debit', amountMinor: amountBetween(random, 100, 25_000), description: 'card payment' };
+    if (roll < 0.8) return { id, account, currency, occurredAt: at, type: 'debit', amountMinor: amountBetween(random, 100, 25_000), description: 'card payment' };
     let counterparty = accountName(Math.floor(random() * options.accounts));
     if (counterparty === account) counterparty = accountName((Math.floor(random() * options.accounts) + 1) % options.accounts);
-    return { ...base, type: 'transfer', counterparty, amountMinor: amountBetween(random, 500, 100_000), description: 'transfer' };
+    return { id, account, currency, occurredAt: at, type: 'transfer', counterparty, amountMinor: amountBetween(random, 500, 100_000), description: 'transfer' };
   };
 }
 

@@ -72,7 +72,7 @@ export async function startProducer(config: Config, options: ProduceOptions, log
   const sendUntilAcknowledged = async (messages: Array<{ key: string; value: Buffer }>): Promise<number[]> => {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await withProduceSpan(config.kafka.topic, messages.length, (headers) => sendKeyed(target, config.kafka.topic, messages.map((m) => ({ ...m, headers }))));
+        return await withProduceSpan(config.kafka.topic, messages.length, (headers) => sendKeyed(target, config.kafka.topic, messages.map((m) => ({ key: m.key, value: m.value, headers }))));
       } catch (err) {
         if (stopping || attempt >= SEND_ATTEMPTS_MAX) throw err;
         log.warn({ err: (err as Error).message, attempt }, 'send failed; resending the same events with a fresh producer');
