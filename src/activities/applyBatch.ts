@@ -54,14 +54,15 @@ function isDuplicateKey(err: unknown): boolean {
 export async function applyBatchWith(deps: ApplyBatchDeps, input: ApplyBatchInput): Promise<ApplyBatchResult> {
   let memory = memories.get(deps);
   if (!memory) memories.set(deps, (memory = { checkFirst: 0, knownBalanceRows: new Set() }));
-  await ensureBalanceRows(deps.pool, ownBalanceKeysOf(input.events), memory.knownBalanceRows);
+  const ownKeys = ownBalanceKeysOf(input.events);
+  await ensureBalanceRows(deps.pool, ownKeys, memory.knownBalanceRows);
   let lookUp = memory.checkFirst > 0;
   if (lookUp) memory.checkFirst -= 1;
   // A deadlock or lock-wait timeout rolled the whole transaction back: run it again right here,
   // a few times with a short jitter, before falling back to Temporal's (slower) activity retry.
   for (let attempt = 1; ; attempt++) {
     try {
-      const result = await applyOnce(deps, input, lookUp);
+      const result = await applyOnce(deps, input, lookUp, ownKeys);
       if (lookUp && result.duplicates > 0) memory.checkFirst = CHECK_FIRST_BATCHES;
       if (deps.fraud && (result.reviews > 0 || result.duplicates > 0)) await startBatchReviews(deps.pool, deps.fraud, input.events.map((e) => e.id));
       if (deps.fraud) await sweepRoundTrips(deps.pool, deps.fraud, input.batchId, input.events);
@@ -91,13 +92,17 @@ export async function applyPackedBatchWith(deps: ApplyBatchDeps, input: ApplyPac
   return applyBatchWith(deps, { batchId: input.batchId, events, rejections: validateBatch(input.partitions, events, input.rules) });
 }
 
-/** One attempt; `lookUp`: skip the ids already stored (else any stored id fails the attempt). */
-async function applyOnce(deps: ApplyBatchDeps, input: ApplyBatchInput, lookUp: boolean): Promise<ApplyBatchResult> {
+/**
+ * One attempt; `lookUp`: skip the ids already stored (else any stored id fails the attempt).
+ * `eventKeys` are ownBalanceKeysOf(input.events): the same keys as the unique events' when no id
+ * repeats (a repeated id may carry another account, and only its first copy counts).
+ */
+async function applyOnce(deps: ApplyBatchDeps, input: ApplyBatchInput, lookUp: boolean, eventKeys: string[]): Promise<ApplyBatchResult> {
   const unique = firstOfEachId(input.events);
   return inTransaction(deps.pool, async (conn) => {
     // Only the batch's own balance rows are locked (its partition's accounts); credits to other
     // accounts wait in balance_credits, and the credits waiting for our own accounts are folded in.
-    const ownKeys = ownBalanceKeysOf(unique);
+    const ownKeys = unique.length === input.events.length ? eventKeys : ownBalanceKeysOf(unique);
     const held = new Set(ownKeys);
     const locked = await lockBalances(conn, ownKeys);
     const pending = await readPendingCredits(conn, held);

@@ -52,8 +52,8 @@ export function balanceKey(account: string, currency: string): string {
 }
 
 export function splitBalanceKey(key: string): { account: string; currency: string } {
-  const [account, currency] = key.split('\u0000');
-  return { account: account as string, currency: currency as string };
+  const at = key.indexOf('\u0000');
+  return { account: key.slice(0, at), currency: key.slice(at + 1) };
 }
 
 /**

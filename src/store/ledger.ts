@@ -38,10 +38,11 @@ export function chunks<T>(items: ReadonlyArray<T>, size: number): T[][] {
 export async function lockBalances(conn: Connection, sortedKeys: ReadonlyArray<string>): Promise<Map<string, bigint>> {
   const balances = new Map<string, bigint>();
   for (const part of chunks(sortedKeys, ROWS_PER_STATEMENT)) {
-    const rows = part.map((key) => {
+    const pairs = part.map((key) => {
       const { account, currency } = splitBalanceKey(key);
-      return [account, currency, 0, 0];
+      return [account, currency];
     });
+    const rows = pairs.map(([account, currency]) => [account, currency, 0, 0]);
     // ON DUPLICATE KEY UPDATE takes an exclusive lock on existing rows too (INSERT IGNORE would take a shared one).
     await conn.query(
       'INSERT INTO balances (account, currency, balance_minor, version) VALUES ? ON DUPLICATE KEY UPDATE version = version',
@@ -49,7 +50,7 @@ export async function lockBalances(conn: Connection, sortedKeys: ReadonlyArray<s
     );
     const [found] = await conn.query(
       'SELECT account, currency, balance_minor FROM balances WHERE (account, currency) IN (?)',
-      [part.map((key) => Object.values(splitBalanceKey(key)))],
+      [pairs],
     );
     for (const r of found as Array<{ account: string; currency: string; balance_minor: string }>) {
       balances.set(`${r.account}\u0000${r.currency}`, BigInt(r.balance_minor));

@@ -32,15 +32,18 @@ const NEEDS_ESCAPE = /[\\\t\n]/;
 /** One field of the tab-separated text: `\N` is NULL; backslash, tab and newline are escaped. */
 function tsvField(value: TsvValue): string {
   if (value === null || value === undefined) return '\\N';
-  const text = String(value);
-  if (!NEEDS_ESCAPE.test(text)) return text;
-  return text.replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n');
+  if (typeof value === 'number') return String(value);
+  if (!NEEDS_ESCAPE.test(value)) return value;
+  return value.replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n');
 }
 
-/** Rows as LOAD DATA text (one line per row, fields in column order). */
+/** Rows as LOAD DATA text (one line per row, fields in column order), without an array per row. */
 export function tsvOf(rows: ReadonlyArray<ReadonlyArray<TsvValue>>): Buffer {
   let text = '';
-  for (const row of rows) text += `${row.map(tsvField).join('\t')}\n`;
+  for (const row of rows) {
+    for (let i = 0; i < row.length; i++) text += i === 0 ? tsvField(row[i]) : `\t${tsvField(row[i])}`;
+    text += '\n';
+  }
   return Buffer.from(text);
 }
 
