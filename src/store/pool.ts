@@ -34,13 +34,21 @@ export function createPool(config: Config, role: DbRole = 'app', connectionLimit
   });
 }
 
-/** Runs `work` in one transaction (READ COMMITTED: no gap locks, the only level SingleStore has). */
+/**
+ * Runs `work` in one transaction (READ COMMITTED: no gap locks, the only level SingleStore has).
+ *
+ * `work` may queue several statements on the connection at once (mysql2 runs them in order). A
+ * deadlock rolls the whole transaction back at once, and MariaDB then ran the statements queued
+ * behind the failed one with autocommit, each committed for good (seen on 10.11: a row inserted
+ * right behind a deadlock victim's statement survived the ROLLBACK). With autocommit off for the
+ * transaction they open a new implicit transaction instead, which the ROLLBACK discards. It is
+ * switched on again before the connection goes back to the pool: its other users rely on it.
+ */
 export async function inTransaction<T>(pool: Pool, work: (conn: Connection) => Promise<T>): Promise<T> {
   const end = observedPools.get(pool)?.dbTransactionDuration.startTimer();
   const conn = await pool.getConnection();
   try {
-    await conn.query('SET TRANSACTION ISOLATION LEVEL READ COMMITTED');
-    await conn.beginTransaction();
+    await Promise.all([conn.query('SET autocommit = 0'), conn.query('SET TRANSACTION ISOLATION LEVEL READ COMMITTED'), conn.beginTransaction()]);
     try {
       const result = await work(conn);
       await conn.commit();
@@ -52,7 +60,13 @@ export async function inTransaction<T>(pool: Pool, work: (conn: Connection) => P
       throw err;
     }
   } finally {
-    conn.release();
+    const reusable = await conn.query('SET autocommit = 1').then(
+      () => true,
+      () => false,
+    );
+    // A connection whose autocommit could not be restored must not serve anyone else.
+    if (reusable) conn.release();
+    else conn.destroy();
   }
 }
 
