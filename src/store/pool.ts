@@ -47,25 +47,33 @@ export function createPool(config: Config, role: DbRole = 'app', connectionLimit
 export async function inTransaction<T>(pool: Pool, work: (conn: Connection) => Promise<T>): Promise<T> {
   const end = observedPools.get(pool)?.dbTransactionDuration.startTimer();
   const conn = await pool.getConnection();
+  // Autocommit goes back on in a statement queued right behind the COMMIT or ROLLBACK (no round
+  // trip of its own). Its failure undoes nothing; it only keeps the connection from the pool.
+  const restore = () => conn.query('SET autocommit = 1').then(
+    () => true,
+    () => false,
+  );
+  let restored: Promise<boolean> | undefined;
   try {
     await Promise.all([conn.query('SET autocommit = 0'), conn.query('SET TRANSACTION ISOLATION LEVEL READ COMMITTED'), conn.beginTransaction()]);
+    let result: T;
     try {
-      const result = await work(conn);
-      await conn.commit();
-      end?.({ outcome: 'commit' });
-      return result;
+      result = await work(conn);
+      const committed = conn.commit();
+      restored = restore();
+      await committed;
     } catch (err) {
-      await conn.rollback().catch(() => undefined);
+      const rolledBack = conn.rollback().catch(() => undefined);
+      restored ??= restore();
+      await rolledBack;
       end?.({ outcome: 'rollback' });
       throw err;
     }
+    end?.({ outcome: 'commit' });
+    return result;
   } finally {
-    const reusable = await conn.query('SET autocommit = 1').then(
-      () => true,
-      () => false,
-    );
     // A connection whose autocommit could not be restored must not serve anyone else.
-    if (reusable) conn.release();
+    if (await (restored ?? restore())) conn.release();
     else conn.destroy();
   }
 }
