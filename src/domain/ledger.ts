@@ -194,7 +194,7 @@ export function decideBatch(
     rollup.count += 1;
     rollup.sumMinor += amount;
 
-    const day = minutePrefix.slice(0, 10);
+    const day = dayOf(minutePrefix);
     let accountRows = byAccount.get(account);
     if (accountRows === undefined) byAccount.set(account, (accountRows = []));
     let perAccount: AccountDayDelta | undefined;

@@ -32,8 +32,11 @@ const amountMinor = z
     return v;
   });
 
-/** In u-mode a surrogate pair is one code point, so only a lone surrogate matches. */
-const LONE_SURROGATE = /\p{Cs}/u;
+/**
+ * Whether a string has no lone UTF-16 surrogate (Node 20 has String.prototype.isWellFormed,
+ * ES2024; the ES2022 lib does not declare it). The schema and the fast path both use it.
+ */
+const isWellFormed = (String.prototype as unknown as { isWellFormed: (this: string) => boolean }).isWellFormed;
 const CURRENCY = /^[A-Z]{3}$/;
 const ISO_INSTANT = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?(Z|[+-](\d{2}):(\d{2}))$/;
 
@@ -47,10 +50,16 @@ function isRealDateTime(v: string): boolean {
   const hour = Number(m[4]);
   const minute = Number(m[5]);
   const second = Number(m[6]);
+  const zoneOk = m[8] === 'Z' || (Number(m[9]) <= 23 && Number(m[10]) <= 59);
+  return isRealCalendarTime(year, month, day, hour, minute, second) && zoneOk;
+}
+
+/** A real calendar day (leap years included) and time of day; fields as numbers, -1 for an unreadable one. */
+function isRealCalendarTime(year: number, month: number, day: number, hour: number, minute: number, second: number): boolean {
+  if (year < 0 || month < 1 || month > 12 || day < 1) return false;
   const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
   const daysInMonth = month === 2 ? (leap ? 29 : 28) : month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
-  const zoneOk = m[8] === 'Z' || (Number(m[9]) <= 23 && Number(m[10]) <= 59);
-  return month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth && hour <= 23 && minute <= 59 && second <= 59 && zoneOk;
+  return day <= daysInMonth && hour >= 0 && hour <= 23 && minute >= 0 && minute <= 59 && second >= 0 && second <= 59;
 }
 
 const occurredAt = z
@@ -75,7 +84,7 @@ const bodyShape = {
   counterparty: z.string().regex(ACCOUNT_PATTERN, 'must be 1-64 characters of A-Z a-z 0-9 _ . : -').optional(),
   occurredAt,
   // A lone UTF-16 surrogate cannot be stored as sent (it would become U+FFFD): refuse it.
-  description: z.string().max(140).refine((v) => !LONE_SURROGATE.test(v), 'must be well-formed Unicode').optional(),
+  description: z.string().max(140).refine((v) => isWellFormed.call(v), 'must be well-formed Unicode').optional(),
 };
 
 /** A counterparty belongs to transfers and only to them. */
@@ -132,9 +141,6 @@ const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
 
 const EVENT_KEYS = new Set(['id', ...Object.keys(bodyShape)]);
 
-/** Node 20 has String.prototype.isWellFormed (ES2024); the ES2022 lib does not declare it. */
-const isWellFormed = (String.prototype as unknown as { isWellFormed: (this: string) => boolean }).isWellFormed;
-
 const DIGIT_0 = 48;
 /** The number of `length` ASCII digits at `at` in `v`, or -1 if one is not a digit. */
 function digitsAt(v: string, at: number, length: number): number {
@@ -155,15 +161,8 @@ function digitsAt(v: string, at: number, length: number): number {
 function isCanonicalInstant(v: string): boolean {
   if (v.length !== 24 || v[4] !== '-' || v[7] !== '-' || v[10] !== 'T' || v[13] !== ':' || v[16] !== ':' || v[19] !== '.' || v[23] !== 'Z') return false;
   const year = digitsAt(v, 0, 4);
-  const month = digitsAt(v, 5, 2);
-  const day = digitsAt(v, 8, 2);
-  if (year < 2000 || year > 2099 || month < 1 || month > 12 || day < 1 || digitsAt(v, 20, 3) < 0) return false;
-  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
-  const daysInMonth = month === 2 ? (leap ? 29 : 28) : month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
-  const hour = digitsAt(v, 11, 2);
-  const minute = digitsAt(v, 14, 2);
-  const second = digitsAt(v, 17, 2);
-  return day <= daysInMonth && hour >= 0 && hour <= 23 && minute >= 0 && minute <= 59 && second >= 0 && second <= 59;
+  if (year < 2000 || year > 2099 || digitsAt(v, 20, 3) < 0) return false;
+  return isRealCalendarTime(year, digitsAt(v, 5, 2), digitsAt(v, 8, 2), digitsAt(v, 11, 2), digitsAt(v, 14, 2), digitsAt(v, 17, 2));
 }
 
 /** The schema's occurredAt output for an accepted input, or null when the schema must decide. */
@@ -188,7 +187,7 @@ export function acceptedEvent(json: Record<string, unknown>): TransactionEvent |
   for (const key of Object.keys(json)) if (!EVENT_KEYS.has(key)) return null;
   const { id, account, type, amountMinor: amount, currency, counterparty, occurredAt: at, description } = json;
   if (typeof id !== 'string' || !UUID.test(id) || typeof account !== 'string' || !ACCOUNT_PATTERN.test(account)) return null;
-  if (type !== 'debit' && type !== 'credit' && type !== 'transfer') return null;
+  if (!TRANSACTION_TYPES.includes(type as TransactionType)) return null;
   const minor = typeof amount === 'number' && Number.isSafeInteger(amount) ? String(amount) : amount;
   if (typeof minor !== 'string' || !MINOR_UNITS_PATTERN.test(minor) || minor === '0') return null;
   if (typeof currency !== 'string' || !CURRENCY.test(currency)) return null;
@@ -199,7 +198,7 @@ export function acceptedEvent(json: Record<string, unknown>): TransactionEvent |
   if (occurredAt === null) return null;
   const hasDescription = 'description' in json;
   if (hasDescription && (typeof description !== 'string' || description.length > 140 || !isWellFormed.call(description))) return null;
-  const event: TransactionEvent = { id, account, type, amountMinor: minor, currency, occurredAt };
+  const event: TransactionEvent = { id, account, type: type as TransactionType, amountMinor: minor, currency, occurredAt };
   if (hasCounterparty) event.counterparty = counterparty as string;
   if (hasDescription) event.description = description as string;
   return event;
