@@ -3,7 +3,7 @@ import type { TransferLeg } from '../domain/fraud/rules';
 import { parseStats, type AccountStats } from '../domain/fraud/stats';
 import { decodeStats, encodeStats } from '../domain/fraud/statsCodec';
 import type { Dialect } from './dialect';
-import { chunks, ROWS_PER_STATEMENT } from './ledger';
+import { chunks, IN_LIST_MAX, ROWS_PER_STATEMENT } from './ledger';
 import type { Connection, Pool } from './pool';
 import { fromDbDateTime, toDbDateTime } from './pool';
 
@@ -11,13 +11,15 @@ import { fromDbDateTime, toDbDateTime } from './pool';
 /**
  * Locks (FOR UPDATE, in the given sorted order) and reads the statistics of the accounts. The
  * chunks go out back to back on the connection (mysql2 queues them in order), so the lock order
- * holds and the client does not wait a round trip between them. A row not yet rewritten since
- * migration 004 has no binary `stats` and is read from its JSON `state`.
+ * holds and the client does not wait a round trip between them. Each chunk is below IN_LIST_MAX
+ * accounts, so it reads (and locks) only its own rows: at 2,000 a chunk scanned and locked the
+ * whole table, row by row, waiting on every row another batch held (issue 5). A row not yet
+ * rewritten since migration 004 has no binary `stats` and is read from its JSON `state`.
  */
 export async function lockAccountStats(conn: Connection, sortedAccounts: ReadonlyArray<string>): Promise<Map<string, AccountStats>> {
   const out = new Map<string, AccountStats>();
   const results = await Promise.all(
-    chunks(sortedAccounts, ROWS_PER_STATEMENT).map((part) => conn.query('SELECT account, state, stats FROM account_stats WHERE account IN (?) ORDER BY account FOR UPDATE', [part])),
+    chunks(sortedAccounts, IN_LIST_MAX).map((part) => conn.query('SELECT account, state, stats FROM account_stats WHERE account IN (?) ORDER BY account FOR UPDATE', [part])),
   );
   for (const [rows] of results) {
     for (const r of rows as Array<{ account: string; state: string; stats: Buffer | null }>) out.set(r.account, r.stats ? decodeStats(r.account, r.stats) : parseStats(r.account, r.state));

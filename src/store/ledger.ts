@@ -16,6 +16,16 @@ import { isRetryableDbError, toDbDateTime } from './pool';
  */
 export const ROWS_PER_STATEMENT = 2000;
 
+/**
+ * Values per `IN (…)` list of a read that must use the primary key: below MariaDB's
+ * in_predicate_conversion_threshold (1,000). At 1,000 values or more MariaDB turns the list into
+ * a materialised table and may join it by scanning the whole table: on 10.11 a locking read of
+ * 2,700 of 10,000 accounts read (and locked, one after another) all 10,000 rows, so it waited on
+ * every row the batch of the other partitions held. Below it the list is a range over the index
+ * (only the rows asked for, in key order).
+ */
+export const IN_LIST_MAX = 999;
+
 export function chunks<T>(items: ReadonlyArray<T>, size: number): T[][] {
   const out: T[][] = [];
   for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
@@ -23,38 +33,52 @@ export function chunks<T>(items: ReadonlyArray<T>, size: number): T[][] {
 }
 
 /**
- * Creates missing balance rows and takes their row locks, in the given (sorted) key order, then
- * reads them. Every batch locks in the same global order, so concurrent batches whose transfers
- * cross partitions queue behind each other instead of deadlocking on lock order. InnoDB can still
- * report a deadlock when two batches insert neighbouring new rows (insert-intention vs.
- * duplicate-check locks); the whole transaction then rolls back and the activity retries it.
+ * Takes the row locks of the given (sorted) balance keys and reads them: one locking read by
+ * account (`account IN (…) FOR UPDATE`, the primary key's prefix), which locks every currency row
+ * of those accounts. They are the batch's own accounts (keyed to its partitions), so no other
+ * batch wants them; the reversal of a reviewed transaction locks its accounts the same way.
+ * Under READ COMMITTED a range read locks only the rows it returns, not their neighbours: a batch
+ * of the other partitions, holding the next account's row, does not make it wait (checked on
+ * 10.11). The lists stay below IN_LIST_MAX values, so the read is a range (see there).
  *
- * The upsert is what locks (one primary-key record per key). The read after it is a plain
- * consistent read: under READ COMMITTED it sees the latest committed value of rows this
- * transaction holds exclusively, which is the current one. It used to be `FOR UPDATE`, but
- * MariaDB plans `(account, currency) IN (…)` over many keys as a full scan, and a locking scan
- * waits on every row any other batch holds: concurrent batches serialised (bench/, issue 5).
+ * A key without a row yet (ensureBalanceRows creates them before the transaction, best effort)
+ * is created here by an upsert, which locks it, and then read.
+ *
+ * This was an upsert (`INSERT … ON DUPLICATE KEY UPDATE version = version`, which locks) and a
+ * read after it: two statements and two row operations per account. At half load a batch touches
+ * ~2,800 accounts, and the upsert was 6 % of the database's statement time (issue 5). It was not
+ * a locking read because the read was `(account, currency) IN (…)`, which MariaDB planned as a
+ * full scan: a locking scan waits on every row another batch holds.
  */
 export async function lockBalances(conn: Connection, sortedKeys: ReadonlyArray<string>): Promise<Map<string, bigint>> {
+  const wanted = new Set(sortedKeys);
+  const accounts: string[] = [];
+  for (const key of sortedKeys) {
+    const { account } = splitBalanceKey(key);
+    if (accounts[accounts.length - 1] !== account) accounts.push(account);
+  }
   const balances = new Map<string, bigint>();
-  for (const part of chunks(sortedKeys, ROWS_PER_STATEMENT)) {
+  const keep = (rows: unknown) => {
+    for (const r of rows as Array<{ account: string; currency: string; balance_minor: string }>) {
+      const key = balanceKey(r.account, r.currency);
+      if (wanted.has(key)) balances.set(key, BigInt(r.balance_minor));
+    }
+  };
+  // The chunks go out back to back (mysql2 runs them in order on the connection): no round trip between them.
+  const reads = await Promise.all(
+    chunks(accounts, IN_LIST_MAX).map((part) => conn.query('SELECT account, currency, balance_minor FROM balances WHERE account IN (?) ORDER BY account, currency FOR UPDATE', [part])),
+  );
+  for (const [rows] of reads) keep(rows);
+  const missing = sortedKeys.filter((key) => !balances.has(key));
+  for (const part of chunks(missing, ROWS_PER_STATEMENT)) {
     const pairs = part.map((key) => {
       const { account, currency } = splitBalanceKey(key);
       return [account, currency];
     });
-    const rows = pairs.map(([account, currency]) => [account, currency, 0, 0]);
-    // ON DUPLICATE KEY UPDATE takes an exclusive lock on existing rows too (INSERT IGNORE would take a shared one).
-    await conn.query(
-      'INSERT INTO balances (account, currency, balance_minor, version) VALUES ? ON DUPLICATE KEY UPDATE version = version',
-      [rows],
-    );
-    const [found] = await conn.query(
-      'SELECT account, currency, balance_minor FROM balances WHERE (account, currency) IN (?)',
-      [pairs],
-    );
-    for (const r of found as Array<{ account: string; currency: string; balance_minor: string }>) {
-      balances.set(`${r.account}\u0000${r.currency}`, BigInt(r.balance_minor));
-    }
+    // ON DUPLICATE KEY UPDATE locks a row another writer created meanwhile (INSERT IGNORE would take a shared lock).
+    await conn.query('INSERT INTO balances (account, currency, balance_minor, version) VALUES ? ON DUPLICATE KEY UPDATE version = version', [pairs.map(([account, currency]) => [account, currency, 0, 0])]);
+    const [rows] = await conn.query('SELECT account, currency, balance_minor FROM balances WHERE (account, currency) IN (?)', [pairs]);
+    keep(rows);
   }
   return balances;
 }
@@ -169,7 +193,7 @@ export interface PendingFold {
 export async function readPendingCredits(conn: Connection, lockedKeys: ReadonlySet<string>): Promise<PendingFold> {
   const fold: PendingFold = { sums: new Map(), rows: [] };
   const accounts = [...new Set([...lockedKeys].map((key) => splitBalanceKey(key).account))];
-  for (const part of chunks(accounts, ROWS_PER_STATEMENT)) {
+  for (const part of chunks(accounts, IN_LIST_MAX)) {
     // FORCE INDEX: the table churns (every credit is inserted, then deleted by a fold), its index
     // statistics go stale, and MariaDB planned this as a full scan of the table (20k rows read per
     // query for ~1k wanted, 5 % of the database's statement time at the benchmark's maximum). In a
