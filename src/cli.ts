@@ -8,7 +8,7 @@ const USAGE = `ledgerflow <command> [options]
 
   stack up|down|status|logs [service]   local Kafka, Temporal, MariaDB, Prometheus under .stack/
   migrate                               apply pending SQL migrations (migration user)
-  produce --rate R --count N --accounts A [--seed S] [--malformed 0.01] [--fraud-rate 0.015 [--labels FILE]]
+  produce --rate R --count N --accounts A [--seed S] [--malformed 0.01] [--fraud-rate 0.015 [--labels FILE]] [--prepare]
   consume                               Kafka consumer → processBatch workflows
   work                                  Temporal worker (workflows + applyBatch activity)
   api                                   REST API, HTTP ingest, live page, /metrics
@@ -63,7 +63,7 @@ const commands: Record<string, Command> = {
   produce: async (config, args, log) => {
     const { values } = parseArgs({
       args,
-      options: { rate: { type: 'string' }, count: { type: 'string' }, accounts: { type: 'string' }, seed: { type: 'string' }, malformed: { type: 'string' }, 'fraud-rate': { type: 'string' }, labels: { type: 'string' } },
+      options: { rate: { type: 'string' }, count: { type: 'string' }, accounts: { type: 'string' }, seed: { type: 'string' }, malformed: { type: 'string' }, 'fraud-rate': { type: 'string' }, labels: { type: 'string' }, prepare: { type: 'boolean' } },
     });
     const fraudRate = values['fraud-rate'] === undefined ? undefined : numberOption(values['fraud-rate'], 'fraud-rate', 0);
     if (fraudRate !== undefined && fraudRate > 1) throw new LedgerflowError('LF_CONFIG', `--fraud-rate is a share (0..1), got ${values['fraud-rate']}`, 'fraud-rate');
@@ -80,6 +80,7 @@ const commands: Record<string, Command> = {
         malformedRatio: numberOption(values.malformed, 'malformed', 0),
         ...(fraudRate === undefined ? {} : { labelled: { fraudRate, ...(values.labels ? { labelsPath: values.labels } : {}) } }),
         serveMetrics: true,
+        prepare: values.prepare === true,
       },
       log,
     );
