@@ -8,7 +8,7 @@ const USAGE = `ledgerflow <command> [options]
 
   stack up|down|status|logs [service]   local Kafka, Temporal, MariaDB, Prometheus under .stack/
   migrate                               apply pending SQL migrations (migration user)
-  produce --rate R --count N --accounts A [--seed S] [--malformed 0.01] [--fraud-rate 0.015 [--labels FILE]] [--prepare]
+  produce --rate R --count N --accounts A [--seed S] [--malformed 0.01] [--fraud-rate 0.015 [--labels FILE]] [--prepare] [--client kafkajs|platformatic]
   consume                               Kafka consumer → processBatch workflows
   work                                  Temporal worker (workflows + applyBatch activity)
   api                                   REST API, HTTP ingest, live page, /metrics
@@ -63,12 +63,13 @@ const commands: Record<string, Command> = {
   produce: async (config, args, log) => {
     const { values } = parseArgs({
       args,
-      options: { rate: { type: 'string' }, count: { type: 'string' }, accounts: { type: 'string' }, seed: { type: 'string' }, malformed: { type: 'string' }, 'fraud-rate': { type: 'string' }, labels: { type: 'string' }, prepare: { type: 'boolean' } },
+      options: { rate: { type: 'string' }, count: { type: 'string' }, accounts: { type: 'string' }, seed: { type: 'string' }, malformed: { type: 'string' }, 'fraud-rate': { type: 'string' }, labels: { type: 'string' }, prepare: { type: 'boolean' }, client: { type: 'string' } },
     });
     const fraudRate = values['fraud-rate'] === undefined ? undefined : numberOption(values['fraud-rate'], 'fraud-rate', 0);
     if (fraudRate !== undefined && fraudRate > 1) throw new LedgerflowError('LF_CONFIG', `--fraud-rate is a share (0..1), got ${values['fraud-rate']}`, 'fraud-rate');
     if (values.labels !== undefined && fraudRate === undefined) throw new LedgerflowError('LF_CONFIG', '--labels needs --fraud-rate (labels come from the labelled workload)', 'labels');
     if (fraudRate !== undefined && values.malformed !== undefined) throw new LedgerflowError('LF_CONFIG', '--malformed applies to the default traffic only, not with --fraud-rate', 'malformed');
+    if (values.client !== undefined && values.client !== 'kafkajs' && values.client !== 'platformatic') throw new LedgerflowError('LF_CONFIG', `--client is kafkajs or platformatic, got ${values.client}`, 'client');
     const { startProducer } = await import('./producer');
     const producer = await startProducer(
       config,
@@ -81,6 +82,7 @@ const commands: Record<string, Command> = {
         ...(fraudRate === undefined ? {} : { labelled: { fraudRate, ...(values.labels ? { labelsPath: values.labels } : {}) } }),
         serveMetrics: true,
         prepare: values.prepare === true,
+        ...(values.client === 'platformatic' ? { client: 'platformatic' as const } : {}),
       },
       log,
     );

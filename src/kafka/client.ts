@@ -65,6 +65,17 @@ export async function connectProducerWithTopics(config: Config, kafka: Kafka): P
 }
 
 const keyPartitioner = Partitioners.DefaultPartitioner();
+const metadataCache = new Map<number, PartitionMetadata[]>();
+
+/** The default partition of a key: murmur2(key), as kafkajs's default and the Java clients choose. */
+export function partitionOfKey(key: string, partitions: number): number {
+  let partitionMetadata = metadataCache.get(partitions);
+  if (!partitionMetadata) {
+    partitionMetadata = Array.from({ length: partitions }, (_, i) => ({ partitionId: i, leader: 0, replicas: [0], isr: [0], partitionErrorCode: 0 }) as PartitionMetadata);
+    metadataCache.set(partitions, partitionMetadata);
+  }
+  return keyPartitioner({ topic: '', partitionMetadata, message: { key, value: null } });
+}
 
 /**
  * Sends keyed messages with one send() per partition. kafkajs 2.2.4 can resolve a send() that
@@ -73,11 +84,10 @@ const keyPartitioner = Partitioners.DefaultPartitioner();
  * default murmur2(key) one, the same as Java clients choose.
  */
 export async function sendKeyed(target: TopicProducer, topic: string, messages: ReadonlyArray<Message & { key: string }>): Promise<number[]> {
-  const metadata = Array.from({ length: target.partitions }, (_, i) => ({ partitionId: i, leader: 0, replicas: [0], isr: [0], partitionErrorCode: 0 }) as PartitionMetadata);
   const byPartition = new Map<number, Message[]>();
   const partitions: number[] = [];
   for (const message of messages) {
-    const partition = keyPartitioner({ topic, partitionMetadata: metadata, message });
+    const partition = partitionOfKey(message.key, target.partitions);
     const list = byPartition.get(partition) ?? [];
     // A literal, not a spread of the message: ~1 µs less per message (issue 5).
     list.push({ key: message.key, value: message.value, headers: message.headers, timestamp: message.timestamp, partition });

@@ -1,5 +1,5 @@
 import type { Config } from '../config';
-import { connectProducerWithTopics, createIdempotentProducer, createKafka, sendKeyed } from '../kafka/client';
+import { connectProducerWithTopics, createKafka } from '../kafka/client';
 import { invariant, LedgerflowError } from '../domain/errors';
 import type { Logger } from '../telemetry/log';
 import { countProduced, createMetrics } from '../telemetry/metrics';
@@ -9,6 +9,7 @@ import { withProduceSpan } from '../telemetry/trace-context';
 import { createGenerator, type GeneratedMessage } from './generator';
 import { createLabelledWorkload } from './labelled';
 import { pace } from './pace';
+import { kafkajsSender, platformaticSender, type KeyedSender, type ProducerClient } from './senders';
 
 export interface ProduceOptions {
   /** Events per second; 0 means as fast as the broker takes them. */
@@ -36,6 +37,8 @@ export interface ProduceOptions {
    * generation, up to the run's length before the send.
    */
   prepare?: boolean;
+  /** The Kafka client that sends (default kafkajs; `platformatic`: the benchmark's load generator, see senders.ts). */
+  client?: ProducerClient;
 }
 
 /** The labelled workload as generator messages; each fraud label is appended to the side file. */
@@ -85,6 +88,11 @@ export async function startProducer(config: Config, options: ProduceOptions, log
   const probe = options.serveMetrics ? await startProbeServer(config.api.host, config.producer.httpPort, metrics.registry) : undefined;
   const kafka = createKafka(config, 'producer', log);
   const target = await connectProducerWithTopics(config, kafka);
+  let sender: KeyedSender = kafkajsSender(kafka, target);
+  if (options.client === 'platformatic') {
+    await target.producer.disconnect();
+    sender = await platformaticSender(config, target.partitions);
+  }
   const generate = options.labelled
     ? labelledMessages({ ...options, labelled: options.labelled })
     : createGenerator({ accounts: options.accounts, seed: options.seed, malformedRatio: options.malformedRatio });
@@ -103,13 +111,11 @@ export async function startProducer(config: Config, options: ProduceOptions, log
   const sendUntilAcknowledged = async (messages: Array<{ key: string; value: Buffer }>): Promise<number[]> => {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await withProduceSpan(config.kafka.topic, messages.length, (headers) => sendKeyed(target, config.kafka.topic, messages.map((m) => ({ key: m.key, value: m.value, headers }))));
+        return await withProduceSpan(config.kafka.topic, messages.length, (headers) => sender.send(config.kafka.topic, messages.map((m) => ({ key: m.key, value: m.value, headers }))));
       } catch (err) {
         if (stopping || attempt >= SEND_ATTEMPTS_MAX) throw err;
         log.warn({ err: (err as Error).message, attempt }, 'send failed; resending the same events with a fresh producer');
-        await target.producer.disconnect().catch(() => undefined);
-        target.producer = createIdempotentProducer(kafka);
-        await target.producer.connect().catch(() => undefined);
+        await sender.renew();
         await new Promise((r) => setTimeout(r, Math.min(5_000, 200 * attempt)));
       }
     }
@@ -144,7 +150,7 @@ export async function startProducer(config: Config, options: ProduceOptions, log
     return report;
   };
   const done = run().finally(async () => {
-    await target.producer.disconnect();
+    await sender.close();
     await probe?.close();
   });
   return {
