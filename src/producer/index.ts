@@ -90,8 +90,12 @@ export async function startProducer(config: Config, options: ProduceOptions, log
   const target = await connectProducerWithTopics(config, kafka);
   let sender: KeyedSender = kafkajsSender(kafka, target);
   if (options.client === 'platformatic') {
+    const platformatic = await platformaticSender(config, target.partitions).catch(async (err: unknown) => {
+      await Promise.allSettled([target.producer.disconnect(), probe?.close()]);
+      throw err;
+    });
     await target.producer.disconnect();
-    sender = await platformaticSender(config, target.partitions);
+    sender = platformatic;
   }
   const generate = options.labelled
     ? labelledMessages({ ...options, labelled: options.labelled })
