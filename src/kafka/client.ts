@@ -44,21 +44,25 @@ export interface TopicProducer {
   partitions: number;
 }
 
+/** Makes sure the topics exist and returns the transactions topic's partition count. */
+export async function ensureTopicsAndPartitions(config: Config, kafka: Kafka): Promise<number> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await ensureTopics(config, admin);
+    const metadata = await admin.fetchTopicMetadata({ topics: [config.kafka.topic] });
+    return metadata.topics[0]?.partitions.length ?? config.kafka.partitions;
+  } finally {
+    await admin.disconnect();
+  }
+}
+
 /**
  * What every writing process does at start: make sure the topics exist, then connect an
  * idempotent producer (the producer, the api's ingest, the consumer's DLQ writer).
  */
 export async function connectProducerWithTopics(config: Config, kafka: Kafka): Promise<TopicProducer> {
-  const admin = kafka.admin();
-  await admin.connect();
-  let partitions: number;
-  try {
-    await ensureTopics(config, admin);
-    const metadata = await admin.fetchTopicMetadata({ topics: [config.kafka.topic] });
-    partitions = metadata.topics[0]?.partitions.length ?? config.kafka.partitions;
-  } finally {
-    await admin.disconnect();
-  }
+  const partitions = await ensureTopicsAndPartitions(config, kafka);
   const producer = createIdempotentProducer(kafka);
   await producer.connect();
   return { producer, partitions };

@@ -1,5 +1,5 @@
 import type { Config } from '../config';
-import { connectProducerWithTopics, createKafka } from '../kafka/client';
+import { connectProducerWithTopics, createKafka, ensureTopicsAndPartitions } from '../kafka/client';
 import { invariant, LedgerflowError } from '../domain/errors';
 import type { Logger } from '../telemetry/log';
 import { countProduced, createMetrics } from '../telemetry/metrics';
@@ -87,16 +87,15 @@ export async function startProducer(config: Config, options: ProduceOptions, log
   const metrics = createMetrics('producer');
   const probe = options.serveMetrics ? await startProbeServer(config.api.host, config.producer.httpPort, metrics.registry) : undefined;
   const kafka = createKafka(config, 'producer', log);
-  const target = await connectProducerWithTopics(config, kafka);
-  let sender: KeyedSender = kafkajsSender(kafka, target);
-  if (options.client === 'platformatic') {
-    const platformatic = await platformaticSender(config, target.partitions).catch(async (err: unknown) => {
-      await Promise.allSettled([target.producer.disconnect(), probe?.close()]);
-      throw err;
-    });
-    await target.producer.disconnect();
-    sender = platformatic;
-  }
+  const sender: KeyedSender =
+    options.client === 'platformatic'
+      ? await ensureTopicsAndPartitions(config, kafka)
+          .then((partitions) => platformaticSender(config, partitions))
+          .catch(async (err: unknown) => {
+            await probe?.close();
+            throw err;
+          })
+      : kafkajsSender(kafka, await connectProducerWithTopics(config, kafka));
   const generate = options.labelled
     ? labelledMessages({ ...options, labelled: options.labelled })
     : createGenerator({ accounts: options.accounts, seed: options.seed, malformedRatio: options.malformedRatio });

@@ -68,11 +68,16 @@ export async function platformaticSender(config: Config, partitions: number): Pr
   return {
     send: async (topic, messages) => {
       const out: number[] = new Array(messages.length);
+      // A send's messages share one headers object (its trace context): converted once, not per message.
+      let source: Record<string, string> | undefined;
+      let headers: Record<string, Buffer> = {};
       const batch = messages.map((m, i) => {
         const partition = partitionOfKey(m.key, partitions);
         out[i] = partition;
-        const headers: Record<string, Buffer> = {};
-        for (const name in m.headers) headers[name] = Buffer.from(m.headers[name] as string);
+        if (m.headers !== source) {
+          source = m.headers;
+          headers = Object.fromEntries(Object.entries(m.headers).map(([name, value]) => [name, Buffer.from(value)]));
+        }
         return { topic, key: Buffer.from(m.key), value: m.value, partition, headers };
       });
       await producer.send({ messages: batch });
