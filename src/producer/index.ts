@@ -9,7 +9,7 @@ import { withProduceSpan } from '../telemetry/trace-context';
 import { createGenerator, type GeneratedMessage } from './generator';
 import { createLabelledWorkload } from './labelled';
 import { pace } from './pace';
-import { kafkajsSender, platformaticSender, type KeyedSender, type ProducerClient } from './senders';
+import { kafkajsSender, platformaticSender, refuseUnsupportedBroker, type KeyedSender, type ProducerClient } from './senders';
 
 export interface ProduceOptions {
   /** Events per second; 0 means as fast as the broker takes them. */
@@ -84,6 +84,7 @@ const SEND_ATTEMPTS_MAX = 60;
 
 /** Produces a bounded synthetic load; `done` resolves when all `count` events are acknowledged. */
 export async function startProducer(config: Config, options: ProduceOptions, log: Logger) {
+  if (options.client === 'platformatic') refuseUnsupportedBroker(config);
   const metrics = createMetrics('producer');
   const probe = options.serveMetrics ? await startProbeServer(config.api.host, config.producer.httpPort, metrics.registry) : undefined;
   const kafka = createKafka(config, 'producer', log);

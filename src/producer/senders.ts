@@ -45,6 +45,13 @@ interface PlatformaticKafka {
   Producer: new (options: Record<string, unknown>) => PlatformaticProducer;
 }
 
+/** The @platformatic/kafka sender is for plaintext brokers: refused at start, before any connection. */
+export function refuseUnsupportedBroker(config: Config): void {
+  if (config.kafka.ssl || config.kafka.saslMechanism !== '') {
+    throw new LedgerflowError('LF_CONFIG', 'produce --client platformatic is the benchmark load generator for a plaintext broker; use the default client with kafka.ssl or kafka.saslMechanism', 'kafka.ssl');
+  }
+}
+
 /**
  * The benchmark's load generator only (`produce --client platformatic`, decision 015): on the
  * shared 2-core box its Kafka client competes with the pipeline it loads, and @platformatic/kafka
@@ -54,9 +61,7 @@ interface PlatformaticKafka {
  * Plaintext brokers only: the bench's broker listens on loopback.
  */
 export async function platformaticSender(config: Config, partitions: number): Promise<KeyedSender> {
-  if (config.kafka.ssl || config.kafka.saslMechanism !== '') {
-    throw new LedgerflowError('LF_CONFIG', 'produce --client platformatic is the benchmark load generator for a plaintext broker; use the default client with kafka.ssl or kafka.saslMechanism', 'kafka.ssl');
-  }
+  refuseUnsupportedBroker(config);
   let lib: PlatformaticKafka;
   try {
     lib = (await import('@platformatic/kafka')) as unknown as PlatformaticKafka;

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { loadConfig } from '../../../src/config';
 import { partitionOfKey } from '../../../src/kafka/client';
-import { platformaticSender } from '../../../src/producer/senders';
+import { platformaticSender, refuseUnsupportedBroker } from '../../../src/producer/senders';
 
 test('the @platformatic/kafka load generator refuses a TLS or SASL broker at start, naming the setting', async () => {
   await assert.rejects(platformaticSender(loadConfig({ 'kafka.ssl': true }, {}), 12), (err: Error & { code?: string; detail?: unknown }) => {
@@ -10,6 +10,11 @@ test('the @platformatic/kafka load generator refuses a TLS or SASL broker at sta
     assert.match(err.message, /kafka\.ssl|kafka\.saslMechanism/);
     return true;
   });
+});
+
+test('the refusal happens before any connection, for SASL as for TLS, and a plaintext broker passes', () => {
+  assert.throws(() => refuseUnsupportedBroker(loadConfig({ 'kafka.saslMechanism': 'plain' }, {})), /kafka\.saslMechanism/);
+  assert.doesNotThrow(() => refuseUnsupportedBroker(loadConfig({}, {})));
 });
 
 test('partitionOfKey: the same partition for the same key, in range, spread over every partition', () => {
