@@ -1,6 +1,11 @@
 import { Kafka, Partitioners, logLevel, type Admin, type Message, type PartitionMetadata, type Producer, type SASLOptions } from 'kafkajs';
 import type { Config } from '../config';
 import type { Logger } from '../telemetry/log';
+import { registerCodecs } from './codecs';
+
+// Every Kafka client of the project reads (and writes) all of Kafka's codecs: registered once,
+// here, because every process that talks to Kafka goes through this module.
+registerCodecs();
 
 /**
  * Shared Kafka plumbing for every process that talks to Kafka (producer, api ingest, consumer,
