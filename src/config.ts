@@ -91,6 +91,12 @@ const schema = {
       env: 'LF_KAFKA_REPLICATION_FACTOR',
     },
     groupId: { doc: 'Consumer group id.', format: String, default: 'ledgerflow', env: 'LF_KAFKA_GROUP_ID' },
+    compression: {
+      doc: "Compression of the batches Ledgerflow writes (produce, HTTP ingest, DLQ). Every Kafka codec is read whatever this says; a topic's own compression.type other than 'producer' makes the broker recompress (docs/decisions/016-kafka-compression-codecs.md).",
+      format: ['none', 'gzip', 'snappy', 'lz4', 'zstd'],
+      default: 'lz4',
+      env: 'LF_KAFKA_COMPRESSION',
+    },
     ssl: { doc: 'Use TLS to reach the brokers.', format: Boolean, default: false, env: 'LF_KAFKA_SSL' },
     saslMechanism: {
       doc: 'SASL mechanism, empty for none.',
@@ -208,6 +214,12 @@ const schema = {
       format: intAtLeast('consumer.sessionTimeoutMs', 6000, "the broker's group.min.session.timeout.ms"),
       default: 30000,
       env: 'LF_CONSUMER_SESSION_TIMEOUT_MS',
+    },
+    undecodableExitDelayMs: {
+      doc: 'After meeting a record batch it cannot decode, the consumer reports unhealthy and shows the partition and offset on /metrics for this long, so Prometheus scrapes it, then exits non-zero.',
+      format: nonNegativeInt('consumer.undecodableExitDelayMs'),
+      default: 30000,
+      env: 'LF_CONSUMER_UNDECODABLE_EXIT_DELAY_MS',
     },
     httpPort: { doc: 'Port of the consumer /healthz, /readyz, /metrics.', format: 'port', default: 9471, env: 'LF_CONSUMER_HTTP_PORT' },
   },
@@ -371,6 +383,7 @@ export interface Config {
     partitions: number;
     replicationFactor: number;
     groupId: string;
+    compression: 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd';
     ssl: boolean;
     saslMechanism: '' | 'plain' | 'scram-sha-256' | 'scram-sha-512';
     saslUsername: string;
@@ -398,7 +411,7 @@ export interface Config {
     migrationPasswordFile: string;
     poolSize: number;
   };
-  consumer: { batchMaxEvents: number; batchMaxBytes: number; lingerMs: number; partitionsConcurrently: number; batchesInFlight: number; sessionTimeoutMs: number; httpPort: number };
+  consumer: { batchMaxEvents: number; batchMaxBytes: number; lingerMs: number; partitionsConcurrently: number; batchesInFlight: number; sessionTimeoutMs: number; undecodableExitDelayMs: number; httpPort: number };
   worker: { maxConcurrentActivities: number; maxConcurrentWorkflowTasks: number; httpPort: number; sdkMetricsPort: number };
   producer: { httpPort: number };
   api: { host: string; port: number; pageSizeMax: number; ingestBatchMax: number };
