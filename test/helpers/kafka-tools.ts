@@ -55,17 +55,22 @@ export interface DumpedBatch {
   position: number;
 }
 
-/** The record batches of one partition's log segments as the broker stores them (kafka-dump-log). */
-export async function dumpLog(config: Config, topic: string, partition: number): Promise<DumpedBatch[]> {
-  const dir = partitionDir(config, topic, partition);
-  const files = fs.readdirSync(dir).filter((f) => f.endsWith('.log')).sort().map((f) => path.join(dir, f));
+/** The record batches of each partition's log segments as the broker stores them (one kafka-dump-log run). */
+export async function dumpLog(config: Config, topic: string, partitions: ReadonlyArray<number>): Promise<Map<number, DumpedBatch[]>> {
+  const files = partitions.flatMap((partition) => {
+    const dir = partitionDir(config, topic, partition);
+    return fs.readdirSync(dir).filter((f) => f.endsWith('.log')).sort().map((f) => path.join(dir, f));
+  });
   const text = await runJava(config, 'kafka.tools.DumpLogSegments', ['--files', files.join(',')], '');
-  const batches: DumpedBatch[] = [];
+  const out = new Map<number, DumpedBatch[]>(partitions.map((p) => [p, []]));
+  let current: DumpedBatch[] | undefined;
   for (const line of text.split('\n')) {
+    const file = /^Dumping .*-(\d+)\/\d+\.log$/.exec(line);
+    if (file) current = out.get(Number(file[1]));
     const m = /^baseOffset: (\d+) lastOffset: (\d+) .*position: (\d+) .*compresscodec: (\w+)/.exec(line);
-    if (m) batches.push({ baseOffset: BigInt(m[1] as string), lastOffset: BigInt(m[2] as string), position: Number(m[3]), codec: (m[4] as string).toLowerCase() });
+    if (m && current) current.push({ baseOffset: BigInt(m[1] as string), lastOffset: BigInt(m[2] as string), position: Number(m[3]), codec: (m[4] as string).toLowerCase() });
   }
-  return batches;
+  return out;
 }
 
 export function partitionDir(config: Config, topic: string, partition: number): string {
