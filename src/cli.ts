@@ -107,7 +107,11 @@ const commands: Record<string, Command> = {
     return untilSignal(signal, (await (await import('./api')).startApi(config, log)).stop, log);
   },
   verify: async (config, args, log) => {
-    const { values } = parseArgs({ args, options: { 'wait-ms': { type: 'string' } } });
+    const { values } = parseArgs({ args, options: { 'wait-ms': { type: 'string' }, help: { type: 'boolean' } } });
+    if (values.help) {
+      process.stdout.write('ledgerflow verify [--wait-ms MS]\n  waits up to MS (60000) for the consumer group to catch up, then compares Kafka with the database;\n  exit 0 when everything matches, 1 on any difference or a record batch it cannot read (named by topic, partition, offset)\n');
+      return 0;
+    }
     const { verify } = await import('./verify');
     const report = await verify(config, { waitMs: numberOption(values['wait-ms'], 'wait-ms', 60_000) }, log);
     process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
@@ -179,6 +183,11 @@ main(process.argv.slice(2)).then(
     if (err instanceof LedgerflowError) {
       process.stderr.write(`ledgerflow: ${err.code}: ${err.message}\n`);
       process.exit(err.code === 'LF_CONFIG' ? 2 : 1);
+    }
+    // A wrong flag (node:util parseArgs): one line, no stack trace.
+    if (String((err as { code?: unknown }).code).startsWith('ERR_PARSE_ARGS')) {
+      process.stderr.write(`ledgerflow: ${(err as Error).message.split('.')[0]} (see ledgerflow ${process.argv[2] ?? ''} --help)\n`);
+      process.exit(2);
     }
     process.stderr.write(`ledgerflow: ${(err as Error).stack ?? String(err)}\n`);
     process.exit(1);

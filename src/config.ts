@@ -94,7 +94,7 @@ const schema = {
     compression: {
       doc: "Compression of the batches Ledgerflow writes (produce, HTTP ingest, DLQ). Every Kafka codec is read whatever this says; a topic's own compression.type other than 'producer' makes the broker recompress (docs/decisions/016-kafka-compression-codecs.md).",
       format: ['none', 'gzip', 'snappy', 'lz4', 'zstd'],
-      default: 'lz4',
+      default: 'zstd',
       env: 'LF_KAFKA_COMPRESSION',
     },
     ssl: { doc: 'Use TLS to reach the brokers.', format: Boolean, default: false, env: 'LF_KAFKA_SSL' },
