@@ -17,7 +17,7 @@ export const BENCH_USAGE = `ledgerflow bench [all | store naive pipeline queries
   codecs               optional, not in all: the pipeline's backlog drain once per kafka.compression codec,
                        with verify after each; also writes docs/reports/codecs.json
   --codecs a,b         codecs: which (none,gzip,snappy,lz4,zstd)
-  --malformed R        codecs: share of malformed events in the backlog (0.01)
+  --malformed R        codecs: share of malformed events in the backlog (0.01; the random workload, its default)
   --rows N             store: rows bulk-loaded (500000); queries: rows in the table (10000000)
   --duration S         pipeline: measured window at max throughput (60); naive: run time (20)
   --backlog N          pipeline: events produced before the consumer starts (4000000: enough for 70 s at ~57k tx/s);
@@ -188,7 +188,8 @@ export async function benchCommand(config: Config, args: string[], log: Logger):
       workers: Math.max(1, positive(values.workers, 'workers', 1)),
       accounts,
       seed,
-      workload,
+      // The producer's default traffic: the labelled workload has no malformed events.
+      workload: (values.workload ?? 'random') as typeof workload,
       malformedRatio: positive(values.malformed, 'malformed', 0.01),
       settings: { ...PIPELINE_SETTINGS, ...settingsOf(values.set ?? []) },
       nodeFlags: values['node-flags'] === undefined ? [...SERVICE_NODE_FLAGS] : values['node-flags'].split(' ').filter((f) => f.length > 0),

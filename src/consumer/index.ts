@@ -4,7 +4,6 @@ import type { Config } from '../config';
 import { connectProducerWithTopics, createKafka } from '../kafka/client';
 import { consumerGroupLag } from '../kafka/offsets';
 import { undecodableCause } from '../kafka/codecs';
-import { UnreadableBatchError } from '../kafka/read';
 import { temporalConnectionOptions } from '../temporal/connection';
 import type { Logger } from '../telemetry/log';
 import { createMetrics } from '../telemetry/metrics';
@@ -15,7 +14,7 @@ import type { ApplyBatchResult, BatchHeader } from '../workflows/types';
 import { buildBatch, halveSlice, prepareFetched, type SlicePart, type SplitBatch } from './batch';
 import { sendToDlq } from './dlq';
 import { gatherSlice, Lane } from './lanes';
-import { locateUndecodableBatch } from './stuck';
+import { reportUndecodableBatch } from './stuck';
 import { dataConverter } from '../temporal/codec';
 import { packEventJson } from '../temporal/packedBatch';
 
@@ -282,19 +281,11 @@ export async function startConsumer(config: Config, log: Logger): Promise<Consum
       fail(payload.error);
       return;
     }
-    // A batch no codec here can read: the partition cannot move past it. Say where, show it on
-    // /metrics long enough to be scraped, then exit non-zero (docs/decisions/016-kafka-compression-codecs.md).
+    // A batch no codec here can read: say where, then exit non-zero (docs/decisions/016-kafka-compression-codecs.md).
     const positions = new Map<number, bigint>();
     for (const [partition, lane] of lanes) if (lane.fetchFrom !== null) positions.set(partition, lane.fetchFrom);
     const { maxBytesPerPartition } = fetchSizes(config.consumer.batchMaxEvents, config.consumer.partitionsConcurrently);
-    void locateUndecodableBatch(kafka, topic, config.kafka.groupId, positions, maxBytesPerPartition, undecodable).then(async (err) => {
-      const where = err instanceof UnreadableBatchError ? { topic: err.topic, partition: err.partition, offset: err.offset.toString() } : { topic };
-      if (err instanceof UnreadableBatchError) metrics.undecodableBatch.set({ topic: err.topic, partition: err.partition }, Number(err.offset));
-      probe.setUnhealthy(err.message);
-      log.fatal({ ...where, err: err.message, exitInMs: config.consumer.undecodableExitDelayMs }, 'record batch cannot be decoded; the consumer stops here');
-      await new Promise((resolve) => setTimeout(resolve, config.consumer.undecodableExitDelayMs));
-      fail(err);
-    });
+    void reportUndecodableBatch({ kafka, config, metrics, probe, log, positions, maxBytes: maxBytesPerPartition }, undecodable).then(fail);
   });
 
   await consumer.run({

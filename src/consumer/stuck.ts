@@ -1,7 +1,11 @@
 import type { Kafka } from 'kafkajs';
+import type { Config } from '../config';
 import { LedgerflowError } from '../domain/errors';
 import type { UndecodableBatchError } from '../kafka/codecs';
 import { readPartitions, UnreadableBatchError } from '../kafka/read';
+import type { Logger } from '../telemetry/log';
+import type { createMetrics } from '../telemetry/metrics';
+import type { ProbeServer } from '../telemetry/server';
 
 /** Finding the batch again reads one fetch per partition; a slow broker gets this long. */
 const LOCATE_TIMEOUT_MS = 60_000;
@@ -40,4 +44,33 @@ export async function locateUndecodableBatch(
   } catch (err) {
     return err instanceof UnreadableBatchError ? err : new LedgerflowError('LF_UNDECODABLE_BATCH', `topic ${topic}: ${original.message} (locating its partition failed: ${(err as Error).message})`, topic);
   }
+}
+
+export interface StuckContext {
+  kafka: Kafka;
+  config: Config;
+  metrics: ReturnType<typeof createMetrics>;
+  probe: ProbeServer;
+  log: Logger;
+  /** Where the consumer's lanes fetch each partition from next. */
+  positions: ReadonlyMap<number, bigint>;
+  /** The consumer's fetch size per partition. */
+  maxBytes: number;
+}
+
+/**
+ * The consumer cannot move past a batch: find it, report /healthz unhealthy with its topic,
+ * partition and offset, set ledgerflow_consumer_undecodable_batch_offset, and resolve (to the error
+ * the process exits with) only after consumer.undecodableExitDelayMs, so Prometheus scrapes it.
+ */
+export async function reportUndecodableBatch(ctx: StuckContext, undecodable: UndecodableBatchError): Promise<LedgerflowError> {
+  const { config } = ctx;
+  const topic = config.kafka.topic;
+  const err = await locateUndecodableBatch(ctx.kafka, topic, config.kafka.groupId, ctx.positions, ctx.maxBytes, undecodable);
+  const where = err instanceof UnreadableBatchError ? { topic: err.topic, partition: err.partition, offset: err.offset.toString() } : { topic };
+  if (err instanceof UnreadableBatchError) ctx.metrics.undecodableBatch.set({ topic: err.topic, partition: err.partition }, Number(err.offset));
+  ctx.probe.setUnhealthy(err.message);
+  ctx.log.fatal({ ...where, err: err.message, exitInMs: config.consumer.undecodableExitDelayMs }, 'record batch cannot be decoded; the consumer stops here');
+  await new Promise((resolve) => setTimeout(resolve, config.consumer.undecodableExitDelayMs));
+  return err;
 }

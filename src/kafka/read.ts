@@ -21,9 +21,11 @@ export class UnreadableBatchError extends LedgerflowError {
     readonly topic: string,
     readonly partition: number,
     readonly offset: bigint,
+    /** False when only the fetch's start is known: the batch is at or after `offset`. */
+    readonly exact: boolean,
     reason: string,
   ) {
-    super('LF_UNDECODABLE_BATCH', `topic ${topic} partition ${partition} offset ${offset}: ${reason}`, { topic, partition, offset: offset.toString() });
+    super('LF_UNDECODABLE_BATCH', `topic ${topic} partition ${partition} ${exact ? 'offset' : 'at or after offset'} ${offset}: ${reason}`, { topic, partition, offset: offset.toString() });
     this.name = 'UnreadableBatchError';
   }
 }
@@ -72,9 +74,10 @@ export async function readPartitions(kafka: Kafka, topic: string, ranges: Readon
   consumer.on(consumer.events.CRASH, ({ payload }) => {
     const undecodable = undecodableCause(payload.error);
     if (undecodable) {
-      settle(new UnreadableBatchError(topic, current.partition, undecodable.position?.baseOffset ?? next, undecodable.message));
+      const at = undecodable.position?.baseOffset;
+      settle(new UnreadableBatchError(topic, current.partition, at ?? next, at !== undefined, undecodable.message));
     } else if (!payload.restart) {
-      settle(new UnreadableBatchError(topic, current.partition, next, `the consumer stopped: ${payload.error.message}`));
+      settle(new UnreadableBatchError(topic, current.partition, next, false, `the consumer stopped: ${payload.error.message}`));
     }
   });
   const eachBatch = async ({ batch }: { batch: Batch }) => {
