@@ -14,7 +14,7 @@ export interface CodecsOptions extends Omit<PipelineOptions, 'latencyRate' | 'la
 
 export interface CodecRow {
   codec: CompressionName;
-  /** Committed events/s draining the backlog (the pipeline's max phase). */
+  /** Committed events/s over the whole drain of the backlog, from the consumer's start (the pipeline's max phase). */
   txPerSec: number;
   windowS: number;
   /** CPU ms per 1,000 events of the pipeline's processes and services while draining (consumer, worker, kafka, …), and in total. */
