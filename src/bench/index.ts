@@ -200,7 +200,7 @@ export async function benchCommand(config: Config, args: string[], log: Logger):
     const envelope = await recordPart(config, 'codecs', options, () => runCodecs(config, options, say), codecsChart, say);
     say(`bench codecs: wrote ${await writeCodecsReport(config, options, envelope.result, loadavgBefore)}`);
   }
-  const summary = writeSummary();
-  process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+  // The summary gathers the README's parts; a codecs-only run leaves it as it was.
+  if (parts.some((p) => p !== 'codecs')) process.stdout.write(`${JSON.stringify(writeSummary(), null, 2)}\n`);
   return 0;
 }
