@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { Config } from '../config';
 import { repoRoot } from '../stack/layout';
 import { runStep } from '../stack/install';
+import { isAlive } from '../stack/process';
 import { ensureImageTools, imageExists, podman, publishTag } from './podman';
 import { fetchPinnedPackage, type PinnedPackage } from './packages';
 import { assembleRuntimeRoot } from './rootfs';
@@ -88,10 +89,11 @@ export async function ensureStandInBases(config: Config, log: (line: string) => 
   for (const arg of BASE_IMAGE_ARGS) if (!(await imageExists(images[arg]))) missing.push(arg);
   if (missing.length > 0) {
     const dirs = imageDirs(config);
+    removeAbandonedWork(dirs.work);
     await ensureImageTools(dirs.logFile, log);
     const node = await fetchPinnedPackage(NODE_PACKAGE, dirs.packages, dirs.logFile);
     for (const arg of missing) {
-      const work = fs.mkdtempSync(path.join(dirs.work, `${arg.toLowerCase()}-`));
+      const work = fs.mkdtempSync(path.join(dirs.work, `${arg.toLowerCase()}-${process.pid}-`));
       const tmpRef = `${images[arg]}-partial-${process.pid}`;
       log(`image: building the local stand-in for ${upstream[arg]} (${images[arg]}; log ${dirs.logFile})`);
       try {
@@ -105,6 +107,15 @@ export async function ensureStandInBases(config: Config, log: (line: string) => 
     }
   }
   return { images, built, seconds: Number(process.hrtime.bigint() - t0) / 1e9 };
+}
+
+/** Work directories (a root filesystem each, hundreds of MB) of runs that were killed. */
+function removeAbandonedWork(workDir: string): void {
+  for (const entry of fs.readdirSync(workDir)) {
+    const pid = Number(/-(\d+)-[^-]+$/.exec(entry)?.[1]);
+    if (!Number.isSafeInteger(pid) || pid === process.pid || isAlive(pid)) continue;
+    fs.rmSync(path.join(workDir, entry), { recursive: true, force: true });
+  }
 }
 
 export function imageDirs(config: Config): { packages: string; work: string; logFile: string } {

@@ -63,8 +63,9 @@ export async function buildImage(config: Config, opts: BuildImageOptions = {}): 
   try {
     await runStep('podman', args, { step: `podman build ${ref}`, logFile, cwd: root });
   } catch (err) {
-    if (opts.upstreamBases && /pull|registry|manifest|dial tcp|lookup/i.test((err as Error).message)) {
-      throw new LedgerflowError('LF_IMAGE', `the upstream base images (${bases.BUILD_IMAGE}, ${bases.RUNTIME_IMAGE}) could not be pulled; without a reachable registry build with the local stand-ins (no --upstream-bases). See ${logFile}`, bases);
+    const pullError = /^Error: .*(pull|registry|manifest|dial tcp|lookup).*$/im.exec((err as Error).message)?.[0];
+    if (opts.upstreamBases && pullError) {
+      throw new LedgerflowError('LF_IMAGE', `the upstream base images could not be pulled (${pullError}); without a reachable registry, build with the local stand-ins (no --upstream-bases)`, bases);
     }
     throw err;
   }
