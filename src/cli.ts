@@ -7,6 +7,7 @@ import { createLogger, type Logger } from './telemetry/log';
 const USAGE = `ledgerflow <command> [options]
 
   stack up|down|status|logs [service]   local Kafka, Temporal, MariaDB, Prometheus under .stack/
+  image build|bases|save [options]      the container image, built with podman (ledgerflow image --help)
   migrate                               apply pending SQL migrations (migration user)
   produce --rate R --count N --accounts A [--seed S] [--malformed 0.01] [--fraud-rate 0.015 [--labels FILE]] [--prepare] [--client kafkajs|platformatic]
   consume                               Kafka consumer → processBatch workflows
@@ -54,6 +55,7 @@ function numberOption(value: string | undefined, name: string, fallback: number)
 
 const commands: Record<string, Command> = {
   stack: async (config, args, log) => (await import('./stack/cli')).stackCommand(config, args, log),
+  image: async (config, args, log) => (await import('./image/cli')).imageCommand(config, args, log),
   migrate: async (config, _args, log) => {
     const { migrate } = await import('./store/migrate');
     const report = await migrate(config, (line) => log.info(line));

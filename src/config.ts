@@ -1,5 +1,6 @@
 import convict from 'convict';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { LedgerflowError } from './domain/errors';
 import type { FraudThresholds } from './domain/fraud/rules';
@@ -56,6 +57,22 @@ const schema = {
       format: 'nat',
       default: 0,
       env: 'LF_STACK_MARIADB_BUFFER_POOL_MB',
+    },
+  },
+  cache: {
+    dir: {
+      doc: 'Per-user cache of big versioned build inputs, kept outside the clone (a fresh CI clone reuses it): the Node.js and npm packages of the image\'s local base stand-ins. Empty: $XDG_CACHE_HOME/ledgerflow, else ~/.cache/ledgerflow.',
+      format: String,
+      default: '',
+      env: 'LF_CACHE_DIR',
+    },
+  },
+  image: {
+    caFile: {
+      doc: 'CA bundle handed to npm inside `ledgerflow image build` as a build secret (never stored in a layer), for networks whose TLS is re-signed by a proxy. Empty, or a file that does not exist: npm trusts only its built-in CAs.',
+      format: String,
+      default: '/etc/ssl/certs/ca-certificates.crt',
+      env: 'LF_IMAGE_CA_FILE',
     },
   },
   kafka: {
@@ -375,6 +392,9 @@ const schema = {
 export interface Config {
   log: { level: string };
   stack: { dir: string; prometheusPort: number; mariadbBufferPoolMb: number };
+  /** dir: resolved when loaded (never empty). */
+  cache: { dir: string };
+  image: { caFile: string };
   kafka: {
     brokers: string[];
     clientId: string;
@@ -498,8 +518,10 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
   const raw = conf.getProperties() as unknown as Record<string, Record<string, unknown>>;
   const kafka = raw.kafka as Record<string, unknown>;
   const rules = raw.rules as Record<string, unknown>;
+  const cache = raw.cache as { dir: string };
   const config = {
     ...raw,
+    cache: { dir: cache.dir || defaultCacheDir(env) },
     kafka: { ...kafka, brokers: String(kafka.brokers).split(',').map((b) => b.trim()) },
     rules: { ...rules, currencies: String(rules.currencies).split(',').map((c) => c.trim()) },
   } as unknown as Config;
@@ -507,6 +529,12 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
     throw new LedgerflowError('LF_CONFIG', 'rules.maxAmountMinor (LF_RULES_MAX_AMOUNT_MINOR) must be above 0', 'rules.maxAmountMinor');
   }
   return config;
+}
+
+/** The XDG base-directory convention: $XDG_CACHE_HOME/ledgerflow, else ~/.cache/ledgerflow. */
+function defaultCacheDir(env: NodeJS.ProcessEnv): string {
+  const base = env.XDG_CACHE_HOME && path.isAbsolute(env.XDG_CACHE_HOME) ? env.XDG_CACHE_HOME : path.join(os.homedir(), '.cache');
+  return path.join(base, 'ledgerflow');
 }
 
 /** Adds the env var to convict's "key: message" lines so the operator knows what to fix. */

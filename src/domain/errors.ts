@@ -7,6 +7,7 @@ export type ErrorCode =
   | 'LF_STACK'
   | 'LF_PORT_TAKEN'
   | 'LF_INSTALL'
+  | 'LF_IMAGE'
   | 'LF_MIGRATION'
   | 'LF_INVARIANT'
   | 'LF_VERIFY'
