@@ -8,7 +8,7 @@
 
 # The base images are build arguments so that a machine which reaches package registries but no
 # image registry can pass in stand-ins built from Debian packages and the official Node.js binary
-# (`ledgerflow image bases`). Node.js 24 LTS: docs/decisions/016-image-runtime-base.md.
+# (`ledgerflow image bases`). Node.js 24 LTS: docs/decisions/017-image-runtime-base.md.
 ARG BUILD_IMAGE=docker.io/library/node:24-bookworm-slim
 ARG RUNTIME_IMAGE=gcr.io/distroless/nodejs24-debian12:nonroot
 

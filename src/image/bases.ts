@@ -12,7 +12,7 @@ import { BASE_IMAGE_ARGS, upstreamBaseImages, type BaseImageArg, type BaseImages
 
 /**
  * Local stand-ins for the Dockerfile's base images, for machines that reach package registries
- * but no image registry (docs/decisions/016-…): Debian bookworm from Debian's archive (mmdebstrap)
+ * but no image registry (docs/decisions/017-image-runtime-base.md): Debian bookworm from Debian's archive (mmdebstrap)
  * plus the official Node.js binary from the npm registry. Each is a podman image whose tag carries
  * a hash of everything it is made from, so it is built once per recipe and then reused.
  */

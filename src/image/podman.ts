@@ -3,7 +3,7 @@ import { LedgerflowError } from '../domain/errors';
 import { ensureSystemPackages, type SystemPackage } from '../stack/install';
 
 /**
- * podman, the way it works on the machines this project runs on (docs/decisions/016-…): Debian's
+ * podman, the way it works on the machines this project runs on (docs/decisions/017-image-runtime-base.md): Debian's
  * podman 4.3 with runc (crun fails on hosts with hybrid v1/v2 cgroups), and container limits that
  * stay within the host's own (podman's defaults ask for more open files than such a host allows).
  */

@@ -15,7 +15,7 @@ const SOURCE_ROOT = path.dirname(path.dirname(WORKFLOWS_PATH));
 
 /**
  * Where `npm run build` leaves the bundles it built (dist/workflow-bundles, beside dist/src), so a
- * worker of a built installation (the image) never runs webpack at start: docs/decisions/016-….
+ * worker of a built installation (the image) never runs webpack at start: docs/decisions/017-image-runtime-base.md.
  */
 export const PREBUILT_BUNDLE_DIR = path.join(path.dirname(SOURCE_ROOT), 'workflow-bundles');
 
