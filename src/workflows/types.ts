@@ -64,6 +64,13 @@ export interface ApplyBatchResult {
   flagged: number;
   /** Reviews this attempt opened. */
   reviews: number;
+  /**
+   * Events the store refused for a lasting reason that is not a business rule, isolated from the
+   * batch and parked (docs/decisions/016-poison-isolation.md); absent in results recorded before.
+   */
+  parked: number;
+  /** Parts of the batch tried while isolating them (0: the batch applied as one transaction). */
+  isolationSteps: number;
 }
 
 export interface ActivityTypes {
