@@ -3,13 +3,14 @@ import { validateBatch } from '../domain/batch';
 import { ownBalanceKeysOf } from '../domain/ledger';
 import type { SourcedEvent } from '../domain/transaction';
 import { classifyFailure, type Failure } from '../store/failures';
-import { ensureBalanceRows, type RowWrite } from '../store/ledger';
+import { ensureBalanceRows } from '../store/ledger';
 import { inTransaction, type Pool } from '../store/pool';
 import type { Logger } from '../telemetry/log';
 import { unpackEvents } from '../temporal/packedBatch';
 import type { ApplyBatchInput, ApplyBatchResult, ApplyPackedInput } from '../workflows/types';
-import { applyEventsIn, firstOfEachId } from './applyEvents';
-import { startBatchReviews, sweepRoundTrips, type FraudDeps } from './fraud';
+import { applyEventsIn, firstOfEachId, type ApplyEventsDeps } from './applyEvents';
+import { startBatchReviews, sweepRoundTrips } from './fraud';
+import { NeedsBalanceKeys, originalsOf, type EventOriginals } from './identity';
 import { isolateBatch, storeRefusesPlainCredit } from './isolate';
 
 /** What the worker learns from an apply: every failed try, every parked event, every systemic hold-back. */
@@ -19,15 +20,8 @@ export interface ApplyObserver {
   systemic?(failure: Failure): void;
 }
 
-export interface ApplyBatchDeps {
+export interface ApplyBatchDeps extends ApplyEventsDeps {
   pool: Pool;
-  overdraftLimitMinor: bigint;
-  /** Fraud detection in the same transaction; absent when fraud.enabled is off. */
-  fraud?: FraudDeps;
-  /** How the rows are written (default `load`; SingleStore: `insert`, see RowWrite). */
-  rowWrite?: RowWrite;
-  /** The topic batches come from (recorded with parked events); default `transactions`. */
-  topic?: string;
   /** Attempts an unknown failure gets before it is isolated like a deterministic one (default 3). */
   unknownAttemptsMax?: number;
   /** The activity attempt (1-based) as Temporal counts it; 1 when called outside an activity. */
@@ -73,20 +67,27 @@ function isDuplicateKey(err: unknown): boolean {
  * `lookUp`: look stored ids up first; without it a stored id fails the try, and it is tried again
  * with the lookup (see CHECK_FIRST_BATCHES). Every failed try is reported to `deps.observe`.
  */
-async function applyWithQuickRetries(deps: ApplyBatchDeps, memory: WorkerMemory, input: ApplyBatchInput, lookUpFirst: boolean): Promise<ApplyBatchResult> {
+async function applyWithQuickRetries(deps: ApplyBatchDeps, memory: WorkerMemory, input: ApplyBatchInput, lookUpFirst: boolean, originals: EventOriginals): Promise<ApplyBatchResult> {
   const keys = ownBalanceKeysOf(input.events);
   await ensureBalanceRows(deps.pool, keys, memory.knownBalanceRows);
   let lookUp = lookUpFirst;
+  const extraKeys = new Set<string>();
   for (let attempt = 1; ; attempt++) {
     try {
-      const result = await inTransaction(deps.pool, (conn) => applyEventsIn(conn, deps, input, lookUp, keys));
-      if (lookUp && result.duplicates > 0) memory.checkFirst = CHECK_FIRST_BATCHES;
+      const result = await inTransaction(deps.pool, (conn) => applyEventsIn(conn, deps, input, lookUp, keys, { originals, extraKeys: [...extraKeys] }));
+      if (lookUp && result.duplicates + result.conflicts > 0) memory.checkFirst = CHECK_FIRST_BATCHES;
       return result;
     } catch (err) {
       if (!lookUp && isDuplicateKey(err)) {
         lookUp = true;
         memory.checkFirst = CHECK_FIRST_BATCHES;
         attempt -= 1;
+        continue;
+      }
+      // A supersession found rows of other accounts to reverse: run again holding them too (one
+      // sorted lock pass). Bounded like the quick retries: a stored row changing under us each time.
+      if (err instanceof NeedsBalanceKeys && attempt < IN_ACTIVITY_ATTEMPTS_MAX) {
+        for (const key of err.keys) extraKeys.add(key);
         continue;
       }
       const failure = classifyFailure(err);
@@ -127,9 +128,10 @@ export async function applyBatchWith(deps: ApplyBatchDeps, input: ApplyBatchInpu
   const memory = memoryOf(deps);
   const lookUp = memory.checkFirst > 0;
   if (lookUp) memory.checkFirst -= 1;
+  const originals = originalsOf(input.events, packed);
   let failure: Failure;
   try {
-    const result = await applyWithQuickRetries(deps, memory, input, lookUp);
+    const result = await applyWithQuickRetries(deps, memory, input, lookUp, originals);
     await afterCommit(deps, input.batchId, input.events, result);
     return result;
   } catch (err) {
@@ -147,7 +149,7 @@ export async function applyBatchWith(deps: ApplyBatchDeps, input: ApplyBatchInpu
       throw systemicFailure(refused, err);
     }
   }
-  const { result, parked } = await isolateBatch(deps, input, failure, (part) => applyWithQuickRetries(deps, memory, part, true), packed);
+  const { result, parked } = await isolateBatch(deps, input, failure, (part) => applyWithQuickRetries(deps, memory, part, true, originals), originals);
   const parkedIds = new Set(parked.map((p) => `${p.partition}:${p.offset}`));
   await afterCommit(deps, input.batchId, firstOfEachId(input.events).filter((e) => !parkedIds.has(`${e.partition}:${e.offset}`)), result);
   deps.log?.warn({ batchId: input.batchId, events: input.events.length, parked: parked.length, isolationSteps: result.isolationSteps, code: failure.code }, 'batch isolated: the events at fault are parked, the rest applied');

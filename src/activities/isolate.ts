@@ -5,10 +5,10 @@ import type { SourcedEvent } from '../domain/transaction';
 import { classifyFailure, type Failure } from '../store/failures';
 import { parkEvents, type ParkedEventInput } from '../store/parked';
 import { inTransaction } from '../store/pool';
-import { originalOf, packedEventTexts } from '../temporal/packedBatch';
 import type { ApplyBatchInput, ApplyBatchResult } from '../workflows/types';
 import { applyEventsIn } from './applyEvents';
 import type { ApplyBatchDeps } from './applyBatch';
+import type { EventOriginals } from './identity';
 
 /** The account of the synthetic credit that asks the store whether it takes any event at all. */
 export const PROBE_ACCOUNT = 'ledgerflow-probe';
@@ -61,17 +61,15 @@ export type ApplyPart = (input: ApplyBatchInput) => Promise<ApplyBatchResult>;
  * failing alone again (their row is updated, not added). A transient or systemic failure of a
  * part ends the attempt (Temporal retries it); anything else splits further.
  */
-export async function isolateBatch(deps: ApplyBatchDeps, input: ApplyBatchInput, whole: Failure, applyPart: ApplyPart, packed?: Uint8Array): Promise<{ result: ApplyBatchResult; parked: ParkedEventInput[] }> {
+export async function isolateBatch(deps: ApplyBatchDeps, input: ApplyBatchInput, whole: Failure, applyPart: ApplyPart, originals: EventOriginals): Promise<{ result: ApplyBatchResult; parked: ParkedEventInput[] }> {
   const events = input.events;
   const results: ApplyBatchResult[] = [];
   const parked: ParkedEventInput[] = [];
   let steps = 0;
-  let texts: string[] | undefined;
 
   const park = async (index: number, failure: Failure) => {
     const event = events[index] as SourcedEvent;
-    texts ??= packed ? await packedEventTexts(packed) : [];
-    const { bytes, exact } = originalOf(event, texts.length === events.length ? texts[index] : undefined);
+    const { bytes, exact } = await originals.of(event);
     const row: ParkedEventInput = {
       topic: deps.topic ?? 'transactions',
       partition: event.partition,
@@ -115,8 +113,11 @@ export async function isolateBatch(deps: ApplyBatchDeps, input: ApplyBatchInput,
 
 /** The results of a batch's parts as one, with what isolation parked and how many parts it tried. */
 function mergeResults(batchId: string, parts: ReadonlyArray<ApplyBatchResult>, parked: number, isolationSteps: number): ApplyBatchResult {
-  const merged: ApplyBatchResult = { batchId, inserted: 0, duplicates: 0, applied: 0, rejected: 0, rejectedByReason: {}, flagged: 0, reviews: 0, parked, isolationSteps };
+  const merged: ApplyBatchResult = { batchId, inserted: 0, duplicates: 0, applied: 0, rejected: 0, rejectedByReason: {}, flagged: 0, reviews: 0, parked, isolationSteps, conflicts: 0, superseded: 0, returned: 0 };
   for (const r of parts) {
+    merged.returned += r.returned;
+    merged.conflicts += r.conflicts;
+    merged.superseded += r.superseded;
     merged.inserted += r.inserted;
     merged.duplicates += r.duplicates;
     merged.applied += r.applied;

@@ -184,30 +184,6 @@ export async function writeBalances(conn: Connection, values: ReadonlyMap<string
   }
 }
 
-/**
- * Committed balances (row plus pending credits) of keys this transaction does not hold, read
- * without a lock: what a transfer's overflow check compares against for a counterparty of
- * another partition. Two index-range reads per IN_LIST_MAX accounts, sent back to back.
- */
-export async function readCommittedTotals(conn: Connection, keys: ReadonlyArray<string>): Promise<Map<string, bigint>> {
-  const totals = new Map<string, bigint>();
-  if (keys.length === 0) return totals;
-  const wanted = new Set(keys);
-  const accounts = [...new Set(keys.map((key) => splitBalanceKey(key).account))];
-  const add = (rows: unknown, column: 'balance_minor' | 'amount_minor') => {
-    for (const r of rows as Array<{ account: string; currency: string; balance_minor?: string; amount_minor?: string }>) {
-      const key = balanceKey(r.account, r.currency);
-      if (wanted.has(key)) totals.set(key, (totals.get(key) ?? 0n) + BigInt(r[column] as string));
-    }
-  };
-  const reads = chunks(accounts, IN_LIST_MAX).flatMap((part) => [
-    conn.query('SELECT account, currency, balance_minor FROM balances WHERE account IN (?)', [part]).then(([rows]) => add(rows, 'balance_minor')),
-    conn.query('SELECT account, currency, SUM(amount_minor) AS amount_minor FROM balance_credits /*M! FORCE INDEX (PRIMARY) */ WHERE account IN (?) GROUP BY account, currency', [part]).then(([rows]) => add(rows, 'amount_minor')),
-  ]);
-  await Promise.all(reads);
-  return totals;
-}
-
 export async function applyBalanceDeltas(conn: Connection, deltas: LedgerOutcome['balanceDeltas']): Promise<void> {
   const sorted = [...deltas.entries()].filter(([, d]) => d !== 0n).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   for (const part of chunks(sorted, ROWS_PER_STATEMENT)) {

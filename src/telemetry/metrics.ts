@@ -104,6 +104,17 @@ export function createMetrics(processName: string) {
       labelNames: ['code'],
       registers: [registry],
     }),
+    transfersReturned: new client.Counter({
+      name: 'ledgerflow_transfers_returned_total',
+      help: 'Transfers from another partition whose credit would have taken the receiving balance past its column: rejected (balance_overflow) when the receiver folded them, the amount returned to the sender.',
+      registers: [registry],
+    }),
+    idConflicts: new client.Counter({
+      name: 'ledgerflow_id_conflicts_total',
+      help: 'Events whose transaction id was stored with other content, recorded as conflicts (ledgerflow conflicts list), by outcome: arrived_later (not stored) or superseded (the stored row replaced by a variant from an earlier position).',
+      labelNames: ['outcome'],
+      registers: [registry],
+    }),
     storeRefusals: new client.Counter({
       name: 'ledgerflow_store_refusals_total',
       help: 'Batch attempts held back because the store refused a plain credit too (a systemic fault: nothing parked, retried with backoff), by error code.',

@@ -64,6 +64,8 @@ export async function startWorker(config: Config, log: Logger): Promise<WorkerHa
   metrics.applyErrors.inc({ class: 'transient', code: 'ER_LOCK_DEADLOCK' }, 0);
   metrics.parkedEvents.inc({ code: 'none' }, 0);
   metrics.storeRefusals.inc({ code: 'none' }, 0);
+  for (const outcome of ['arrived_later', 'superseded']) metrics.idConflicts.inc({ outcome }, 0);
+  metrics.transfersReturned.inc(0);
   let draining = false;
   const probe = await startProbeServer(config.api.host, config.worker.httpPort, metrics.registry, () => !draining);
   const pool = createPool(config, 'app');
@@ -73,6 +75,7 @@ export async function startWorker(config: Config, log: Logger): Promise<WorkerHa
     pool,
     overdraftLimitMinor: BigInt(config.rules.overdraftLimitMinor),
     rowWrite: config.db.dialect === 'singlestore' ? 'insert' : 'load',
+    idRegistry: config.db.dialect === 'singlestore',
     ...(fraud.deps ? { fraud: fraud.deps } : {}),
     topic: config.kafka.topic,
     unknownAttemptsMax: config.worker.unknownFailureAttempts,
@@ -107,6 +110,13 @@ export async function startWorker(config: Config, log: Logger): Promise<WorkerHa
     metrics.transactionsStored.inc({ status: 'applied', reason: '' }, result.applied);
     for (const [reason, n] of Object.entries(result.rejectedByReason)) metrics.transactionsStored.inc({ status: 'rejected', reason }, n);
     metrics.duplicatesSkipped.inc(result.duplicates);
+    if (result.returned > 0) metrics.transfersReturned.inc(result.returned);
+    // Results recorded by a worker from before decision 017 have no conflict counts.
+    if (result.conflicts > 0) {
+      metrics.idConflicts.inc({ outcome: 'superseded' }, result.superseded);
+      metrics.idConflicts.inc({ outcome: 'arrived_later' }, result.conflicts - result.superseded);
+      log.warn({ batchId: result.batchId, conflicts: result.conflicts, superseded: result.superseded }, 'transaction ids reused with other content (ledgerflow conflicts list)');
+    }
     return result;
   };
   const timedActivities = {

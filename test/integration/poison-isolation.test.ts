@@ -111,6 +111,33 @@ test('twelve credits of 999,999,999,999,999,999 to one account: three rejected (
   assert.equal(await scrapeMetric(workerPort, 'ledgerflow_transactions_stored_total', { status: 'rejected', reason: 'balance_overflow' }), 3);
 });
 
+test('a transfer from another partition that would take the receiver past the limit is returned to its sender when the receiver folds it', { timeout: 240_000 }, async () => {
+  const partitions = p.env.config.kafka.partitions;
+  const receiver = `full-${p.env.runId}`;
+  let sender = '';
+  for (let i = 0; !sender; i++) if (partitionOfKey(`payer-${p.env.runId}-${i}`, partitions) !== partitionOfKey(receiver, partitions)) sender = `payer-${p.env.runId}-${i}`;
+  const transfer = event(sender, 'transfer', BIG, { counterparty: receiver });
+  await produceKeyed(p.env.config, Array.from({ length: 9 }, () => event(receiver, 'credit', BIG)));
+  await drainedAndClean();
+  await produceKeyed(p.env.config, [event(sender, 'credit', BIG), transfer]);
+  await drainedAndClean();
+  // The sender's batch cannot see the receiver's balance: the transfer is applied, its credit pending.
+  const [[pending]] = (await p.pool.query('SELECT status FROM transactions WHERE id = ?', [JSON.parse(transfer.value).id])) as unknown as [[{ status: string }]];
+  assert.equal(pending.status, 'applied');
+  // The receiver's next batch folds it: it would pass the limit, so it goes back.
+  await produceKeyed(p.env.config, [event(receiver, 'debit', '1')]);
+  await drainedAndClean();
+  const [[returned]] = (await p.pool.query('SELECT status, reason FROM transactions WHERE id = ?', [JSON.parse(transfer.value).id])) as unknown as [[{ status: string; reason: string }]];
+  assert.deepEqual([returned.status, returned.reason], ['rejected', 'balance_overflow']);
+  assert.equal(await balanceOf(receiver), (9n * BigInt(BIG) - 1n).toString());
+  assert.equal(await balanceOf(sender), BIG, 'the amount is back with the sender');
+  const [[{ n }]] = (await p.pool.query('SELECT COUNT(*) AS n FROM balance_credits WHERE tx_id = ? AND account = ?', [JSON.parse(transfer.value).id, receiver])) as unknown as [[{ n: number }]];
+  assert.equal(Number(n), 0, 'the receiver holds no pending credit past its limit');
+  const [[day]] = (await p.pool.query("SELECT SUM(tx_count) AS n FROM rollup_day WHERE type = 'transfer' AND status = 'rejected' AND reason = 'balance_overflow'")) as unknown as [[{ n: string }]];
+  assert.equal(Number(day.n), 1, 'the rollups moved it from applied to rejected');
+  assert.equal(await scrapeMetric(workerPort, 'ledgerflow_transfers_returned_total'), 1);
+});
+
 test('an event a CHECK constraint refuses is parked with its bytes; the rest of its batch is applied; replay after the fix applies it exactly once', { timeout: 300_000 }, async () => {
   await admin.query("ALTER TABLE transactions ADD CONSTRAINT ck_test_poison CHECK (description IS NULL OR description <> 'poison')");
   const account = `chk-${p.env.runId}`;
