@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 import { canonicalContent, contentOf, type Content } from '../domain/identity';
-import type { Decision } from '../domain/ledger';
+import type { Decision, StoredEffect } from '../domain/ledger';
 import type { TransactionType } from '../domain/transaction';
 import { chunks, ROWS_PER_STATEMENT } from './ledger';
 import type { Connection } from './pool';
-import { fromDbDateTime } from './pool';
+import { toRow, type DbRow } from './queries';
 
 /**
  * A transaction id is unique across all accounts on both stores (docs/decisions/017): on MariaDB
@@ -14,55 +14,20 @@ import { fromDbDateTime } from './pool';
  * 007). Either way a stored id makes the batch's write fail with a duplicate key, and the lookup
  * below finds the stored row, wherever its account is.
  */
-export interface StoredVariant {
+export interface StoredVariant extends StoredEffect {
   id: string;
-  account: string;
-  counterparty: string | null;
-  type: TransactionType;
-  amountMinor: string;
-  currency: string;
-  status: 'applied' | 'rejected';
-  reason: string | null;
   description: string | null;
-  occurredAt: string;
   partition: number;
   offset: string;
   batchId: string;
 }
 
-interface Row {
-  id: string;
-  account: string;
-  counterparty: string | null;
-  type: TransactionType;
-  amount_minor: string;
-  currency: string;
-  status: 'applied' | 'rejected';
-  reason: string | null;
-  description: string | null;
-  occurred_at: string;
-  source_partition: number;
-  source_offset: string;
-  batch_id: string;
+const COLUMNS = 'id, account, counterparty, type, amount_minor, currency, status, reason, description, occurred_at, ingested_at, source_partition, source_offset, batch_id';
+
+function toVariant(r: DbRow & { batch_id: string }): StoredVariant {
+  const row = toRow(r);
+  return { ...row, type: row.type as TransactionType, status: row.status as StoredVariant['status'], partition: row.source.partition, offset: row.source.offset, batchId: r.batch_id };
 }
-
-const COLUMNS = 'id, account, counterparty, type, amount_minor, currency, status, reason, description, occurred_at, source_partition, source_offset, batch_id';
-
-const toVariant = (r: Row): StoredVariant => ({
-  id: r.id,
-  account: r.account,
-  counterparty: r.counterparty,
-  type: r.type,
-  amountMinor: String(r.amount_minor),
-  currency: r.currency,
-  status: r.status,
-  reason: r.reason,
-  description: r.description,
-  occurredAt: fromDbDateTime(r.occurred_at),
-  partition: r.source_partition,
-  offset: String(r.source_offset),
-  batchId: r.batch_id,
-});
 
 export function storedContent(v: StoredVariant): Content {
   return contentOf({ ...v, counterparty: v.counterparty ?? undefined, description: v.description ?? undefined });
@@ -80,7 +45,7 @@ export async function findStoredVariants(conn: Connection, ids: ReadonlyArray<st
   const out = new Map<string, StoredVariant>();
   for (const part of chunks(ids, ROWS_PER_STATEMENT)) {
     const [rows] = await conn.query(storedVariantsSql(registry), [part]);
-    for (const r of rows as Row[]) out.set(r.id, toVariant(r));
+    for (const r of rows as Array<DbRow & { batch_id: string }>) out.set(r.id, toVariant(r));
   }
   return out;
 }

@@ -36,7 +36,7 @@ export interface DbRow {
   source_offset: string;
 }
 
-function toRow(r: DbRow): TransactionRow {
+export function toRow(r: DbRow): TransactionRow {
   return {
     id: r.id,
     account: r.account,
