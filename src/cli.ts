@@ -14,6 +14,8 @@ const USAGE = `ledgerflow <command> [options]
   work                                  Temporal worker (workflows + applyBatch activity)
   api                                   REST API, HTTP ingest, live page, /metrics
   verify [--wait-ms MS]                 compare Kafka with the database; non-zero exit on any difference
+  parked list|show|replay [id]          events the store refused, isolated from their batch (ledgerflow parked --help)
+  conflicts list|show [id]              transaction ids reused with other content (ledgerflow conflicts --help)
   demo [--count N] [--rate R] [--exit]  everything above, end to end
   chaos [--seed S] [--transactions N] [--faults F] [--rate R] [--consumers C] [--workers W]
         [--max-down-ms MS] [--max-minutes M] [--report FILE] [--keep]
@@ -119,6 +121,8 @@ const commands: Record<string, Command> = {
     process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
     return report.ok ? 0 : 1;
   },
+  parked: async (config, args, log) => (await import('./ops/parked')).parkedCommand(config, args, log),
+  conflicts: async (config, args) => (await import('./ops/conflicts')).conflictsCommand(config, args),
   demo: async (config, args, log) => (await import('./demo')).demo(config, args, log),
   chaos: async (config, args, log) => {
     const opts = {

@@ -239,6 +239,12 @@ const schema = {
       env: 'LF_CONSUMER_UNDECODABLE_EXIT_DELAY_MS',
     },
     httpPort: { doc: 'Port of the consumer /healthz, /readyz, /metrics.', format: 'port', default: 9471, env: 'LF_CONSUMER_HTTP_PORT' },
+    stallWarnMs: {
+      doc: 'A batch waiting this long for its workflow is logged as stalled (warn, with its workflow id and partitions), and again every such interval while it waits; ledgerflow_consumer_batch_age_seconds shows every wait.',
+      format: positiveInt('consumer.stallWarnMs'),
+      default: 60000,
+      env: 'LF_CONSUMER_STALL_WARN_MS',
+    },
   },
   worker: {
     maxConcurrentActivities: {
@@ -259,6 +265,12 @@ const schema = {
       format: 'port',
       default: 9474,
       env: 'LF_WORKER_SDK_METRICS_PORT',
+    },
+    unknownFailureAttempts: {
+      doc: 'Attempts a batch gets when its apply fails with an error of no known class, before the batch is split and the events at fault are parked (docs/decisions/020-poison-isolation.md). Transient failures are retried without limit, deterministic ones are isolated at once.',
+      format: positiveInt('worker.unknownFailureAttempts'),
+      default: 3,
+      env: 'LF_WORKER_UNKNOWN_FAILURE_ATTEMPTS',
     },
   },
   producer: {
@@ -431,8 +443,8 @@ export interface Config {
     migrationPasswordFile: string;
     poolSize: number;
   };
-  consumer: { batchMaxEvents: number; batchMaxBytes: number; lingerMs: number; partitionsConcurrently: number; batchesInFlight: number; sessionTimeoutMs: number; undecodableExitDelayMs: number; httpPort: number };
-  worker: { maxConcurrentActivities: number; maxConcurrentWorkflowTasks: number; httpPort: number; sdkMetricsPort: number };
+  consumer: { batchMaxEvents: number; batchMaxBytes: number; lingerMs: number; partitionsConcurrently: number; batchesInFlight: number; sessionTimeoutMs: number; undecodableExitDelayMs: number; httpPort: number; stallWarnMs: number };
+  worker: { maxConcurrentActivities: number; maxConcurrentWorkflowTasks: number; httpPort: number; sdkMetricsPort: number; unknownFailureAttempts: number };
   producer: { httpPort: number };
   api: { host: string; port: number; pageSizeMax: number; ingestBatchMax: number };
   rules: { maxAmountMinor: string; overdraftLimitMinor: string; currencies: string[] };

@@ -32,6 +32,15 @@ const EVENT_SIZE_ESTIMATE_BYTES = 100;
 const QUEUE_BATCHES_MAX = 1;
 const RETRY_BACKOFF_MAX_MS = 5_000;
 
+/** A batch waiting for its workflow(s). */
+interface SliceWait {
+  partitions: number[];
+  startedAtMs: number;
+  /** The workflow it waits for now (a slice halved to fit the payload limit runs several, one after another). */
+  workflowId: string | null;
+  warnedAtMs: number;
+}
+
 export interface ConsumerHandle {
   stop(): Promise<void>;
   /** Batches completed since start (for tests and the demo). */
@@ -103,6 +112,8 @@ export async function startConsumer(config: Config, log: Logger): Promise<Consum
 
   const lanes = new Map<number, Lane>();
   const batchRuns = new Set<Promise<void>>();
+  /** Batches waiting for their workflow, by lane: what the stall gauge and log report. */
+  const waits = new Map<Lane, SliceWait>();
   const roomWaiters = new Map<number, Array<() => void>>();
   const wakeOffers = (partition: number) => {
     for (const wake of roomWaiters.get(partition) ?? []) wake();
@@ -135,12 +146,18 @@ export async function startConsumer(config: Config, log: Logger): Promise<Consum
   const applySlice = async (parts: Array<{ lane: Lane; messages: KafkaMessage[] }>) => {
     const started = Date.now();
     const results: ApplyBatchResult[] = [];
+    const wait: SliceWait = { partitions: parts.map((p) => p.lane.partition), startedAtMs: started, workflowId: null, warnedAtMs: started };
+    for (const { lane } of parts) waits.set(lane, wait);
     for (const { batch, packed, messages: ms } of await packSlice(parts.map((p) => ({ partition: p.lane.partition, messages: p.messages })), started)) {
       for (const m of batch.malformed) {
         await sendToDlq(dlq, config.kafka.dlqTopic, topic, m.partition, m.rejected);
         for (const r of m.rejected) metrics.dlqEvents.inc({ field: r.field });
       }
+      wait.workflowId = batch.header.batchId;
       if (packed) results.push(await withBatchSpan(batch.header, ms, () => runWorkflow(batch.header, packed)));
+    }
+    for (const r of results) {
+      if (r.parked > 0) log.warn({ workflowId: r.batchId, parked: r.parked, isolationSteps: r.isolationSteps }, 'batch applied with events parked (ledgerflow parked list)');
     }
     const messages = parts.flatMap((p) => p.messages);
     // A partition assigned elsewhere meanwhile is its new owner's to commit; it applies these
@@ -171,6 +188,7 @@ export async function startConsumer(config: Config, log: Logger): Promise<Consum
       // Nothing after the batch was committed. A commit refused for group membership is seen by
       // kafkajs's own heartbeat too, which rejoins the group.
       failures += 1;
+      for (const { lane } of parts) metrics.batchRetries.inc({ partition: lane.partition });
       retryAt = Date.now() + Math.min(RETRY_BACKOFF_MAX_MS, 250 * 2 ** Math.min(failures, 5));
       for (const { lane } of parts) {
         const seekTo = lane.failed();
@@ -179,7 +197,11 @@ export async function startConsumer(config: Config, log: Logger): Promise<Consum
       }
       setTimeout(pump, retryAt - Date.now()).unref();
     } finally {
-      for (const { lane } of parts) wakeOffers(lane.partition);
+      for (const { lane } of parts) {
+        waits.delete(lane);
+        if (!lane.orphaned) metrics.consumerBatchAge.set({ topic, partition: lane.partition }, 0);
+        wakeOffers(lane.partition);
+      }
     }
   };
 
@@ -250,6 +272,7 @@ export async function startConsumer(config: Config, log: Logger): Promise<Consum
       else {
         lane.orphaned = true;
         lanes.delete(partition);
+        metrics.consumerBatchAge.remove({ topic, partition });
       }
       wakeOffers(partition);
     }
@@ -264,7 +287,29 @@ export async function startConsumer(config: Config, log: Logger): Promise<Consum
       metrics.consumerLag.set({ topic: config.kafka.topic, partition }, Number(lag));
     }
   };
-  const lagTimer = setInterval(() => refreshLag().catch((err: Error) => log.warn({ err: err.message }, 'lag refresh failed')), LAG_REFRESH_MS);
+  const lagTimer = setInterval(() => {
+    refreshLag().catch((err: Error) => log.warn({ err: err.message }, 'lag refresh failed'));
+    reportWaits(Date.now());
+  }, LAG_REFRESH_MS);
+
+  /**
+   * The consumer waits for a batch's workflow without a deadline: the workflow is durable, and
+   * giving up would only replay the same batch (docs/decisions/020-poison-isolation.md). It never
+   * waits silently: every partition's wait is a gauge, and a wait past consumer.stallWarnMs is
+   * logged with its workflow id, again every such interval. Readiness stays as it is: a restart
+   * cannot unstick a workflow, and the rebalance would pause every other partition too.
+   */
+  const reportWaits = (nowMs: number) => {
+    for (const [partition, lane] of lanes) {
+      const wait = waits.get(lane);
+      metrics.consumerBatchAge.set({ topic, partition }, wait ? (nowMs - wait.startedAtMs) / 1000 : 0);
+    }
+    for (const wait of new Set(waits.values())) {
+      if (nowMs - wait.warnedAtMs < config.consumer.stallWarnMs) continue;
+      wait.warnedAtMs = nowMs;
+      log.warn({ workflowId: wait.workflowId, partitions: wait.partitions, waitingMs: nowMs - wait.startedAtMs }, 'batch still waiting for its workflow: its partitions are stalled behind it (check the worker, Temporal and the store)');
+    }
+  };
 
   // kafkajs restarts itself after most errors; when it will not, stop looking healthy so the
   // process exits (CLI) or the pod is restarted, instead of idling with partitions assigned.

@@ -113,6 +113,11 @@ export type TransactionEvent = z.output<typeof transactionEventSchema>;
 export type SourcedEvent = TransactionEvent & {
   partition: number;
   offset: string;
+  /**
+   * The Kafka message value as sent, when the consumer rendered the event again (it normalised a
+   * field); otherwise the packed text is the message itself (src/temporal/packedBatch.ts, originalOf).
+   */
+  original?: string;
 };
 
 export type ParseResult =

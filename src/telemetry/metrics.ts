@@ -92,6 +92,47 @@ export function createMetrics(processName: string) {
       labelNames: ['activity', 'code'],
       registers: [registry],
     }),
+    applyErrors: new client.Counter({
+      name: 'ledgerflow_apply_errors_total',
+      help: 'Failed database tries of a batch or of a part of it (quick retries and isolation steps included), by class (transient, systemic, deterministic, unknown) and error code.',
+      labelNames: ['class', 'code'],
+      registers: [registry],
+    }),
+    parkedEvents: new client.Counter({
+      name: 'ledgerflow_parked_events_total',
+      help: 'Events the store refused for a lasting non-business reason, isolated from their batch and parked (ledgerflow parked list), by error code.',
+      labelNames: ['code'],
+      registers: [registry],
+    }),
+    transfersReturned: new client.Counter({
+      name: 'ledgerflow_transfers_returned_total',
+      help: 'Transfers from another partition whose credit would have taken the receiving balance past its column: rejected (balance_overflow) when the receiver folded them, the amount returned to the sender.',
+      registers: [registry],
+    }),
+    idConflicts: new client.Counter({
+      name: 'ledgerflow_id_conflicts_total',
+      help: 'Events whose transaction id was stored with other content, recorded as conflicts (ledgerflow conflicts list), by outcome: arrived_later (not stored) or superseded (the stored row replaced by a variant from an earlier position).',
+      labelNames: ['outcome'],
+      registers: [registry],
+    }),
+    storeRefusals: new client.Counter({
+      name: 'ledgerflow_store_refusals_total',
+      help: 'Batch attempts held back because the store refused a plain credit too (a systemic fault: nothing parked, retried with backoff), by error code.',
+      labelNames: ['code'],
+      registers: [registry],
+    }),
+    consumerBatchAge: new client.Gauge({
+      name: 'ledgerflow_consumer_batch_age_seconds',
+      help: 'How long the batch in flight of each partition has waited for its workflow (0 when none); refreshed every few seconds. A partition stalled behind a batch shows here before its lag grows.',
+      labelNames: ['topic', 'partition'],
+      registers: [registry],
+    }),
+    batchRetries: new client.Counter({
+      name: 'ledgerflow_batch_retries_total',
+      help: 'Batches whose workflow failed (or could not be started), so the consumer fetched their offsets again, by partition.',
+      labelNames: ['partition'],
+      registers: [registry],
+    }),
     consumerLag: new client.Gauge({
       name: 'ledgerflow_consumer_lag_events',
       help: 'High watermark minus the committed offset of the consumer group, per partition, refreshed on a timer.',

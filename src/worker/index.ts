@@ -61,6 +61,11 @@ export async function startWorker(config: Config, log: Logger): Promise<WorkerHa
   const metrics = createMetrics('worker');
   // Present from the start at 0, so rate() and alerts see a series before the first failure.
   metrics.activityFailures.inc({ activity: 'applyBatch', code: 'ER_LOCK_DEADLOCK' }, 0);
+  metrics.applyErrors.inc({ class: 'transient', code: 'ER_LOCK_DEADLOCK' }, 0);
+  metrics.parkedEvents.inc({ code: 'none' }, 0);
+  metrics.storeRefusals.inc({ code: 'none' }, 0);
+  for (const outcome of ['arrived_later', 'superseded']) metrics.idConflicts.inc({ outcome }, 0);
+  metrics.transfersReturned.inc(0);
   let draining = false;
   const probe = await startProbeServer(config.api.host, config.worker.httpPort, metrics.registry, () => !draining);
   const pool = createPool(config, 'app');
@@ -70,7 +75,17 @@ export async function startWorker(config: Config, log: Logger): Promise<WorkerHa
     pool,
     overdraftLimitMinor: BigInt(config.rules.overdraftLimitMinor),
     rowWrite: config.db.dialect === 'singlestore' ? 'insert' : 'load',
+    idRegistry: config.db.dialect === 'singlestore',
     ...(fraud.deps ? { fraud: fraud.deps } : {}),
+    topic: config.kafka.topic,
+    unknownAttemptsMax: config.worker.unknownFailureAttempts,
+    attempt: () => Context.current().info.attempt,
+    observe: {
+      failure: (f) => metrics.applyErrors.inc({ class: f.class, code: f.code }),
+      parked: (f) => metrics.parkedEvents.inc({ code: f.code }),
+      systemic: (f) => metrics.storeRefusals.inc({ code: f.code }),
+    },
+    log,
   });
   const timed = async (apply: () => Promise<ApplyBatchResult>): Promise<ApplyBatchResult> => {
     const end = metrics.applyDuration.startTimer();
@@ -84,8 +99,9 @@ export async function startWorker(config: Config, log: Logger): Promise<WorkerHa
     try {
       result = await apply();
     } catch (err) {
-      const e = err as { code?: string; name?: string };
-      metrics.activityFailures.inc({ activity: 'applyBatch', code: e.code ?? e.name ?? 'Error' });
+      // An ApplicationFailure (LF_STORE_SYSTEMIC, LF_INVALID_BATCH) is counted by its type.
+      const e = err as { code?: string; type?: string; name?: string };
+      metrics.activityFailures.inc({ activity: 'applyBatch', code: e.code ?? e.type ?? e.name ?? 'Error' });
       throw err;
     } finally {
       clearInterval(beat);
@@ -94,6 +110,13 @@ export async function startWorker(config: Config, log: Logger): Promise<WorkerHa
     metrics.transactionsStored.inc({ status: 'applied', reason: '' }, result.applied);
     for (const [reason, n] of Object.entries(result.rejectedByReason)) metrics.transactionsStored.inc({ status: 'rejected', reason }, n);
     metrics.duplicatesSkipped.inc(result.duplicates);
+    if (result.returned > 0) metrics.transfersReturned.inc(result.returned);
+    // Results recorded by a worker from before decision 021 have no conflict counts.
+    if (result.conflicts > 0) {
+      metrics.idConflicts.inc({ outcome: 'superseded' }, result.superseded);
+      metrics.idConflicts.inc({ outcome: 'arrived_later' }, result.conflicts - result.superseded);
+      log.warn({ batchId: result.batchId, conflicts: result.conflicts, superseded: result.superseded }, 'transaction ids reused with other content (ledgerflow conflicts list)');
+    }
     return result;
   };
   const timedActivities = {

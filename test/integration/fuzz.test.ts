@@ -134,7 +134,8 @@ test(`≥ ${HOSTILE_MIN} hostile events interleaved with valid ones: DLQ or stor
   assert.equal(report.dlqFound, dlqExpected, `DLQ holds every malformed one; missing e.g. ${report.examples.dlqMissing.join(', ')}`);
   assert.equal(report.dlqMissing, 0);
   assert.equal(report.dlqWithoutReason, 0);
-  assert.equal(report.duplicateSends, count('duplicate'), 'same id, other content: counted as a resend, not as lost');
+  assert.equal(report.conflicts, count('duplicate'), 'same id, other content: a conflict, not a resend and not lost');
+  assert.equal(report.conflictsRecorded, count('duplicate'), 'every conflict recorded against the stored row');
   assert.equal(report.valid, count('stored') + count('rejected') + TAIL);
   assert.equal(report.missing, 0, `missing: ${report.examples.missing.join(', ')}`);
   assert.equal(report.duplicated, 0, `duplicated: ${report.examples.duplicated.join(', ')}`);
