@@ -63,8 +63,20 @@ const pathText = (path: PropertyKey[]) => path.map((p, i) => (typeof p === 'numb
 
 const IDEMPOTENCY_KEY_RULE = 'Idempotency-Key header is required: 8-200 printable ASCII characters';
 
+/**
+ * The issues of the one branch of a union the input was meant for: a body that is an object
+ * fails the array branch on its type alone, and the other way round.
+ */
+function meantBranch(issue: Issue): Issue[] | null {
+  if (issue.code !== 'invalid_union' || !issue.errors) return null;
+  const branches = issue.errors.filter((b) => !(b.length === 1 && b[0]?.code === 'invalid_type' && b[0].path.length === 0));
+  return branches.length === 1 ? (branches[0] as Issue[]) : null;
+}
+
 /** The message and field of a refused request: the first issue, in the words a client can act on. */
 export function describeRequestError(err: RequestValidationError, context: string | undefined, ingestBatchMax: number): { message: string; field: string } {
+  const branch = err.issues.length === 1 ? meantBranch(err.issues[0] as Issue) : null;
+  if (branch) return describeRequestError(new RequestValidationError(branch), context, ingestBatchMax);
   const issue = err.issues[0] as Issue;
   if (context === 'headers' && issue.path[0] === 'idempotency-key') return { message: IDEMPOTENCY_KEY_RULE, field: 'Idempotency-Key' };
   const at = pathText(issue.path);

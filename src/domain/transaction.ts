@@ -67,7 +67,9 @@ function transactionSchema<Extra extends z.ZodRawShape>(extra: Extra) {
       counterparty: z.string({ error: (issue) => (issue.input === undefined ? 'is required for a transfer' : ACCOUNT_RULE) }).regex(ACCOUNT_PATTERN, ACCOUNT_RULE),
     })
     .strict();
-  return z.discriminatedUnion('type', [debitOrCredit, transfer], { error: `must be one of ${TRANSACTION_TYPES.join(', ')}` });
+  return z.discriminatedUnion('type', [debitOrCredit, transfer], {
+    error: (issue) => (issue.code === 'invalid_type' ? 'must be a JSON object' : `must be one of ${TRANSACTION_TYPES.join(', ')}`),
+  });
 }
 
 /** Everything of an event but its id: the shape HTTP clients send (the id comes from Idempotency-Key). */
