@@ -98,6 +98,9 @@ export async function startApi(config: Config, log: Logger): Promise<ApiHandle> 
     loggerInstance: log as unknown as FastifyBaseLogger,
     bodyLimit: 4 << 20,
     disableRequestLogging: true,
+    // Long path parameters reach the route's schema (a 400 in the error shape) instead of the
+    // router's own 414; Node's 16 KiB header limit still bounds the URL.
+    routerOptions: { maxParamLength: 16_384 },
     // Requests Node's HTTP parser rejects get the project's error shape too, not Fastify's default.
     clientErrorHandler: (err: Error & { code?: string }, socket) => {
       const body = JSON.stringify({ error: { code: 'LF_INVALID_REQUEST', message: `malformed HTTP request (${err.code ?? err.message})` } });

@@ -68,7 +68,7 @@ function transactionSchema<Extra extends z.ZodRawShape>(extra: Extra) {
     })
     .strict();
   return z.discriminatedUnion('type', [debitOrCredit, transfer], {
-    error: (issue) => (issue.code === 'invalid_type' ? 'must be a JSON object' : `must be one of ${TRANSACTION_TYPES.join(', ')}`),
+    error: (issue) => (typeof issue.input !== 'object' || issue.input === null ? 'must be a JSON object' : `must be one of ${TRANSACTION_TYPES.join(', ')}`),
   });
 }
 
