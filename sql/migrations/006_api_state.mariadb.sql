@@ -1,4 +1,4 @@
--- State the api replicas share (docs/decisions/016-api-authentication.md, 017-http-idempotency.md).
+-- State the api replicas share (docs/decisions/018-api-authentication.md, 019-http-idempotency.md).
 -- HTTP Idempotency-Keys, scoped to the authenticated client: the fingerprint and canonical body of
 -- the first request, and its answer once given. Kept for api.idempotencyRetentionS (the api deletes
 -- older rows); a key comes back only with the same body.

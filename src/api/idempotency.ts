@@ -4,7 +4,7 @@ import { insertClaim, readClaim, takeOverClaim, type ClaimTimes } from '../store
 import type { Pool } from '../store/pool';
 
 /**
- * HTTP idempotency (docs/decisions/017-http-idempotency.md, after the IETF Idempotency-Key
+ * HTTP idempotency (docs/decisions/019-http-idempotency.md, after the IETF Idempotency-Key
  * draft): a key is bound, per client, to the first request's body after normalisation. The same
  * body again gets the first answer; another body gets 422 naming what differs; a request while
  * the first is still in flight gets 409. The binding lives in the database, so every api replica

@@ -5,7 +5,7 @@ import { z } from 'zod';
  * API credentials: bearer tokens `lf_<id>.<secret>` (256 random bits), kept at rest only as their
  * SHA-256 in a key set that names each credential's scopes. A fast hash is the right one here:
  * the secret is random, not a password, so there is nothing to guess and no need for a slow KDF
- * (see docs/decisions/016-api-authentication.md).
+ * (see docs/decisions/018-api-authentication.md).
  */
 export const API_SCOPES = ['ingest', 'read', 'review', 'metrics', 'operator'] as const;
 export type ApiScope = (typeof API_SCOPES)[number];

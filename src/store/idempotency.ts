@@ -2,7 +2,7 @@ import type { Pool } from './pool';
 
 /**
  * HTTP Idempotency-Keys, shared by every api replica through the database
- * (docs/decisions/017-http-idempotency.md). A key is claimed by inserting its row in state
+ * (docs/decisions/019-http-idempotency.md). A key is claimed by inserting its row in state
  * `in_flight`; the primary key (client, key) makes exactly one concurrent request the owner.
  */
 export type IdempotencyState = 'in_flight' | 'done' | 'failed';

@@ -1,6 +1,6 @@
 import type { Pool } from './pool';
 
-/** Live-page sign-ins: only the SHA-256 of the cookie's token is stored (docs/decisions/016-api-authentication.md). */
+/** Live-page sign-ins: only the SHA-256 of the cookie's token is stored (docs/decisions/018-api-authentication.md). */
 export async function createSession(pool: Pool, tokenSha256: string, credentialId: string, ttlS: number): Promise<void> {
   await pool.query('INSERT INTO api_sessions (token_sha256, credential_id, created_at, expires_at) VALUES (?, ?, CURRENT_TIMESTAMP(3), CURRENT_TIMESTAMP(3) + INTERVAL ? SECOND)', [
     tokenSha256,

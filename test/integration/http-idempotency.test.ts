@@ -9,7 +9,7 @@ import { bearer, createTestKeys, type TestKeys } from '../helpers/apiKeys';
 import { createTestPipeline, type TestPipeline } from '../helpers/pipeline';
 
 /**
- * One Idempotency-Key, one payment (docs/decisions/017-http-idempotency.md): the same body again
+ * One Idempotency-Key, one payment (docs/decisions/019-http-idempotency.md): the same body again
  * gets the first answer and produces nothing; another body gets 422 naming what differs and
  * produces nothing; concurrent duplicates never produce twice, also across two api replicas
  * sharing the database; keys belong to their client; the binding ends with the retention.

@@ -10,7 +10,7 @@ import { errorResponse } from '../schemas';
 import type { KeyStore } from './keyStore';
 
 /**
- * Who may call a route (docs/decisions/016-api-authentication.md):
+ * Who may call a route (docs/decisions/018-api-authentication.md):
  * - `public`: the kubelet's probes (they cannot send credentials) and the live page's static shell;
  * - `authenticated`: any valid credential (the OpenAPI document, 405 answers);
  * - a list of scopes: a credential holding one of them; `session: true` also takes the live
