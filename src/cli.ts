@@ -13,6 +13,7 @@ const USAGE = `ledgerflow <command> [options]
   consume                               Kafka consumer → processBatch workflows
   work                                  Temporal worker (workflows + applyBatch activity)
   api                                   REST API, HTTP ingest, live page, /metrics
+  api-key create|revoke|list [options]  API credentials (ledgerflow api-key --help)
   verify [--wait-ms MS]                 compare Kafka with the database; non-zero exit on any difference
   parked list|show|replay [id]          events the store refused, isolated from their batch (ledgerflow parked --help)
   conflicts list|show [id]              transaction ids reused with other content (ledgerflow conflicts --help)
@@ -110,6 +111,7 @@ const commands: Record<string, Command> = {
     const signal = stopSignal();
     return untilSignal(signal, (await (await import('./api')).startApi(config, log)).stop, log);
   },
+  'api-key': async (config, args) => (await import('./api/keysCli')).apiKeyCommand(config, args),
   verify: async (config, args, log) => {
     const { values } = parseArgs({ args, options: { 'wait-ms': { type: 'string' }, help: { type: 'boolean' } } });
     if (values.help) {

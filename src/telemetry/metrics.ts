@@ -186,6 +186,17 @@ export function createMetrics(processName: string) {
       labelNames: ['route', 'code'],
       registers: [registry],
     }),
+    apiKeyReloadFailures: new client.Counter({
+      name: 'ledgerflow_api_key_reload_failures_total',
+      help: 'Re-reads of the api key set that failed (unreadable or invalid file); the last good key set stays in force.',
+      registers: [registry],
+    }),
+    idempotencyClaims: new client.Counter({
+      name: 'ledgerflow_api_idempotency_claims_total',
+      help: 'POST /transactions by what its Idempotency-Key found: owner (first or taken over), replay, conflict (422), in_flight (409).',
+      labelNames: ['outcome'],
+      registers: [registry],
+    }),
   };
 }
 

@@ -57,7 +57,7 @@ test('every setting has an LF_ env var and a doc; secrets are marked sensitive w
     assert.ok(s.doc.length > 5, s.key);
   }
   const sensitive = settings.filter((s) => s.sensitive).map((s) => s.env).sort();
-  assert.deepEqual(sensitive, ['LF_DB_MIGRATION_PASSWORD', 'LF_DB_PASSWORD', 'LF_FRAUD_REVIEW_TOKEN', 'LF_KAFKA_SASL_PASSWORD', 'LF_TEMPORAL_API_KEY']);
+  assert.deepEqual(sensitive, ['LF_DB_MIGRATION_PASSWORD', 'LF_DB_PASSWORD', 'LF_KAFKA_SASL_PASSWORD', 'LF_TEMPORAL_API_KEY']);
   for (const s of settings.filter((x) => x.sensitive)) assert.equal(s.default, '');
 });
 

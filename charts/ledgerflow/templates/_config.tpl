@@ -50,6 +50,13 @@ LF_WORKER_MAX_CONCURRENT_ACTIVITIES: {{ .Values.worker.maxConcurrentActivities |
 LF_WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: {{ .Values.worker.maxConcurrentWorkflowTasks | quote }}
 LF_API_PAGE_SIZE_MAX: {{ .Values.api.pageSizeMax | quote }}
 LF_API_INGEST_BATCH_MAX: {{ .Values.api.ingestBatchMax | quote }}
+LF_API_IDEMPOTENCY_RETENTION_S: {{ .Values.api.idempotencyRetentionS | quote }}
+{{- /* The key set is a mounted Secret file (see the api's pod template), re-read without a restart. */}}
+LF_API_KEYS_FILE: {{ printf "/etc/ledgerflow/api-keys/%s" .Values.api.auth.key | quote }}
+LF_API_KEYS_RELOAD_MS: {{ .Values.api.auth.reloadMs | quote }}
+LF_API_RATE_LIMIT_PER_MINUTE: {{ .Values.api.auth.rateLimitPerMinute | quote }}
+LF_API_SESSION_TTL_S: {{ .Values.api.session.ttlS | quote }}
+LF_API_SESSION_COOKIE_SECURE: {{ .Values.api.session.secureCookie | quote }}
 LF_FRAUD_ENABLED: {{ .Values.fraud.enabled | quote }}
 LF_FRAUD_REVIEW_ENABLED: {{ .Values.fraud.reviewEnabled | quote }}
 LF_FRAUD_REVIEW_THRESHOLD: {{ .Values.fraud.reviewThreshold | quote }}
@@ -74,11 +81,6 @@ Only secretKeyRef here: a literal secret can never be rendered. */}}
 - name: LF_TEMPORAL_API_KEY
   valueFrom:
     secretKeyRef: { name: {{ $v.temporal.apiKey.existingSecret | quote }}, key: {{ $v.temporal.apiKey.key | quote }} }
-{{- end }}
-{{- if and (has "reviews" .needs) $v.fraud.reviewToken.existingSecret }}
-- name: LF_FRAUD_REVIEW_TOKEN
-  valueFrom:
-    secretKeyRef: { name: {{ $v.fraud.reviewToken.existingSecret | quote }}, key: {{ $v.fraud.reviewToken.key | quote }} }
 {{- end }}
 {{- if has "db" .needs }}
 - name: LF_DB_PASSWORD

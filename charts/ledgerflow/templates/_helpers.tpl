@@ -107,8 +107,8 @@ app.kubernetes.io/part-of: ledgerflow
 {{- if and .Values.temporal.tls.existingSecret (not .Values.temporal.tls.enabled) -}}
 {{- fail "temporal.tls.existingSecret needs temporal.tls.enabled: true" -}}
 {{- end -}}
-{{- if and .Values.fraud.reviewEnabled (not .Values.fraud.reviewToken.existingSecret) -}}
-{{- fail "fraud.reviewEnabled needs fraud.reviewToken.existingSecret (reviewers authenticate with that token)" -}}
+{{- if and .Values.serviceMonitor.enabled (not .Values.serviceMonitor.apiToken.existingSecret) -}}
+{{- fail "serviceMonitor.enabled needs serviceMonitor.apiToken.existingSecret (the api's /metrics takes a credential of scope metrics)" -}}
 {{- end -}}
 {{- range $name, $_ := .Values.extraConfig -}}
 {{- if regexMatch "PASSWORD|API_KEY|SECRET|TOKEN" $name -}}

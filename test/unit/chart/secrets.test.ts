@@ -29,7 +29,7 @@ function envOf(objects: K8sObject[], kind: string, component: string): EnvVar[] 
 const all = [render({ set: ['producer.enabled=true'] })].concat(profiles().map((p) => render({ valuesFiles: [p] })));
 
 test('the config schema declares the sensitive settings the chart must take from Secrets', () => {
-  for (const name of ['LF_DB_PASSWORD', 'LF_DB_MIGRATION_PASSWORD', 'LF_KAFKA_SASL_PASSWORD', 'LF_TEMPORAL_API_KEY', 'LF_FRAUD_REVIEW_TOKEN']) {
+  for (const name of ['LF_DB_PASSWORD', 'LF_DB_MIGRATION_PASSWORD', 'LF_KAFKA_SASL_PASSWORD', 'LF_TEMPORAL_API_KEY']) {
     assert.ok(SENSITIVE.includes(name), `${name} is not marked sensitive in src/config.ts`);
   }
 });
@@ -97,11 +97,12 @@ test('non-sensitive extra settings pass through to the ConfigMap, and the canary
   for (const p of profiles()) assert.ok(!renderText({ valuesFiles: [p] }).includes(CANARY), path.basename(p));
 });
 
-test('the review token reaches only the api, from its Secret, when reviews are on', () => {
-  const objects = render({ set: ['fraud.reviewEnabled=true'], setString: ['fraud.reviewToken.existingSecret=ledgerflow-reviewers'] });
-  const token = envOf(objects, 'Deployment', 'api').find((e) => e.name === 'LF_FRAUD_REVIEW_TOKEN');
-  assert.deepEqual(token?.valueFrom?.secretKeyRef, { name: 'ledgerflow-reviewers', key: 'token' });
-  for (const component of ['consumer', 'worker']) {
-    assert.ok(!envOf(objects, 'Deployment', component).some((e) => e.name === 'LF_FRAUD_REVIEW_TOKEN'), component);
-  }
+test('API credentials come from a Secret mounted into the api alone; no credential is an env var or a value', () => {
+  const objects = render({ set: ['fraud.reviewEnabled=true'] });
+  const texts = JSON.stringify(objects);
+  assert.ok(!/LF_FRAUD_REVIEW_TOKEN|reviewToken/.test(texts), 'the single shared review token is gone: reviewers have credentials of scope review');
+  const volumes = (component: string) =>
+    ((mustFind(objects, 'Deployment', componentName(component)).spec as { template: { spec: { volumes?: Array<{ name: string; secret?: { secretName: string } }> } } }).template.spec.volumes ?? []);
+  assert.equal(volumes('api').find((v) => v.name === 'api-keys')?.secret?.secretName, 'ledgerflow-api-keys');
+  for (const component of ['consumer', 'worker']) assert.ok(!volumes(component).some((v) => v.name === 'api-keys'), component);
 });
