@@ -1,5 +1,6 @@
 import convict from 'convict';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { LedgerflowError } from './domain/errors';
 import type { FraudThresholds } from './domain/fraud/rules';
@@ -44,6 +45,12 @@ const schema = {
       format: String,
       default: '.stack',
       env: 'LF_STACK_DIR',
+    },
+    cacheDir: {
+      doc: 'Per-user cache of big versioned builds the local stack makes once (the secure profile\'s Temporal server). Empty: $XDG_CACHE_HOME/ledgerflow, else ~/.cache/ledgerflow.',
+      format: String,
+      default: '',
+      env: 'LF_STACK_CACHE_DIR',
     },
     prometheusPort: {
       doc: 'Port of the local stack\'s Prometheus (dashboards and their tests query it there).',
@@ -91,7 +98,13 @@ const schema = {
       env: 'LF_KAFKA_REPLICATION_FACTOR',
     },
     groupId: { doc: 'Consumer group id.', format: String, default: 'ledgerflow', env: 'LF_KAFKA_GROUP_ID' },
-    ssl: { doc: 'Use TLS to reach the brokers.', format: Boolean, default: false, env: 'LF_KAFKA_SSL' },
+    ssl: { doc: 'Use TLS to reach the brokers (the broker certificate and its host name are always verified).', format: Boolean, default: false, env: 'LF_KAFKA_SSL' },
+    sslCaPath: {
+      doc: "CA certificate(s) (PEM) that signed the brokers' certificates, with kafka.ssl. Empty: the system's trusted CAs.",
+      format: String,
+      default: '',
+      env: 'LF_KAFKA_SSL_CA_PATH',
+    },
     saslMechanism: {
       doc: 'SASL mechanism, empty for none.',
       format: ['', 'plain', 'scram-sha-256', 'scram-sha-512'],
@@ -106,14 +119,32 @@ const schema = {
       sensitive: true,
       env: 'LF_KAFKA_SASL_PASSWORD',
     },
+    saslPasswordFile: {
+      doc: 'File holding the SASL password, read when kafka.saslPassword is empty (a mounted Secret, or the secure local stack\'s generated password files).',
+      format: String,
+      default: '',
+      env: 'LF_KAFKA_SASL_PASSWORD_FILE',
+    },
   },
   temporal: {
     address: { doc: 'Temporal frontend host:port.', format: String, default: '127.0.0.1:7233', env: 'LF_TEMPORAL_ADDRESS' },
     namespace: { doc: 'Temporal namespace.', format: String, default: 'default', env: 'LF_TEMPORAL_NAMESPACE' },
     taskQueue: { doc: 'Task queue of the ledgerflow worker.', format: String, default: 'ledgerflow', env: 'LF_TEMPORAL_TASK_QUEUE' },
-    tls: { doc: 'Use TLS to reach Temporal.', format: Boolean, default: false, env: 'LF_TEMPORAL_TLS' },
-    tlsCertPath: { doc: 'Client certificate (PEM) for mTLS.', format: String, default: '', env: 'LF_TEMPORAL_TLS_CERT_PATH' },
-    tlsKeyPath: { doc: 'Client key (PEM) for mTLS.', format: String, default: '', env: 'LF_TEMPORAL_TLS_KEY_PATH' },
+    tls: { doc: 'Use TLS to reach Temporal (on by itself with a client certificate, a CA or an API key).', format: Boolean, default: false, env: 'LF_TEMPORAL_TLS' },
+    tlsCaPath: {
+      doc: "CA certificate(s) (PEM) that signed the Temporal frontend's certificate. Empty: the system's trusted CAs.",
+      format: String,
+      default: '',
+      env: 'LF_TEMPORAL_TLS_CA_PATH',
+    },
+    tlsServerName: {
+      doc: "Name the Temporal frontend's certificate is checked against (and sent as SNI). Empty: the host of temporal.address.",
+      format: String,
+      default: '',
+      env: 'LF_TEMPORAL_TLS_SERVER_NAME',
+    },
+    tlsCertPath: { doc: 'Client certificate (PEM) for mTLS; with temporal.tlsKeyPath.', format: String, default: '', env: 'LF_TEMPORAL_TLS_CERT_PATH' },
+    tlsKeyPath: { doc: 'Client private key (PEM) for mTLS; with temporal.tlsCertPath.', format: String, default: '', env: 'LF_TEMPORAL_TLS_KEY_PATH' },
     apiKey: {
       doc: 'Temporal Cloud API key (from a Secret).',
       format: String,
@@ -171,6 +202,18 @@ const schema = {
       env: 'LF_DB_MIGRATION_PASSWORD_FILE',
     },
     poolSize: { doc: 'Connections per process.', format: positiveInt('db.poolSize'), default: 8, env: 'LF_DB_POOL_SIZE' },
+    tls: {
+      doc: "Connect to the database over TLS, verifying the server's certificate and host name (on by itself with db.tlsCaPath).",
+      format: Boolean,
+      default: false,
+      env: 'LF_DB_TLS',
+    },
+    tlsCaPath: {
+      doc: "CA certificate(s) (PEM) that signed the database server's certificate. Empty: the system's trusted CAs.",
+      format: String,
+      default: '',
+      env: 'LF_DB_TLS_CA_PATH',
+    },
   },
   consumer: {
     batchMaxEvents: {
@@ -362,7 +405,7 @@ const schema = {
 
 export interface Config {
   log: { level: string };
-  stack: { dir: string; prometheusPort: number; mariadbBufferPoolMb: number };
+  stack: { dir: string; cacheDir: string; prometheusPort: number; mariadbBufferPoolMb: number };
   kafka: {
     brokers: string[];
     clientId: string;
@@ -375,12 +418,16 @@ export interface Config {
     saslMechanism: '' | 'plain' | 'scram-sha-256' | 'scram-sha-512';
     saslUsername: string;
     saslPassword: string;
+    saslPasswordFile: string;
+    sslCaPath: string;
   };
   temporal: {
     address: string;
     namespace: string;
     taskQueue: string;
     tls: boolean;
+    tlsCaPath: string;
+    tlsServerName: string;
     tlsCertPath: string;
     tlsKeyPath: string;
     apiKey: string;
@@ -397,6 +444,8 @@ export interface Config {
     migrationPassword: string;
     migrationPasswordFile: string;
     poolSize: number;
+    tls: boolean;
+    tlsCaPath: string;
   };
   consumer: { batchMaxEvents: number; batchMaxBytes: number; lingerMs: number; partitionsConcurrently: number; batchesInFlight: number; sessionTimeoutMs: number; httpPort: number };
   worker: { maxConcurrentActivities: number; maxConcurrentWorkflowTasks: number; httpPort: number; sdkMetricsPort: number };
@@ -458,6 +507,25 @@ export function dbPassword(config: Config, role: 'app' | 'migrate'): string {
   return readSecretFile(file || path.join(stack.dir, 'secrets', fallback), setting);
 }
 
+/** The SASL password: kafka.saslPassword if set, else the content of kafka.saslPasswordFile. */
+export function kafkaSaslPassword(config: Config): string {
+  const { saslPassword, saslPasswordFile } = config.kafka;
+  if (saslPassword || !saslPasswordFile) return saslPassword;
+  return readSettingFile(saslPasswordFile, 'kafka.saslPasswordFile').toString('utf8').trim();
+}
+
+/**
+ * A file a setting names (a CA, a certificate, a password file), read when a client is built; a
+ * missing or unreadable file is LF_CONFIG naming the setting and its env var, not a stack trace.
+ */
+export function readSettingFile(file: string, setting: string): Buffer {
+  try {
+    return fs.readFileSync(path.resolve(file));
+  } catch (err) {
+    throw new LedgerflowError('LF_CONFIG', `${setting} (${envVarOf(setting) ?? 'no env var'}): cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, setting);
+  }
+}
+
 function readSecretFile(file: string, setting: string): string {
   try {
     return fs.readFileSync(path.resolve(file), 'utf8').trim();
@@ -485,8 +553,11 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
   const raw = conf.getProperties() as unknown as Record<string, Record<string, unknown>>;
   const kafka = raw.kafka as Record<string, unknown>;
   const rules = raw.rules as Record<string, unknown>;
+  const stack = raw.stack as Record<string, unknown>;
   const config = {
     ...raw,
+    // Resolved here, where the environment is read: builds outlive any one clone of the repository.
+    stack: { ...stack, cacheDir: stack.cacheDir || path.join(env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'ledgerflow') },
     kafka: { ...kafka, brokers: String(kafka.brokers).split(',').map((b) => b.trim()) },
     rules: { ...rules, currencies: String(rules.currencies).split(',').map((c) => c.trim()) },
   } as unknown as Config;

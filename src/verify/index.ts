@@ -3,6 +3,8 @@ import { balanceKey } from '../domain/ledger';
 import { parseEvent, type SourcedEvent, type TransactionEvent } from '../domain/transaction';
 import { createKafka } from '../kafka/client';
 import { createPool } from '../store/pool';
+import { checkDatabase } from '../store/security';
+import { checkBrokerCertificate, explainKafkaStartError } from '../kafka/security';
 import { allBalances, transactionsInIdOrder } from '../store/queries';
 import { reversedTransactionIds } from '../store/reviews';
 import type { Logger } from '../telemetry/log';
@@ -49,8 +51,14 @@ async function waitForDrain(config: Config, kafka: ReturnType<typeof createKafka
  * with the same content, every malformed one in the DLQ, balances equal to the applied sum.
  */
 export async function verify(config: Config, options: { waitMs: number; acknowledged?: Iterable<string> }, log: Logger): Promise<VerifyReport> {
+  // Both dependencies answer with these credentials before anything is read: one clear line if not.
+  const checkPool = createPool(config, 'app', 1);
+  await checkDatabase(checkPool, config, 'app').finally(() => checkPool.end());
+  await checkBrokerCertificate(config);
   const kafka = createKafka(config, 'verify', log);
-  const lag = await waitForDrain(config, kafka, options.waitMs);
+  const lag = await waitForDrain(config, kafka, options.waitMs).catch((err: unknown) => {
+    throw explainKafkaStartError(config, err, `reading the offsets of ${config.kafka.topic} and group ${config.kafka.groupId}`);
+  });
   const highs = await highWatermarks(kafka, config.kafka.topic);
   const expected = new Map<string, TransactionEvent>();
   // Ids sent more than once: every occurrence by "partition:offset". The stored row may come from
