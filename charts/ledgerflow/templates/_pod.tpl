@@ -90,7 +90,7 @@ spec:
       envFrom:
         - configMapRef:
             name: {{ include "ledgerflow.fullname" $root }}
-      {{- with include "ledgerflow.secretEnv" (dict "root" $root "needs" .needs) | trim }}
+      {{- with include "ledgerflow.secretEnv" (dict "root" $root "component" .component "needs" .needs) | trim }}
       env:
         {{- . | nindent 8 }}
       {{- end }}
@@ -120,6 +120,7 @@ spec:
           mountPath: /etc/ledgerflow/temporal-tls
           readOnly: true
         {{- end }}
+        {{- include "ledgerflow.caMounts" (dict "root" $root "needs" .needs) | nindent 8 }}
   volumes:
     - name: tmp
       emptyDir:
@@ -130,4 +131,5 @@ spec:
         secretName: {{ $v.temporal.tls.existingSecret | quote }}
         defaultMode: 288 # 0440: owner and group (fsGroup) read
     {{- end }}
+    {{- include "ledgerflow.caVolumes" (dict "root" $root "needs" .needs) | nindent 4 }}
 {{- end -}}
