@@ -6,7 +6,7 @@ import { grantPipelineAcls } from '../kafka/acls';
 import { createKafka, ensureTopics } from '../kafka/client';
 import { ensureServiceCerts, serviceCerts } from './certs';
 import { brokerProperties, brokerSpec, kafkaPaths, kafkaService, prepareKafkaNode } from './kafka';
-import { STACK_HOST } from './layout';
+import { STACK_HOST, writeFileIfChanged } from './layout';
 import { readOrCreateSecret } from './secrets';
 import { KAFKA_PRINCIPALS, kafkaPasswordFile, kafkaUserName, secureClientConfig, type KafkaPrincipal } from './secure-clients';
 import { ServiceDefinition, StackContext, withinTimeout } from './service';
@@ -50,7 +50,7 @@ async function prepare(ctx: StackContext): Promise<void> {
   const certs = await ensureServiceCerts(ctx, 'kafka');
   // Kafka's PEM keystore is one file: the private key, then the certificate chain.
   const keystore = path.join(path.dirname(certs.ca), 'broker-keystore.pem');
-  fs.writeFileSync(keystore, fs.readFileSync(certs.server.key, 'utf8') + fs.readFileSync(certs.server.cert, 'utf8'), { mode: 0o600 });
+  writeFileIfChanged(keystore, fs.readFileSync(certs.server.key, 'utf8') + fs.readFileSync(certs.server.cert, 'utf8'), 0o600);
   const users = KAFKA_PRINCIPALS.flatMap((principal) => [
     '--add-scram',
     `SCRAM-SHA-512=[name=${kafkaUserName(principal)},password=${readOrCreateSecret(kafkaPasswordFile(ctx, principal))}]`,

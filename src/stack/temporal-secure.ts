@@ -76,7 +76,7 @@ async function install(ctx: StackContext): Promise<void> {
     step: `go install go.temporal.io/server/cmd/server@v${TEMPORAL_SERVER_VERSION}`,
     logFile,
     cwd: p.build,
-    env: { ...process.env, GOBIN: path.dirname(p.binary), GOFLAGS: '-trimpath -buildvcs=false' },
+    env: { ...process.env, GOBIN: path.dirname(p.binary) },
   });
   writeMarker(p.buildMarker, BUILD_MARKER);
 }
