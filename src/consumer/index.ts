@@ -3,7 +3,7 @@ import type { EachBatchPayload, KafkaMessage } from 'kafkajs';
 import type { Config } from '../config';
 import { connectProducerWithTopics, createKafka } from '../kafka/client';
 import { consumerGroupLag } from '../kafka/offsets';
-import { explainTemporalStartError, temporalConnectionOptions } from '../temporal/connection';
+import { checkTemporalTls, explainTemporalStartError, temporalConnectionOptions } from '../temporal/connection';
 import type { Logger } from '../telemetry/log';
 import { createMetrics } from '../telemetry/metrics';
 import { startProbeServer } from '../telemetry/server';
@@ -67,6 +67,7 @@ export async function startConsumer(config: Config, log: Logger): Promise<Consum
   const probe = await startProbeServer(config.api.host, config.consumer.httpPort, metrics.registry, () => !draining);
   const kafka = createKafka(config, 'consumer', log);
   const { producer: dlqProducer } = await connectProducerWithTopics(config, kafka);
+  await checkTemporalTls(config);
   const connection = await Connection.connect(temporalConnectionOptions(config)).catch((err: unknown) => {
     throw explainTemporalStartError(config, err);
   });

@@ -1,9 +1,8 @@
 import type { SASLOptions } from 'kafkajs';
-import net from 'node:net';
-import tls, { type ConnectionOptions } from 'node:tls';
+import type { ConnectionOptions } from 'node:tls';
 import { kafkaSaslPassword, readSettingFile, type Config } from '../config';
 import { LedgerflowError } from '../domain/errors';
-import { describeTlsFailure } from '../domain/tlsErrors';
+import { describeTlsFailure, tlsHandshakeRefusal } from '../net/tls';
 
 /**
  * How every Kafka client of the pipeline authenticates and encrypts: TLS with the broker's
@@ -53,29 +52,20 @@ function certificateRefused(config: Config, why: string, doing: string): Ledgerf
   );
 }
 
-const BROKER_TLS_CHECK_TIMEOUT_MS = 5_000;
-
 /**
  * One TLS handshake with the first bootstrap broker, before any Kafka client connects: kafkajs
  * retries a refused certificate like a network error (for ~40 s), this says what is wrong at once.
- * Anything but a certificate refusal (a broker that is down, a timeout) is left to the client.
  */
 export async function checkBrokerCertificate(config: Config): Promise<void> {
   const options = kafkaTls(config);
   const match = /^(.*):(\d+)$/.exec(config.kafka.brokers[0] ?? '');
   if (!options || !match) return;
   const host = (match[1] as string).replace(/^\[(.*)\]$/, '$1');
-  const refusal = await new Promise<string | undefined>((resolve) => {
-    const socket = tls.connect({ host, port: Number(match[2]), ...(net.isIP(host) ? {} : { servername: host }), ...(options === true ? {} : options) });
-    const done = (why: string | undefined) => {
-      socket.destroy();
-      resolve(why);
-    };
-    socket.setTimeout(BROKER_TLS_CHECK_TIMEOUT_MS, () => done(undefined));
-    socket.once('secureConnect', () => done(undefined));
-    socket.once('error', (err) => done(describeTlsFailure(err)));
-  });
-  if (refusal) throw certificateRefused(config, refusal, 'connecting');
+  const refusal = await tlsHandshakeRefusal(host, Number(match[2]), options === true ? {} : options);
+  if (refusal?.side === 'server-certificate') throw certificateRefused(config, refusal.why, 'connecting');
+  if (refusal?.side === 'not-tls') {
+    throw new LedgerflowError('LF_KAFKA_TLS', `Kafka at ${config.kafka.brokers.join(',')}: ${refusal.why}: turn kafka.ssl (LF_KAFKA_SSL) off, or use the broker's TLS listener`, { setting: 'kafka.ssl' });
+  }
 }
 
 /** True when Kafka refused an operation for lack of rights (an ACL), as opposed to a failure. */
@@ -109,6 +99,16 @@ export function explainKafkaStartError(config: Config, err: unknown, doing: stri
       `Kafka user "${user || 'ANONYMOUS'}" is not allowed to do this (${denied.type}) while ${doing}: ` +
         'grant it the ACLs of its role (docs/security.md), or create the topics with an admin principal',
       { type: denied.type, user },
+    );
+  }
+  if (chain.some((e) => e.name === 'KafkaJSGroupCoordinatorNotFound')) {
+    // kafkajs drops the broker's reason here; a missing group ACL is the lasting one (the broker's
+    // own "not available" is retried before this).
+    return new LedgerflowError(
+      'LF_KAFKA_AUTH',
+      `Kafka user "${user || 'ANONYMOUS'}" found no coordinator for group "${config.kafka.groupId}" while ${doing}: ` +
+        'grant it READ (to consume) or DESCRIBE (to read offsets) on that group (docs/security.md); if it has them, the coordinator is down: retry',
+      { group: config.kafka.groupId, user },
     );
   }
   const closed = chain.some((e) => e.name === 'KafkaJSConnectionClosedError' || /closed connection|connection closed|disconnected before secure TLS|wrong version number|packet length too long/i.test(`${e.message ?? ''} ${e.code ?? ''}`));

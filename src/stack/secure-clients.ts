@@ -50,6 +50,8 @@ export function secureClientOverrides(ctx: StackContext, role: SecureRole): Conf
     'temporal.address': `${STACK_HOST}:${ctx.ports.temporal}`,
     'temporal.tls': true,
     'temporal.tlsCaPath': temporal.ca,
+    // A name the certificate holds: Node warns on an IP address as TLS server name (RFC 6066).
+    'temporal.tlsServerName': 'localhost',
     'temporal.tlsCertPath': temporal.client.cert,
     'temporal.tlsKeyPath': temporal.client.key,
   };

@@ -1,7 +1,7 @@
 import type { SslOptions } from 'mysql2';
 import { readSettingFile, type Config } from '../config';
 import { LedgerflowError } from '../domain/errors';
-import { describeTlsFailure } from '../domain/tlsErrors';
+import { describeTlsFailure } from '../net/tls';
 import type { DbRole, Pool } from './pool';
 
 /**

@@ -1,6 +1,6 @@
 import { readSettingFile, type Config } from '../config';
 import { LedgerflowError } from '../domain/errors';
-import { describeTlsFailure } from '../domain/tlsErrors';
+import { describeTlsFailure, tlsHandshakeRefusal } from '../net/tls';
 
 /**
  * Connection options shared by the client (consumer, verify) and the worker's NativeConnection.
@@ -28,6 +28,37 @@ export function temporalConnectionOptions(config: Config) {
     ...(tls ? { tls } : {}),
     ...(temporal.apiKey ? { apiKey: temporal.apiKey } : {}),
   };
+}
+
+/** The HTTP/2 client preface and an empty SETTINGS frame: what a gRPC client sends first. */
+const HTTP2_PREFACE = Buffer.concat([Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n'), Buffer.from([0, 0, 0, 4, 0, 0, 0, 0, 0])]);
+
+/**
+ * One TLS handshake with the frontend as the SDK would make it, before connecting: Temporal's
+ * native connection (the worker's) reports any refused handshake as "connection closed", without
+ * saying whose certificate was refused.
+ */
+export async function checkTemporalTls(config: Config): Promise<void> {
+  const { temporal } = config;
+  const options = temporalConnectionOptions(config).tls;
+  const match = /^(.*):(\d+)$/.exec(temporal.address);
+  if (!options || !match) return;
+  const host = (match[1] as string).replace(/^\[(.*)\]$/, '$1');
+  const refusal = await tlsHandshakeRefusal(host, Number(match[2]), {
+    ALPNProtocols: ['h2'],
+    ...(options.serverRootCACertificate ? { ca: options.serverRootCACertificate } : {}),
+    ...(options.serverNameOverride ? { servername: options.serverNameOverride } : {}),
+    ...(options.clientCertPair ? { cert: options.clientCertPair.crt, key: options.clientCertPair.key } : {}),
+  }, HTTP2_PREFACE);
+  if (!refusal) return;
+  const where = `Temporal at ${temporal.address}`;
+  const fix = {
+    'server-certificate': 'set temporal.tlsCaPath (LF_TEMPORAL_TLS_CA_PATH) to the CA that signed it, and temporal.tlsServerName (LF_TEMPORAL_TLS_SERVER_NAME) to a name it holds',
+    'client-certificate': 'set temporal.tlsCertPath (LF_TEMPORAL_TLS_CERT_PATH) and temporal.tlsKeyPath (LF_TEMPORAL_TLS_KEY_PATH) to a client certificate signed by a CA the frontend trusts',
+    'not-tls': 'turn temporal.tls (LF_TEMPORAL_TLS) off, or point temporal.address at the TLS frontend',
+  }[refusal.side];
+  const what = refusal.side === 'server-certificate' ? `the frontend's TLS certificate was refused (${refusal.why})` : refusal.why;
+  throw new LedgerflowError('LF_TEMPORAL_TLS', `${where}: ${what}: ${fix}`, { setting: refusal.side === 'client-certificate' ? 'temporal.tlsCertPath' : 'temporal.tlsCaPath' });
 }
 
 /**

@@ -8,7 +8,7 @@ import { createPool, observePool } from '../store/pool';
 import type { Logger } from '../telemetry/log';
 import { createMetrics } from '../telemetry/metrics';
 import { startProbeServer } from '../telemetry/server';
-import { explainTemporalStartError, temporalConnectionOptions } from '../temporal/connection';
+import { checkTemporalTls, explainTemporalStartError, temporalConnectionOptions } from '../temporal/connection';
 import { checkDatabase } from '../store/security';
 import { workerTracingOptions } from '../telemetry/temporal-tracing';
 import { workflowCode } from './bundle';
@@ -106,6 +106,7 @@ export async function startWorker(config: Config, log: Logger): Promise<WorkerHa
       timed(() => (packed === undefined ? activities.applyBatch(input as ApplyBatchInput) : activities.applyBatch(input as ApplyPackedInput, packed))),
     ...createReviewActivities(pool),
   };
+  await checkTemporalTls(config);
   const connection = await NativeConnection.connect(temporalConnectionOptions(config)).catch((err: unknown) => {
     throw explainTemporalStartError(config, err);
   });

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { loadConfig } from '../../../src/config';
 import { LedgerflowError } from '../../../src/domain/errors';
-import { describeTlsFailure } from '../../../src/domain/tlsErrors';
+import { describeTlsFailure } from '../../../src/net/tls';
 import { aclMarkdown, pipelineAcls } from '../../../src/kafka/acls';
 import { explainKafkaStartError, isAuthorizationRefusal, kafkaSasl, kafkaTls } from '../../../src/kafka/security';
 import { explainDbStartError } from '../../../src/store/security';
@@ -86,4 +86,24 @@ test('certificate refusals are recognised by code and by the texts clients keep'
   assert.match(describeTlsFailure({ code: 'ERR_TLS_CERT_ALTNAME_INVALID' }) ?? '', /another host name/);
   assert.match(describeTlsFailure(new Error('self-signed certificate in certificate chain')) ?? '', /does not trust/);
   assert.equal(describeTlsFailure(new Error('connect ECONNREFUSED')), undefined);
+});
+
+test('a TLS handshake tells a refused server certificate from a refused client certificate and from plaintext', async () => {
+  const net = await import('node:net');
+  const { tlsHandshakeRefusal } = await import('../../../src/net/tls');
+  // A plaintext server: whatever it answers is not a TLS ServerHello.
+  const plain = net.createServer((s) => s.end('HTTP/1.1 400 Bad Request\r\n\r\n'));
+  await new Promise<void>((resolve) => plain.listen(0, '127.0.0.1', resolve));
+  try {
+    const refusal = await tlsHandshakeRefusal('127.0.0.1', (plain.address() as { port: number }).port, {});
+    assert.equal(refusal?.side, 'not-tls');
+  } finally {
+    plain.close();
+  }
+  // Nothing listening is not a refusal: the client's own retries deal with it.
+  const closed = net.createServer();
+  await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+  const port = (closed.address() as { port: number }).port;
+  await new Promise((resolve) => closed.close(resolve));
+  assert.equal(await tlsHandshakeRefusal('127.0.0.1', port, {}), undefined);
 });
