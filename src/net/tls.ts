@@ -81,3 +81,21 @@ export function tlsHandshakeRefusal(host: string, port: number, options: tls.Con
     });
   });
 }
+
+/**
+ * Whether host:port answers a TLS handshake at all (whoever's certificate): tells a client with TLS
+ * off that the server wants it, where its own error would say only "broken pipe". Never used to
+ * trust anything: the socket is closed once the server has shown it speaks TLS.
+ */
+export function speaksTls(host: string, port: number, alpn: string[] = []): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = tls.connect({ host, port, rejectUnauthorized: false, ALPNProtocols: alpn, ...(net.isIP(host) ? {} : { servername: host }) });
+    const done = (yes: boolean) => {
+      socket.destroy();
+      resolve(yes);
+    };
+    socket.setTimeout(HANDSHAKE_TIMEOUT_MS, () => done(false));
+    socket.once('secureConnect', () => done(true));
+    socket.once('error', (err: NodeJS.ErrnoException) => done(err.code !== undefined && err.code in CLIENT_CERTIFICATE_ALERTS));
+  });
+}

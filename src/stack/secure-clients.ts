@@ -38,14 +38,17 @@ export function secureClientOverrides(ctx: StackContext, role: SecureRole): Conf
     'kafka.brokers': `${STACK_HOST}:${ctx.ports.kafka}`,
     'kafka.ssl': true,
     'kafka.sslCaPath': serviceCerts(ctx, 'kafka').ca,
+    // The password settings are emptied so the files win over anything inherited from the environment.
     ...(principal
-      ? { 'kafka.saslMechanism': 'scram-sha-512', 'kafka.saslUsername': kafkaUserName(principal), 'kafka.saslPasswordFile': kafkaPasswordFile(ctx, principal) }
-      : {}),
+      ? { 'kafka.saslMechanism': 'scram-sha-512', 'kafka.saslUsername': kafkaUserName(principal), 'kafka.saslPassword': '', 'kafka.saslPasswordFile': kafkaPasswordFile(ctx, principal) }
+      : { 'kafka.saslMechanism': '' }),
     'db.host': STACK_HOST,
     'db.port': ctx.ports.mariadb,
     'db.tls': true,
     'db.tlsCaPath': serviceCerts(ctx, 'mariadb').ca,
+    'db.password': '',
     'db.passwordFile': path.join(ctx.layout.secrets, 'db-app.password'),
+    'db.migrationPassword': '',
     'db.migrationPasswordFile': path.join(ctx.layout.secrets, 'db-migrate.password'),
     'temporal.address': `${STACK_HOST}:${ctx.ports.temporal}`,
     'temporal.tls': true,
@@ -54,6 +57,7 @@ export function secureClientOverrides(ctx: StackContext, role: SecureRole): Conf
     'temporal.tlsServerName': 'localhost',
     'temporal.tlsCertPath': temporal.client.cert,
     'temporal.tlsKeyPath': temporal.client.key,
+    'temporal.apiKey': '',
   };
 }
 

@@ -1,6 +1,6 @@
 import { readSettingFile, type Config } from '../config';
 import { LedgerflowError } from '../domain/errors';
-import { describeTlsFailure, tlsHandshakeRefusal } from '../net/tls';
+import { describeTlsFailure, speaksTls, tlsHandshakeRefusal } from '../net/tls';
 
 /**
  * Connection options shared by the client (consumer, verify) and the worker's NativeConnection.
@@ -35,15 +35,22 @@ const HTTP2_PREFACE = Buffer.concat([Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r
 
 /**
  * One TLS handshake with the frontend as the SDK would make it, before connecting: Temporal's
- * native connection (the worker's) reports any refused handshake as "connection closed", without
- * saying whose certificate was refused.
+ * native connection (the worker's) reports any refused handshake as "connection closed" or "broken
+ * pipe", without saying whose certificate was refused. With TLS off it checks the frontend does
+ * not want TLS (a plaintext port answers no handshake).
  */
 export async function checkTemporalTls(config: Config): Promise<void> {
   const { temporal } = config;
   const options = temporalConnectionOptions(config).tls;
   const match = /^(.*):(\d+)$/.exec(temporal.address);
-  if (!options || !match) return;
+  if (!match) return;
   const host = (match[1] as string).replace(/^\[(.*)\]$/, '$1');
+  if (!options) {
+    if (await speaksTls(host, Number(match[2]), ['h2'])) {
+      throw new LedgerflowError('LF_TEMPORAL_TLS', `Temporal at ${temporal.address} speaks TLS and temporal.tls is off: set temporal.tls (LF_TEMPORAL_TLS=true), temporal.tlsCaPath (LF_TEMPORAL_TLS_CA_PATH) for a private CA, and temporal.tlsCertPath/temporal.tlsKeyPath if it requires client certificates`, { setting: 'temporal.tls' });
+    }
+    return;
+  }
   const refusal = await tlsHandshakeRefusal(host, Number(match[2]), {
     ALPNProtocols: ['h2'],
     ...(options.serverRootCACertificate ? { ca: options.serverRootCACertificate } : {}),

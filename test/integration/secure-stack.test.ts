@@ -230,8 +230,12 @@ test('wrong credentials stop each process at start with one line naming the fix,
   await failsAtStart('consume', 'consumer', { 'kafka.ssl': false, 'kafka.sslCaPath': '', 'kafka.saslMechanism': '' }, 'LF_KAFKA_TLS', /LF_KAFKA_SSL.*LF_KAFKA_SASL_MECHANISM/);
   await failsAtStart('work', 'worker', { 'db.tls': false, 'db.tlsCaPath': '' }, 'LF_DB_AUTH', /plaintext.*LF_DB_TLS=true/);
   await failsAtStart('work', 'worker', { 'db.tlsCaPath': otherCa.mariadb }, 'LF_DB_TLS', /not trust.*LF_DB_TLS_CA_PATH/);
-  await failsAtStart('work', 'worker', { 'temporal.tlsCaPath': otherCa.temporal }, 'LF_TEMPORAL_TLS', /LF_TEMPORAL_TLS_CA_PATH/);
-  await failsAtStart('work', 'worker', { 'temporal.tlsCertPath': '', 'temporal.tlsKeyPath': '' }, 'LF_TEMPORAL_TLS', /LF_TEMPORAL_TLS_CERT_PATH/);
+  await failsAtStart('work', 'worker', { 'temporal.tlsCaPath': otherCa.temporal }, 'LF_TEMPORAL_TLS', /not trust.*LF_TEMPORAL_TLS_CA_PATH/);
+  await failsAtStart('work', 'worker', { 'temporal.tlsCertPath': '', 'temporal.tlsKeyPath': '' }, 'LF_TEMPORAL_TLS', /requires a client certificate.*LF_TEMPORAL_TLS_CERT_PATH/);
+  const kafkaClient = certs('kafka').client;
+  await failsAtStart('work', 'worker', { 'temporal.tlsCertPath': kafkaClient.cert, 'temporal.tlsKeyPath': kafkaClient.key }, 'LF_TEMPORAL_TLS', /does not trust the client certificate.*LF_TEMPORAL_TLS_CERT_PATH/);
+  const noTls = { 'temporal.tls': false, 'temporal.tlsCaPath': '', 'temporal.tlsServerName': '', 'temporal.tlsCertPath': '', 'temporal.tlsKeyPath': '' };
+  await failsAtStart('consume', 'consumer', noTls, 'LF_TEMPORAL_TLS', /speaks TLS.*LF_TEMPORAL_TLS=true/);
   await failsAtStart('verify', 'producer', {}, 'LF_KAFKA_AUTH', /ledgerflow-producer.*group .*READ.*DESCRIBE/);
 
   // Nothing was consumed or lost: the events wait in Kafka, the group has committed nothing.

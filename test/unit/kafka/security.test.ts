@@ -90,13 +90,14 @@ test('certificate refusals are recognised by code and by the texts clients keep'
 
 test('a TLS handshake tells a refused server certificate from a refused client certificate and from plaintext', async () => {
   const net = await import('node:net');
-  const { tlsHandshakeRefusal } = await import('../../../src/net/tls');
+  const { speaksTls, tlsHandshakeRefusal } = await import('../../../src/net/tls');
   // A plaintext server: whatever it answers is not a TLS ServerHello.
   const plain = net.createServer((s) => s.end('HTTP/1.1 400 Bad Request\r\n\r\n'));
   await new Promise<void>((resolve) => plain.listen(0, '127.0.0.1', resolve));
   try {
-    const refusal = await tlsHandshakeRefusal('127.0.0.1', (plain.address() as { port: number }).port, {});
-    assert.equal(refusal?.side, 'not-tls');
+    const plainPort = (plain.address() as { port: number }).port;
+    assert.equal((await tlsHandshakeRefusal('127.0.0.1', plainPort, {}))?.side, 'not-tls');
+    assert.equal(await speaksTls('127.0.0.1', plainPort), false);
   } finally {
     plain.close();
   }
