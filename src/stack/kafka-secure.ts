@@ -5,11 +5,11 @@ import { LedgerflowError } from '../domain/errors';
 import { grantPipelineAcls } from '../kafka/acls';
 import { createKafka, ensureTopics } from '../kafka/client';
 import { ensureServiceCerts, serviceCerts } from './certs';
-import { brokerProperties, brokerSpec, kafkaPaths, kafkaService, prepareKafkaNode } from './kafka';
+import { brokerProperties, brokerSpec, kafkaPaths, kafkaService, listsTopics, prepareKafkaNode } from './kafka';
 import { STACK_HOST, writeFileIfChanged } from './layout';
 import { readOrCreateSecret } from './secrets';
 import { KAFKA_PRINCIPALS, kafkaPasswordFile, kafkaUserName, secureClientConfig, type KafkaPrincipal } from './secure-clients';
-import { ServiceDefinition, StackContext, withinTimeout } from './service';
+import { ServiceDefinition, StackContext } from './service';
 
 /**
  * Kafka of the secure profile: one SASL_SSL listener (SCRAM-SHA-512 over TLS with a local CA) for
@@ -66,18 +66,9 @@ function adminClient(ctx: StackContext, principal: KafkaPrincipal = 'admin'): Ad
   return createKafka(config, 'stack').admin({ retry: { retries: 0 } });
 }
 
-async function probe(ctx: StackContext, timeoutMs: number): Promise<boolean> {
-  const admin = adminClient(ctx);
-  const work = (async () => {
-    await admin.connect();
-    await admin.listTopics();
-    return true;
-  })();
-  try {
-    return await withinTimeout(work, timeoutMs);
-  } finally {
-    await admin.disconnect().catch(() => undefined);
-  }
+/** Answering = the admin logs in over SASL_SSL and lists topics. */
+function probe(ctx: StackContext, timeoutMs: number): Promise<boolean> {
+  return listsTopics(adminClient(ctx), timeoutMs);
 }
 
 /**

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { Kafka, logLevel } from 'kafkajs';
+import { Kafka, logLevel, type Admin } from 'kafkajs';
 import { LedgerflowError } from '../domain/errors';
 import { ensureDir, settingLabel, STACK_HOST, writeFileIfChanged } from './layout';
 import { hasMarker, requireBinary, runStep, writeMarker } from './install';
@@ -201,7 +201,11 @@ async function probe(ctx: StackContext, timeoutMs: number): Promise<boolean> {
     requestTimeout: timeoutMs,
     retry: { retries: 0 },
   });
-  const admin = kafka.admin();
+  return listsTopics(kafka.admin(), timeoutMs);
+}
+
+/** True when the admin client connects and lists topics within timeoutMs (the broker has joined its own quorum). */
+async function listsTopics(admin: Admin, timeoutMs: number): Promise<boolean> {
   const work = (async () => {
     await admin.connect();
     await admin.listTopics();
@@ -243,4 +247,4 @@ export function kafkaService(ctx: StackContext): ServiceDefinition {
 }
 
 /** For the 3-broker profile (kafka-cluster.ts): the same jars, log config and cluster-id format. */
-export { install as installKafka, kafkaPaths, LOG4J_PROPERTIES as KAFKA_LOG4J_PROPERTIES, newClusterId as newKafkaClusterId, brokerSpec, prepareNode as prepareKafkaNode };
+export { install as installKafka, kafkaPaths, listsTopics, LOG4J_PROPERTIES as KAFKA_LOG4J_PROPERTIES, newClusterId as newKafkaClusterId, brokerSpec, prepareNode as prepareKafkaNode };
