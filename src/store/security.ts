@@ -47,12 +47,14 @@ export function explainDbStartError(config: Config, role: DbRole, err: unknown):
 
 /**
  * A first query at start, so a process with wrong credentials or TLS settings stops at once with
- * one clear line instead of failing its first batch or request.
+ * one clear line instead of failing its first batch or request. A database that is merely down or
+ * slow is not a settings problem: that is left to the pool's retries and the readiness probes.
  */
 export async function checkDatabase(pool: Pool, config: Config, role: DbRole): Promise<void> {
   try {
     await pool.query('SELECT 1');
   } catch (err) {
-    throw explainDbStartError(config, role, err);
+    const explained = explainDbStartError(config, role, err);
+    if (explained !== err) throw explained;
   }
 }
