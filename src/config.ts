@@ -61,7 +61,7 @@ const schema = {
   },
   cache: {
     dir: {
-      doc: 'Per-user cache of big versioned build inputs, kept outside the clone (a fresh CI clone reuses it): the Node.js and npm packages of the image\'s local base stand-ins. Empty: $XDG_CACHE_HOME/ledgerflow, else ~/.cache/ledgerflow.',
+      doc: 'Per-user cache of big versioned build inputs, kept outside the clone (a fresh CI clone reuses it): the Node.js and npm packages of the image\'s local base stand-ins, the secure profile\'s Temporal server. Empty: $XDG_CACHE_HOME/ledgerflow, else ~/.cache/ledgerflow.',
       format: String,
       default: '',
       env: 'LF_CACHE_DIR',
@@ -114,7 +114,13 @@ const schema = {
       default: 'zstd',
       env: 'LF_KAFKA_COMPRESSION',
     },
-    ssl: { doc: 'Use TLS to reach the brokers.', format: Boolean, default: false, env: 'LF_KAFKA_SSL' },
+    ssl: { doc: 'Use TLS to reach the brokers (the broker certificate and its host name are always verified).', format: Boolean, default: false, env: 'LF_KAFKA_SSL' },
+    sslCaPath: {
+      doc: "CA certificate(s) (PEM) that signed the brokers' certificates, with kafka.ssl. Empty: the system's trusted CAs.",
+      format: String,
+      default: '',
+      env: 'LF_KAFKA_SSL_CA_PATH',
+    },
     saslMechanism: {
       doc: 'SASL mechanism, empty for none.',
       format: ['', 'plain', 'scram-sha-256', 'scram-sha-512'],
@@ -129,14 +135,32 @@ const schema = {
       sensitive: true,
       env: 'LF_KAFKA_SASL_PASSWORD',
     },
+    saslPasswordFile: {
+      doc: 'File holding the SASL password, read when kafka.saslPassword is empty (a mounted Secret, or the secure local stack\'s generated password files).',
+      format: String,
+      default: '',
+      env: 'LF_KAFKA_SASL_PASSWORD_FILE',
+    },
   },
   temporal: {
     address: { doc: 'Temporal frontend host:port.', format: String, default: '127.0.0.1:7233', env: 'LF_TEMPORAL_ADDRESS' },
     namespace: { doc: 'Temporal namespace.', format: String, default: 'default', env: 'LF_TEMPORAL_NAMESPACE' },
     taskQueue: { doc: 'Task queue of the ledgerflow worker.', format: String, default: 'ledgerflow', env: 'LF_TEMPORAL_TASK_QUEUE' },
-    tls: { doc: 'Use TLS to reach Temporal.', format: Boolean, default: false, env: 'LF_TEMPORAL_TLS' },
-    tlsCertPath: { doc: 'Client certificate (PEM) for mTLS.', format: String, default: '', env: 'LF_TEMPORAL_TLS_CERT_PATH' },
-    tlsKeyPath: { doc: 'Client key (PEM) for mTLS.', format: String, default: '', env: 'LF_TEMPORAL_TLS_KEY_PATH' },
+    tls: { doc: 'Use TLS to reach Temporal (on by itself with a client certificate, a CA or an API key).', format: Boolean, default: false, env: 'LF_TEMPORAL_TLS' },
+    tlsCaPath: {
+      doc: "CA certificate(s) (PEM) that signed the Temporal frontend's certificate. Empty: the system's trusted CAs.",
+      format: String,
+      default: '',
+      env: 'LF_TEMPORAL_TLS_CA_PATH',
+    },
+    tlsServerName: {
+      doc: "Name the Temporal frontend's certificate is checked against (and sent as SNI). Empty: the host of temporal.address.",
+      format: String,
+      default: '',
+      env: 'LF_TEMPORAL_TLS_SERVER_NAME',
+    },
+    tlsCertPath: { doc: 'Client certificate (PEM) for mTLS; with temporal.tlsKeyPath.', format: String, default: '', env: 'LF_TEMPORAL_TLS_CERT_PATH' },
+    tlsKeyPath: { doc: 'Client private key (PEM) for mTLS; with temporal.tlsCertPath.', format: String, default: '', env: 'LF_TEMPORAL_TLS_KEY_PATH' },
     apiKey: {
       doc: 'Temporal Cloud API key (from a Secret).',
       format: String,
@@ -194,6 +218,18 @@ const schema = {
       env: 'LF_DB_MIGRATION_PASSWORD_FILE',
     },
     poolSize: { doc: 'Connections per process.', format: positiveInt('db.poolSize'), default: 8, env: 'LF_DB_POOL_SIZE' },
+    tls: {
+      doc: "Connect to the database over TLS, verifying the server's certificate and host name (on by itself with db.tlsCaPath).",
+      format: Boolean,
+      default: false,
+      env: 'LF_DB_TLS',
+    },
+    tlsCaPath: {
+      doc: "CA certificate(s) (PEM) that signed the database server's certificate. Empty: the system's trusted CAs.",
+      format: String,
+      default: '',
+      env: 'LF_DB_TLS_CA_PATH',
+    },
   },
   consumer: {
     batchMaxEvents: {
@@ -449,12 +485,16 @@ export interface Config {
     saslMechanism: '' | 'plain' | 'scram-sha-256' | 'scram-sha-512';
     saslUsername: string;
     saslPassword: string;
+    saslPasswordFile: string;
+    sslCaPath: string;
   };
   temporal: {
     address: string;
     namespace: string;
     taskQueue: string;
     tls: boolean;
+    tlsCaPath: string;
+    tlsServerName: string;
     tlsCertPath: string;
     tlsKeyPath: string;
     apiKey: string;
@@ -471,6 +511,8 @@ export interface Config {
     migrationPassword: string;
     migrationPasswordFile: string;
     poolSize: number;
+    tls: boolean;
+    tlsCaPath: string;
   };
   consumer: { batchMaxEvents: number; batchMaxBytes: number; lingerMs: number; partitionsConcurrently: number; batchesInFlight: number; sessionTimeoutMs: number; undecodableExitDelayMs: number; httpPort: number; stallWarnMs: number };
   worker: { maxConcurrentActivities: number; maxConcurrentWorkflowTasks: number; httpPort: number; sdkMetricsPort: number; unknownFailureAttempts: number };
@@ -550,6 +592,25 @@ export function stackApiKeysFilePath(config: Config): string {
 /** The API key set: api.keysFile, or the local stack's. */
 export function apiKeysFilePath(config: Config): string {
   return config.api.keysFile ? path.resolve(config.api.keysFile) : stackApiKeysFilePath(config);
+}
+
+/** The SASL password: kafka.saslPassword if set, else the content of kafka.saslPasswordFile. */
+export function kafkaSaslPassword(config: Config): string {
+  const { saslPassword, saslPasswordFile } = config.kafka;
+  if (saslPassword || !saslPasswordFile) return saslPassword;
+  return readSettingFile(saslPasswordFile, 'kafka.saslPasswordFile').toString('utf8').trim();
+}
+
+/**
+ * A file a setting names (a CA, a certificate, a password file), read when a client is built; a
+ * missing or unreadable file is LF_CONFIG naming the setting and its env var, not a stack trace.
+ */
+export function readSettingFile(file: string, setting: string): Buffer {
+  try {
+    return fs.readFileSync(path.resolve(file));
+  } catch (err) {
+    throw new LedgerflowError('LF_CONFIG', `${setting} (${envVarOf(setting) ?? 'no env var'}): cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, setting);
+  }
 }
 
 function readSecretFile(file: string, setting: string): string {

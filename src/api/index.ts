@@ -5,6 +5,7 @@ import type { Config } from '../config';
 import { LedgerflowError } from '../domain/errors';
 import { connectProducerWithTopics, createKafka } from '../kafka/client';
 import { createPool, observePool } from '../store/pool';
+import { checkDatabase } from '../store/security';
 import { ping } from '../store/queries';
 import type { Logger } from '../telemetry/log';
 import { createMetrics, type Metrics } from '../telemetry/metrics';
@@ -89,9 +90,13 @@ export async function startApi(config: Config, log: Logger): Promise<ApiHandle> 
   const metrics = createMetrics('api');
   const keys = createKeyStore(config, log, () => metrics.apiKeyReloadFailures.inc());
   const pool = createPool(config, 'app');
+  await checkDatabase(pool, config, 'app').catch(async (err: unknown) => {
+    await pool.end().catch(() => undefined);
+    throw err;
+  });
   const unobservePool = observePool(pool, metrics);
   const kafka = createKafka(config, 'api', log);
-  const target = await connectProducerWithTopics(config, kafka);
+  const target = await connectProducerWithTopics(config, kafka, 'transactions');
   let draining = false;
 
   const app = Fastify({

@@ -4,7 +4,7 @@ import type { Config } from '../config';
 import { connectProducerWithTopics, createKafka } from '../kafka/client';
 import { consumerGroupLag } from '../kafka/offsets';
 import { undecodableCause } from '../kafka/codecs';
-import { temporalConnectionOptions } from '../temporal/connection';
+import { checkTemporalTls, explainTemporalStartError, temporalConnectionOptions } from '../temporal/connection';
 import type { Logger } from '../telemetry/log';
 import { createMetrics } from '../telemetry/metrics';
 import { startProbeServer } from '../telemetry/server';
@@ -79,7 +79,10 @@ export async function startConsumer(config: Config, log: Logger): Promise<Consum
   const kafka = createKafka(config, 'consumer', log);
   const dlq = await connectProducerWithTopics(config, kafka);
   const dlqProducer = dlq.producer;
-  const connection = await Connection.connect(temporalConnectionOptions(config));
+  await checkTemporalTls(config);
+  const connection = await Connection.connect(temporalConnectionOptions(config)).catch((err: unknown) => {
+    throw explainTemporalStartError(config, err);
+  });
   const client = new Client({ connection, namespace: config.temporal.namespace, interceptors: workflowClientInterceptors(), dataConverter: dataConverter() });
   const consumer = kafka.consumer({
     groupId: config.kafka.groupId,

@@ -6,6 +6,8 @@ import { createKafka } from '../kafka/client';
 import { recordedConflicts } from '../store/conflicts';
 import { createPool, fromDbDateTime, type Pool } from '../store/pool';
 import { parkedSources } from '../store/parked';
+import { checkDatabase } from '../store/security';
+import { checkBrokerCertificate, explainKafkaStartError } from '../kafka/security';
 import { allBalances, transactionsInIdOrder } from '../store/queries';
 import { reversedTransactionIds } from '../store/reviews';
 import type { Logger } from '../telemetry/log';
@@ -127,8 +129,14 @@ async function checkConflicts(pool: Pool, config: Config, topic: TopicIds, confl
  * malformed event in the DLQ, every parked one recorded, balances equal to the applied sum.
  */
 export async function verify(config: Config, options: { waitMs: number; acknowledged?: Iterable<string> }, log: Logger): Promise<VerifyReport> {
+  // Both dependencies answer with these credentials before anything is read: one clear line if not.
+  const checkPool = createPool(config, 'app', 1);
+  await checkDatabase(checkPool, config, 'app').finally(() => checkPool.end());
+  await checkBrokerCertificate(config);
   const kafka = createKafka(config, 'verify', log);
-  const lag = await waitForDrain(config, kafka, options.waitMs);
+  const lag = await waitForDrain(config, kafka, options.waitMs).catch((err: unknown) => {
+    throw explainKafkaStartError(config, err, `reading the offsets of ${config.kafka.topic} and group ${config.kafka.groupId}`);
+  });
   const highs = await highWatermarks(kafka, config.kafka.topic);
   const pool = createPool(config, 'app', 2);
   try {

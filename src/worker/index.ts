@@ -8,7 +8,8 @@ import { createPool, observePool } from '../store/pool';
 import type { Logger } from '../telemetry/log';
 import { createMetrics } from '../telemetry/metrics';
 import { startProbeServer } from '../telemetry/server';
-import { temporalConnectionOptions } from '../temporal/connection';
+import { checkTemporalTls, explainTemporalStartError, temporalConnectionOptions } from '../temporal/connection';
+import { checkDatabase } from '../store/security';
 import { workerTracingOptions } from '../telemetry/temporal-tracing';
 import { workflowCode } from './bundle';
 import { startFraudRuntime } from './fraud';
@@ -69,6 +70,10 @@ export async function startWorker(config: Config, log: Logger): Promise<WorkerHa
   let draining = false;
   const probe = await startProbeServer(config.api.host, config.worker.httpPort, metrics.registry, () => !draining);
   const pool = createPool(config, 'app');
+  await checkDatabase(pool, config, 'app').catch(async (err: unknown) => {
+    await Promise.all([pool.end(), probe.close()]).catch(() => undefined);
+    throw err;
+  });
   const unobservePool = observePool(pool, metrics);
   const fraud = await startFraudRuntime(config, pool, log);
   const activities = createActivities({
@@ -124,7 +129,10 @@ export async function startWorker(config: Config, log: Logger): Promise<WorkerHa
       timed(() => (packed === undefined ? activities.applyBatch(input as ApplyBatchInput) : activities.applyBatch(input as ApplyPackedInput, packed))),
     ...createReviewActivities(pool),
   };
-  const connection = await NativeConnection.connect(temporalConnectionOptions(config));
+  await checkTemporalTls(config);
+  const connection = await NativeConnection.connect(temporalConnectionOptions(config)).catch((err: unknown) => {
+    throw explainTemporalStartError(config, err);
+  });
   const tracing = workerTracingOptions();
   const worker = await Worker.create({
     connection,

@@ -101,8 +101,12 @@ app.kubernetes.io/part-of: ledgerflow
 
 {{/* Fails the render on values that the schema cannot express. */}}
 {{- define "ledgerflow.validate" -}}
-{{- if and .Values.kafka.sasl.mechanism (not .Values.kafka.sasl.existingSecret) -}}
-{{- fail "kafka.sasl.existingSecret is required when kafka.sasl.mechanism is set" -}}
+{{- if .Values.kafka.sasl.mechanism -}}
+{{- range $component := list "consumer" "api" "producer" -}}
+{{- if not (include "ledgerflow.kafkaSaslSecret" (dict "root" $ "component" $component)) -}}
+{{- fail (printf "kafka.sasl.existingSecret is required when kafka.sasl.mechanism is set (or kafka.sasl.componentSecrets.%s)" $component) -}}
+{{- end -}}
+{{- end -}}
 {{- end -}}
 {{- if and .Values.temporal.tls.existingSecret (not .Values.temporal.tls.enabled) -}}
 {{- fail "temporal.tls.existingSecret needs temporal.tls.enabled: true" -}}

@@ -92,7 +92,7 @@ spec:
       envFrom:
         - configMapRef:
             name: {{ include "ledgerflow.fullname" $root }}
-      {{- with include "ledgerflow.secretEnv" (dict "root" $root "needs" .needs) | trim }}
+      {{- with include "ledgerflow.secretEnv" (dict "root" $root "component" .component "needs" .needs) | trim }}
       env:
         {{- . | nindent 8 }}
       {{- end }}
@@ -127,6 +127,7 @@ spec:
           mountPath: /etc/ledgerflow/api-keys
           readOnly: true
         {{- end }}
+        {{- include "ledgerflow.caMounts" (dict "root" $root "needs" .needs) | nindent 8 }}
   volumes:
     - name: tmp
       emptyDir:
@@ -144,4 +145,5 @@ spec:
         items: [{ key: {{ $v.api.auth.key | quote }}, path: {{ $v.api.auth.key | quote }} }]
         defaultMode: 288 # 0440: owner and group (fsGroup) read
     {{- end }}
+    {{- include "ledgerflow.caVolumes" (dict "root" $root "needs" .needs) | nindent 4 }}
 {{- end -}}
