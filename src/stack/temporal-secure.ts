@@ -17,7 +17,7 @@ import { ServiceDefinition, StackContext, withinTimeout } from './service';
  * 1.9.1) has no TLS flags at all, so this is Temporal's own server — the one production runs —
  * built once from the Go module proxy (`go install go.temporal.io/server/cmd/server`) into the
  * per-user cache, with a SQLite file, and mTLS on the frontend and between its services: a client
- * needs a certificate from the stack's Temporal CA and must trust that CA. docs/decisions/016.
+ * needs a certificate from the stack's Temporal CA and must trust that CA. docs/decisions/022-secure-stack.md.
  */
 export const TEMPORAL_SERVER_VERSION = '1.32.1';
 /** go.mod of go.temporal.io/server@v1.32.1 says `go 1.26.8`; an older toolchain refuses to build it. */
