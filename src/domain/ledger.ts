@@ -143,7 +143,8 @@ interface KeyState {
  * an account the batch does not hold is decided by the receiver when it folds the credit
  * (src/activities/fold.ts). Per event it builds one balance key (two for a transfer) and looks each up once; the
  * rollup and account-day rows are gathered per minute and per account and keyed once per row,
- * at the end (~1.85 → ~1.2 µs per event for a 15,000-event batch of the benchmark's traffic, issue 5).
+ * at the end (~1.85 → ~1.2 µs per event for a 15,000-event batch of the benchmark's traffic;
+ * docs/decisions/014-cpu-per-event-and-deadlock-safety.md).
  */
 export function decideBatch(
   events: ReadonlyArray<SourcedEvent>,

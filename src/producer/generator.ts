@@ -58,7 +58,8 @@ function eventSource(options: Pick<GeneratorOptions, 'accounts' | 'currency'>, r
   const pickAccount = createZipfPicker(options.accounts, 1.1, random);
   const currency = options.currency ?? 'EUR';
   // Object literals in the final key order, not spreads of a common base: a spread cost ~1.5 µs
-  // per event, a third of the generator's time (issue 5). The JSON text is the same.
+  // per event, a third of the generator's time (docs/decisions/014-cpu-per-event-and-deadlock-safety.md).
+  // The JSON text is the same.
   return () => {
     const account = accountName(pickAccount());
     const roll = random();

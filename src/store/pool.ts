@@ -31,8 +31,9 @@ export function createPool(config: Config, role: DbRole = 'app', connectionLimit
     enableKeepAlive: true,
     connectTimeout: 10_000,
     ...(ssl ? { ssl } : {}),
-    // No caller stack captured on every query: ~1 % of a worker's CPU at half load (profile,
-    // issue 5). A failed query's error still carries its code, errno and message.
+    // No caller stack captured on every query: ~1 % of a worker's CPU at half load (profile;
+    // docs/decisions/014-cpu-per-event-and-deadlock-safety.md). A failed query's error still carries
+    // its code, errno and message.
     trace: false,
   });
 }
