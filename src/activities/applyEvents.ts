@@ -29,6 +29,11 @@ export interface ApplyEventsDeps {
   rowWrite?: RowWrite;
   /** SingleStore: ids are also written to `transaction_ids` (unique across accounts there, see src/store/identity.ts). */
   idRegistry?: boolean;
+  /**
+   * Rows per upsert of the rows every batch shares (the rollups). SingleStore: 1, so they are
+   * locked in one global order (see applyRollups, decision 027); default: multi-row statements.
+   */
+  sharedRowsPerStatement?: number;
   /** The topic batches come from (recorded with conflicts and parked events); default `transactions`. */
   topic?: string;
 }
@@ -132,7 +137,7 @@ export async function applyEventsIn(conn: Connection, deps: ApplyEventsDeps, inp
   // Rows every concurrent batch shares come last, so their locks are held only until the commit
   // (detection, above, runs before them for the same reason: docs/decisions/009-fraud-detection-cost.md).
   await insertPendingCredits(conn, [...credits, ...fold.refunds]);
-  await applyRollups(conn, outcome.rollups);
+  await applyRollups(conn, outcome.rollups, deps.sharedRowsPerStatement);
 
   const rejectedByReason: Partial<Record<RejectionReason, number>> = {};
   let applied = 0;

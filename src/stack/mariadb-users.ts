@@ -34,6 +34,13 @@ const APP_PRIVILEGES = 'SELECT, INSERT, UPDATE, DELETE';
 /** Dashboards (Grafana's SQL data source) only read. */
 const READ_ONLY_PRIVILEGES = 'SELECT';
 
+/**
+ * Databases the store conformance suite (`npm run test:store`) creates and drops for itself: the
+ * migration and app accounts get their usual privileges on this name pattern (docs/singlestore.md).
+ */
+export const CONFORMANCE_DB_PREFIX = 'lf_conformance_';
+const CONFORMANCE_DB_PATTERN = `${CONFORMANCE_DB_PREFIX.replace(/_/g, '\\_')}%`;
+
 export interface DbAccount {
   user: string;
   passwordFile: string;
@@ -62,6 +69,7 @@ export async function provisionDatabase(ctx: StackContext, admin: Connection): P
       await admin.query('ALTER USER ?@? IDENTIFIED BY ?', [account.user, host, password]);
       // Privilege lists are constants of this module, not input; only names go through placeholders.
       await admin.query(`GRANT ${account.privileges} ON ??.* TO ?@?`, [dbName, account.user, host]);
+      if (account.privileges !== READ_ONLY_PRIVILEGES) await admin.query(`GRANT ${account.privileges} ON ??.* TO ?@?`, [CONFORMANCE_DB_PATTERN, account.user, host]);
       // The secure profile: this account can never log in without TLS, whatever the server setting.
       if (ctx.profile === 'secure') await admin.query('ALTER USER ?@? REQUIRE SSL', [account.user, host]);
     }

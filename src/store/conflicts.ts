@@ -60,10 +60,11 @@ export async function recordConflicts(conn: Connection, conflicts: ReadonlyArray
       c.batchId,
     ]);
     // INSERT IGNORE would also turn a value the table cannot hold into a warning; a duplicate key
-    // updating nothing reports 0 affected rows.
+    // updating nothing reports 0 affected rows. The no-op assignment is to a column outside every
+    // key: SingleStore refuses an upsert that assigns the shard key (decision 027).
     const [res] = await conn.query(
       `INSERT INTO transaction_conflicts (tx_id, source_topic, variant_partition, variant_offset, stored_partition, stored_offset, fields, variant, payload, outcome, batch_id) VALUES ?
-       ON DUPLICATE KEY UPDATE tx_id = tx_id`,
+       ON DUPLICATE KEY UPDATE batch_id = batch_id`,
       [rows],
     );
     added += (res as { affectedRows: number }).affectedRows;

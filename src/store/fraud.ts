@@ -84,9 +84,11 @@ export async function insertFlags(conn: Connection, batchId: string, flags: Read
       f.late ? 1 : 0,
       batchId,
     ]);
+    // A replay keeps the first flag. The no-op assignment is to a column outside every key:
+    // SingleStore refuses an upsert that assigns a unique key column of a columnstore table (decision 027).
     await conn.query(
       `INSERT INTO fraud_flags (tx_id, account, score, detectors, reasons, embedding, late, batch_id) VALUES ?
-       ON DUPLICATE KEY UPDATE tx_id = tx_id`,
+       ON DUPLICATE KEY UPDATE batch_id = batch_id`,
       [rows],
     );
   }

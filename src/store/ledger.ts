@@ -259,10 +259,17 @@ export async function insertPendingCredits(conn: Connection, credits: ReadonlyAr
 /**
  * The batch's rollup deltas at minute grain (dashboards over hours) and, from the same deltas, at
  * day grain (all-time totals): one upsert each, in primary-key order.
+ *
+ * Every concurrent batch upserts these rows, so they are locked in one global order: table, then
+ * primary key. One multi-row statement keeps that order on MariaDB (one engine, rows in statement
+ * order). On SingleStore the rows of one statement live on several partitions, whose leaves apply
+ * them in parallel, so no order holds across partitions, and SingleStore detects no deadlock (a
+ * cycle waits for lock_wait_timeout): there `rowsPerStatement` is 1 and each row is its own
+ * statement, taken in the global order (docs/decisions/027-singlestore-conformance.md).
  */
-export async function applyRollups(conn: Connection, rollups: LedgerOutcome['rollups']): Promise<void> {
+export async function applyRollups(conn: Connection, rollups: LedgerOutcome['rollups'], rowsPerStatement = ROWS_PER_STATEMENT): Promise<void> {
   const sorted = [...rollups.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, r]) => r);
-  for (const part of chunks(sorted, ROWS_PER_STATEMENT)) {
+  for (const part of chunks(sorted, rowsPerStatement)) {
     const rows = part.map((r) => [r.minute, r.type, r.currency, r.status, r.reason, r.count, r.sumMinor.toString()]);
     await conn.query(
       `INSERT INTO rollup_minute (minute, type, currency, status, reason, tx_count, amount_minor) VALUES ?
@@ -270,7 +277,7 @@ export async function applyRollups(conn: Connection, rollups: LedgerOutcome['rol
       [rows],
     );
   }
-  for (const part of chunks(dayRollupsOf(rollups), ROWS_PER_STATEMENT)) {
+  for (const part of chunks(dayRollupsOf(rollups), rowsPerStatement)) {
     const rows = part.map((r) => [r.day, r.type, r.currency, r.status, r.reason, r.count, r.sumMinor.toString()]);
     await conn.query(
       `INSERT INTO rollup_day (day, type, currency, status, reason, tx_count, amount_minor) VALUES ?

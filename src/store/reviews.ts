@@ -124,7 +124,9 @@ export async function decide(conn: Connection, txId: string, action: 'approve' |
 }
 
 export async function auditTrail(pool: Pool, txId: string): Promise<Array<{ action: string; actor: string; reason: string; at: string }>> {
-  const [rows] = await pool.query('SELECT action, actor, reason, at FROM review_audit WHERE tx_id = ? ORDER BY id', [txId]);
+  // By time first: SingleStore's AUTO_INCREMENT is unique but not in insertion order across
+  // aggregators (decision 027); the id only breaks ties within one microsecond.
+  const [rows] = await pool.query('SELECT action, actor, reason, at FROM review_audit WHERE tx_id = ? ORDER BY at, id', [txId]);
   return (rows as Array<{ action: string; actor: string; reason: string; at: string }>).map((r) => ({ ...r, at: fromDbDateTime(r.at) }));
 }
 

@@ -5,6 +5,7 @@ import { LedgerflowError } from '../domain/errors';
 import { createActivities } from '../activities';
 import { createReviewActivities } from '../activities/review';
 import { createPool, observePool } from '../store/pool';
+import { dialectWrites } from '../store/dialect';
 import type { Logger } from '../telemetry/log';
 import { createMetrics } from '../telemetry/metrics';
 import { startProbeServer } from '../telemetry/server';
@@ -79,8 +80,7 @@ export async function startWorker(config: Config, log: Logger): Promise<WorkerHa
   const activities = createActivities({
     pool,
     overdraftLimitMinor: BigInt(config.rules.overdraftLimitMinor),
-    rowWrite: config.db.dialect === 'singlestore' ? 'insert' : 'load',
-    idRegistry: config.db.dialect === 'singlestore',
+    ...dialectWrites(config.db.dialect),
     ...(fraud.deps ? { fraud: fraud.deps } : {}),
     topic: config.kafka.topic,
     unknownAttemptsMax: config.worker.unknownFailureAttempts,
