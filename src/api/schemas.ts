@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { CONTENT_FIELDS, type ContentField } from '../domain/identity';
+import { PARKED_ID_PATTERN } from '../store/parked';
 import { ACCOUNT_PATTERN, textOfAtMost, TRANSACTION_TYPES, UUID_PATTERN } from '../domain/transaction';
 
 /**
@@ -131,7 +132,6 @@ export const reviewDecisionSchema = z
   .strict();
 
 /** Where an event sat in the topic: "<partition>:<offset>", as `ledgerflow parked` names it. */
-export const PARKED_ID_PATTERN = /^[0-9]{1,9}:[0-9]{1,19}$/;
 export const parkedIdSchema = z.string().regex(PARKED_ID_PATTERN, 'must be <partition>:<offset>, e.g. 3:1042').meta({ description: '<partition>:<offset> of the parked message.' });
 /** Keyset positions of the operator lists: `<epoch ms>_<parked id>` and `<epoch ms>_<conflict id>`. */
 export const parkedCursorSchema = z

@@ -38,9 +38,12 @@ export function parkedId(partition: number, offset: string): string {
   return `${partition}:${offset}`;
 }
 
+/** "<partition>:<offset>": what the CLI and the api take (one pattern for both). */
+export const PARKED_ID_PATTERN = /^([0-9]{1,9}):([0-9]{1,19})$/;
+
 /** "<partition>:<offset>" → its parts, or null when it is not one. */
 export function parseParkedId(id: string): { partition: number; offset: string } | null {
-  const m = /^(\d{1,9}):(\d{1,19})$/.exec(id);
+  const m = PARKED_ID_PATTERN.exec(id);
   return m ? { partition: Number(m[1]), offset: m[2] as string } : null;
 }
 
