@@ -16,6 +16,7 @@ import { registerContract } from './contract';
 import { ApiError, describeRequestError, RequestValidationError, sendError } from './errors';
 import { registerIngest } from './ingest';
 import { registerLive } from './live';
+import { registerOperator } from './operator';
 import { registerReads } from './reads';
 import { startRetention } from './retention';
 import { registerReviews } from './reviews';
@@ -124,6 +125,7 @@ export async function startApi(config: Config, log: Logger): Promise<ApiHandle> 
   registerSession(app, config, pool);
   registerIngest(app, config, target, pool, metrics, log);
   registerReads(app, config, pool);
+  registerOperator(app, config, target, pool, log);
   const reviews = registerReviews(app, config, pool, log);
   registerLive(app, pool, log, config);
   contract.finish();

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { CONTENT_FIELDS, type ContentField } from '../domain/identity';
+import { PARKED_ID_PATTERN } from '../store/parked';
 import { ACCOUNT_PATTERN, textOfAtMost, TRANSACTION_TYPES, UUID_PATTERN } from '../domain/transaction';
 
 /**
@@ -128,3 +130,59 @@ export const reviewDecisionSchema = z
     reason: textOfAtMost(500, (s) => s.min(1).regex(/[A-Za-z0-9]/, 'must give a reason (a letter or digit)')),
   })
   .strict();
+
+/** Where an event sat in the topic: "<partition>:<offset>", as `ledgerflow parked` names it. */
+export const parkedIdSchema = z.string().regex(PARKED_ID_PATTERN, 'must be <partition>:<offset>, e.g. 3:1042').meta({ description: '<partition>:<offset> of the parked message.' });
+/** Keyset positions of the operator lists: `<epoch ms>_<parked id>` and `<epoch ms>_<conflict id>`. */
+export const parkedCursorSchema = z
+  .string()
+  .regex(/^[0-9]{1,15}_[0-9]{1,9}:[0-9]{1,19}$/, 'must be a nextCursor returned by this API')
+  .meta({ description: 'nextCursor of the previous page.' });
+export const conflictCursorSchema = z
+  .string()
+  .regex(/^[0-9]{1,15}_[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}@[0-9]{1,9}:[0-9]{1,19}$/, 'must be a nextCursor returned by this API')
+  .meta({ description: 'nextCursor of the previous page.' });
+
+const offset = z.string().meta({ description: 'Kafka offset as a decimal string.' });
+export const parkedEventSchema = z
+  .object({
+    id: z.string().meta({ description: '<partition>:<offset>: what POST /parked/{id}/replay and `ledgerflow parked` take.' }),
+    topic: z.string(),
+    partition: z.number().int(),
+    offset,
+    txId: z.string(),
+    account: z.string(),
+    batchId: z.string(),
+    code: z.string().meta({ description: 'Why the store refused it, e.g. errno:4025 (a CHECK constraint).' }),
+    errno: z.number().int().nullable(),
+    reason: z.string(),
+    payload: z.string().meta({ description: 'The Kafka message value as produced.' }),
+    payloadExact: z.boolean().meta({ description: 'False when the bytes were rendered again from the event.' }),
+    parkedAt: instant,
+    replayCount: z.number().int(),
+    replayedAt: instant.nullable(),
+    resolved: z.boolean().meta({ description: "The event's id is stored now (replayed, or its batch ran again after the fix)." }),
+  })
+  .meta({ id: 'ParkedEvent' });
+export const parkedPageSchema = z.object({ items: z.array(parkedEventSchema), nextCursor: z.string().nullable() });
+
+const nullableText = z.string().nullable();
+export const conflictSchema = z
+  .object({
+    id: z.string().meta({ description: '<txId>@<partition>:<offset> of the losing variant.' }),
+    txId: z.string(),
+    topic: z.string(),
+    variant: z.object({
+      partition: z.number().int(),
+      offset,
+      content: z.object(Object.fromEntries(CONTENT_FIELDS.map((f) => [f, nullableText])) as Record<ContentField, typeof nullableText>),
+    }),
+    stored: z.object({ partition: z.number().int(), offset }),
+    fields: z.array(z.enum(CONTENT_FIELDS)).meta({ description: 'The content fields in which the variant differs from the stored row.' }),
+    payload: z.string().nullable().meta({ description: 'The losing message as produced, when it arrived after the stored one.' }),
+    outcome: z.enum(['arrived_later', 'superseded']),
+    batchId: z.string(),
+    recordedAt: instant,
+  })
+  .meta({ id: 'Conflict' });
+export const conflictPageSchema = z.object({ items: z.array(conflictSchema), nextCursor: z.string().nullable() });

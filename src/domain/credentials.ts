@@ -16,7 +16,7 @@ export const SCOPE_DOCS: Record<ApiScope, string> = {
   read: 'ledger reads (transactions, accounts, stats), the live page and its /events feed',
   review: 'the fraud review queue: list, read, approve, reject',
   metrics: 'GET /metrics (Prometheus)',
-  operator: 'parked events and id conflicts: read and replay (reserved for those routes)',
+  operator: 'parked events and id conflicts: GET /parked, POST /parked/{id}/replay, GET /conflicts',
 };
 
 export const CREDENTIAL_ID_PATTERN = /^[a-z0-9][a-z0-9-]{0,62}$/;

@@ -1,6 +1,6 @@
 import type { Config } from '../config';
 import { LedgerflowError } from '../domain/errors';
-import { connectProducerWithTopics, createKafka, sendKeyed } from '../kafka/client';
+import { connectProducerWithTopics, createKafka, sendKeyed, type TopicProducer } from '../kafka/client';
 import { getParked, listParked, markReplayed, parseParkedId, type ParkedEvent } from '../store/parked';
 import { createPool, type Pool } from '../store/pool';
 import type { Logger } from '../telemetry/log';
@@ -31,21 +31,27 @@ async function find(pool: Pool, config: Config, id: string | undefined): Promise
 
 /**
  * Sends a parked event's message again, with its account as the key (the topic's keying) and
- * headers naming the source it replays. The pipeline applies it like any event: exactly once by
- * its id, or parks it again (under its new offset) if the store still refuses it.
+ * headers naming the source it replays, and records the replay. The pipeline applies it like any
+ * event: exactly once by its id, or parks it again (under its new offset) if the store still
+ * refuses it. The CLI and the api's POST /parked/{id}/replay both replay through here.
  */
-async function replay(config: Config, parked: ParkedEvent, log: Logger): Promise<number> {
+export async function replayParked(config: Config, target: TopicProducer, pool: Pool, parked: ParkedEvent): Promise<{ partition: number }> {
+  const [partition] = await sendKeyed(target, config.kafka.topic, [
+    {
+      key: parked.account,
+      value: Buffer.from(parked.payload, 'utf8'),
+      headers: { 'lf-replay-of': `${parked.topic}:${parked.id}`, 'lf-parked-code': parked.code },
+    },
+  ]);
+  await markReplayed(pool, config.kafka.topic, parked.partition, parked.offset);
+  return { partition: partition as number };
+}
+
+async function replayWithOwnProducer(config: Config, pool: Pool, parked: ParkedEvent, log: Logger): Promise<number> {
   const kafka = createKafka(config, 'parked-replay', log);
   const target = await connectProducerWithTopics(config, kafka);
   try {
-    const [partition] = await sendKeyed(target, config.kafka.topic, [
-      {
-        key: parked.account,
-        value: Buffer.from(parked.payload, 'utf8'),
-        headers: { 'lf-replay-of': `${parked.topic}:${parked.id}`, 'lf-parked-code': parked.code },
-      },
-    ]);
-    return partition as number;
+    return (await replayParked(config, target, pool, parked)).partition;
   } finally {
     await target.producer.disconnect();
   }
@@ -78,8 +84,7 @@ export async function parkedCommand(config: Config, args: string[], log: Logger)
       case 'replay': {
         const parked = await find(pool, config, id);
         if (parked.resolved) process.stderr.write(`parked ${parked.id}: transaction ${parked.txId} is stored already; replaying it again changes nothing\n`);
-        const partition = await replay(config, parked, log);
-        await markReplayed(pool, config.kafka.topic, parked.partition, parked.offset);
+        const partition = await replayWithOwnProducer(config, pool, parked, log);
         process.stdout.write(`replayed ${parked.id} (transaction ${parked.txId}) to ${config.kafka.topic} partition ${partition}\n`);
         return 0;
       }

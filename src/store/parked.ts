@@ -38,9 +38,12 @@ export function parkedId(partition: number, offset: string): string {
   return `${partition}:${offset}`;
 }
 
+/** "<partition>:<offset>": what the CLI and the api take (one pattern for both). */
+export const PARKED_ID_PATTERN = /^([0-9]{1,9}):([0-9]{1,19})$/;
+
 /** "<partition>:<offset>" → its parts, or null when it is not one. */
 export function parseParkedId(id: string): { partition: number; offset: string } | null {
-  const m = /^(\d{1,9}):(\d{1,19})$/.exec(id);
+  const m = PARKED_ID_PATTERN.exec(id);
   return m ? { partition: Number(m[1]), offset: m[2] as string } : null;
 }
 
@@ -105,11 +108,19 @@ export interface ParkedCursor {
 
 /**
  * Parked events of a topic, oldest first, keyset-paged; `unresolved` keeps only those whose id is
- * not stored yet (what still needs an operator).
+ * not stored yet (what still needs an operator), `partition` those of one source partition.
  */
-export async function listParked(pool: Pool, topic: string, options: { limit: number; unresolved?: boolean; after?: ParkedCursor }): Promise<{ items: ParkedEvent[]; next: ParkedCursor | null }> {
+export async function listParked(
+  pool: Pool,
+  topic: string,
+  options: { limit: number; unresolved?: boolean; partition?: number; after?: ParkedCursor },
+): Promise<{ items: ParkedEvent[]; next: ParkedCursor | null }> {
   const where = ['p.source_topic = ?'];
   const params: unknown[] = [topic];
+  if (options.partition !== undefined) {
+    where.push('p.source_partition = ?');
+    params.push(options.partition);
+  }
   if (options.unresolved) where.push('NOT EXISTS (SELECT 1 FROM transactions t WHERE t.id = p.tx_id)');
   if (options.after) {
     const at = options.after.parkedAt.replace('T', ' ').replace('Z', '');
