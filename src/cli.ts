@@ -18,9 +18,13 @@ const USAGE = `ledgerflow <command> [options]
   parked list|show|replay [id]          events the store refused, isolated from their batch (ledgerflow parked --help)
   conflicts list|show [id]              transaction ids reused with other content (ledgerflow conflicts --help)
   demo [--count N] [--rate R] [--exit]  everything above, end to end
-  chaos [--seed S] [--transactions N] [--faults F] [--rate R] [--consumers C] [--workers W]
-        [--max-down-ms MS] [--max-minutes M] [--report FILE] [--keep]
-                                        kill and restart processes and services under load, then verify
+  chaos [--seed S] [--transactions N] [--faults F] [--rate R] [--consumers C] [--workers W] [--accounts A]
+        [--max-down-ms MS] [--max-minutes M] [--report FILE] [--keep] [--kafka-cluster]
+        [--workload labelled|random] [--set key=value]…
+                                        kill and restart processes and services, and send poison events, under
+                                        load, then verify; the benchmark's pipeline settings, fraud and reviews on
+                                        (--set overrides); --kafka-cluster: on the 3-broker profile, one broker
+                                        killed at a time
   bench [part] [options]                benchmarks → bench/results/*.json (ledgerflow bench --help)
   fraud train --seed S [--out model.json]             fit the fraud embedding (PCA) on a labelled workload
   fraud eval --seed S [--model model.json] [--count N]  labelled workload through the pipeline: precision, recall, overhead
@@ -131,9 +135,13 @@ const commands: Record<string, Command> = {
       seed: { type: 'string' }, transactions: { type: 'string' }, faults: { type: 'string' }, rate: { type: 'string' },
       consumers: { type: 'string' }, workers: { type: 'string' }, accounts: { type: 'string' }, malformed: { type: 'string' },
       'max-down-ms': { type: 'string' }, 'max-minutes': { type: 'string' }, report: { type: 'string' }, keep: { type: 'boolean' },
+      'kafka-cluster': { type: 'boolean' }, workload: { type: 'string' }, set: { type: 'string', multiple: true },
     } as const;
     const { values } = parseArgs({ args, options: opts });
-    const { runChaos } = await import('./chaos');
+    const { runChaos, CHAOS_BENCH_SETTINGS } = await import('./chaos');
+    const { settingsOf } = await import('./bench');
+    const workload = values.workload ?? 'labelled';
+    if (workload !== 'labelled' && workload !== 'random') throw new LedgerflowError('LF_CONFIG', `--workload is labelled or random, got ${JSON.stringify(workload)}`, 'workload');
     const report = await runChaos(
       config,
       {
@@ -149,6 +157,9 @@ const commands: Record<string, Command> = {
         maxMinutes: Math.max(1, numberOption(values['max-minutes'], 'max-minutes', 30)),
         reportFile: values.report ?? 'chaos-report.json',
         keep: values.keep === true,
+        overrides: { ...CHAOS_BENCH_SETTINGS, ...settingsOf(values.set ?? []) },
+        kafkaCluster: values['kafka-cluster'] === true,
+        labelled: workload === 'labelled',
       },
       log,
     );

@@ -58,6 +58,12 @@ const schema = {
       default: 0,
       env: 'LF_STACK_MARIADB_BUFFER_POOL_MB',
     },
+    kafkaClusterBasePort: {
+      doc: "Broker port of node 1 of the local 3-broker Kafka profile (`stack kafka-cluster`); node n listens on base + 2(n-1), its controller one above. Another value lets two such clusters (two checkouts) share a machine.",
+      format: 'port',
+      default: 19092,
+      env: 'LF_STACK_KAFKA_CLUSTER_BASE_PORT',
+    },
   },
   cache: {
     dir: {
@@ -468,7 +474,7 @@ const schema = {
 
 export interface Config {
   log: { level: string };
-  stack: { dir: string; prometheusPort: number; mariadbBufferPoolMb: number };
+  stack: { dir: string; prometheusPort: number; mariadbBufferPoolMb: number; kafkaClusterBasePort: number };
   /** dir: resolved when loaded (never empty). */
   cache: { dir: string };
   image: { caFile: string };

@@ -77,7 +77,8 @@ function positive(value: string | undefined, name: string, fallback: number): nu
   return n;
 }
 
-function settingsOf(pairs: ReadonlyArray<string>): ConfigOverrides {
+/** `--set key=value` pairs as settings (the bench's and the chaos run's). */
+export function settingsOf(pairs: ReadonlyArray<string>): ConfigOverrides {
   const out: ConfigOverrides = {};
   for (const pair of pairs) {
     const at = pair.indexOf('=');

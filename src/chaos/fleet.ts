@@ -30,6 +30,8 @@ export interface FleetOptions {
   logDir: string;
   log: Logger;
   readyTimeoutMs?: number;
+  /** Node flags of each member on top of this process's (the benchmark's SERVICE_NODE_FLAGS). */
+  nodeArgs?: readonly string[];
 }
 
 export interface ExitRecord {
@@ -129,7 +131,7 @@ export class Fleet {
     this.generation += 1;
     const logFile = path.join(this.options.logDir, `${role}-${slot}-${this.generation}.log`);
     const out = fs.openSync(logFile, 'a');
-    const child = spawn(process.execPath, [...childNodeArgs(), cliPath(), role], {
+    const child = spawn(process.execPath, [...childNodeArgs(), ...(this.options.nodeArgs ?? []), cliPath(), role], {
       env: this.options.env(role, port),
       stdio: ['ignore', out, out],
     });
@@ -179,12 +181,12 @@ export class Fleet {
 }
 
 /** The CLI entry of this installation: src/cli.ts under tsx, dist/src/cli.js when built. */
-function cliPath(): string {
+export function cliPath(): string {
   return require.resolve('../cli');
 }
 
 /** This process's node flags minus the test runner's own (children are plain CLI processes). */
-function childNodeArgs(): string[] {
+export function childNodeArgs(): string[] {
   return process.execArgv.filter((a) => !a.startsWith('--test'));
 }
 

@@ -1,15 +1,29 @@
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { PIPELINE_SETTINGS, SERVICE_NODE_FLAGS } from '../bench';
+import { BENCH_FRAUD_RATE } from '../bench/workload';
 import type { Config, ConfigOverrides } from '../config';
 import { parseEvent } from '../domain/transaction';
 import { startProducer } from '../producer';
-import { killService, stackLayout, stackUp, type ServiceName } from '../stack';
+import {
+  KAFKA_CLUSTER_NODE_IDS, kafkaClusterBrokers, killKafkaClusterNode, killService, stackLayout, stackUp, startKafkaCluster, startKafkaClusterNode, type ServiceName,
+} from '../stack';
+import { createPool } from '../store/pool';
 import { createScratchRun } from '../stack/scratch';
 import type { Logger } from '../telemetry/log';
-import { verify, type VerifyReport } from '../verify';
+import { verify, waitDrained, type VerifyReport } from '../verify';
 import { delay, Fleet, HTTP_PORT_SETTING, type Role } from './fleet';
 import { countByKind, planFaults, type FaultKind, type PlannedFault } from './plan';
+import { CHAOS_MAX_AMOUNT_MINOR, PoisonInjector, type PoisonReport } from './poison';
+
+/**
+ * What the benchmark runs the pipeline with (src/bench: 12 partitions, 15,000-event batches, 2 in
+ * flight, 16 activity slots and connections), plus fraud detection and reviews on: the chaos run's
+ * defaults, so its evidence is about the configuration the throughput figures are about.
+ */
+export const CHAOS_BENCH_SETTINGS: ConfigOverrides = { ...PIPELINE_SETTINGS, 'fraud.enabled': true, 'fraud.reviewEnabled': true };
 
 export interface ChaosOptions {
   seed: number;
@@ -29,6 +43,16 @@ export interface ChaosOptions {
   keep: boolean;
   /** Settings for the run's processes on top of the environment's (tests shorten timeouts). */
   overrides?: ConfigOverrides;
+  /**
+   * Run on the 3-broker KRaft profile (`stack kafka-cluster`, RF 3, min.insync.replicas 2, at
+   * stack.kafkaClusterBasePort) instead of the single broker; `kafka-kill` then SIGKILLs one
+   * broker at a time.
+   */
+  kafkaCluster?: boolean;
+  /** The benchmark's labelled workload (simulated event time, 1.5 % injected fraud) instead of the producer's random traffic. */
+  labelled?: boolean;
+  /** Node flags of the consumer and worker processes (default: the benchmark's and the image's). */
+  nodeArgs?: readonly string[];
 }
 
 export interface InjectedFault extends PlannedFault {
@@ -39,6 +63,8 @@ export interface InjectedFault extends PlannedFault {
   /** Whether the producer was still sending when the fault hit (later ones hit the drain). */
   duringLoad: boolean;
   error?: string;
+  /** The broker a `kafka-kill` on the 3-broker profile took down. */
+  broker?: number;
 }
 
 export interface ChaosReport {
@@ -69,8 +95,17 @@ export interface ChaosReport {
   drainTimeMs: number;
   ok: boolean;
   error?: string;
-  settings: Omit<ChaosOptions, 'reportFile'> & { partitions: number; batchMaxEvents: number; sessionTimeoutMs: number };
-  machine: { cores: number; memoryGiB: number; node: string; platform: string };
+  /** Poison events: overflowing credits rejected, refused events parked then replayed, all accounted for exactly. */
+  poison?: PoisonReport;
+  /** Review workflows opened (fraud.reviewEnabled): transactions held for a human decision. */
+  reviewsOpened: number;
+  settings: Omit<ChaosOptions, 'reportFile'> & {
+    partitions: number; batchMaxEvents: number; batchesInFlight: number; sessionTimeoutMs: number; maxAmountMinor: string;
+    fraudEnabled: boolean; reviewEnabled: boolean; kafkaProfile: string; replicationFactor: number;
+  };
+  /** The code the run ran: commit and whether the tree had uncommitted changes. */
+  git: { commit: string; clean: boolean };
+  machine: { cpuModel: string; cores: number; memoryGiB: number; node: string; platform: string };
   when: string;
   verify?: VerifyReport;
 }
@@ -93,15 +128,37 @@ export async function runChaos(config: Config, options: ChaosOptions, log: Logge
   const loadMs = Math.max(1_000, Math.round((options.transactions / Math.max(1, options.rate)) * 1000));
   const plan = planFaults({ seed: options.seed, faults: options.faults, loadMs, maxDownMs: options.maxDownMs });
   const out = (line: string) => process.stdout.write(`${line}\n`);
-  out(`chaos: seed ${options.seed}; ${options.transactions} transactions at ${options.rate}/s; ${plan.length} faults: ${plan.map((f) => `${f.kind}@${(f.atMs / 1000).toFixed(1)}s`).join(', ')}`);
+  const git = gitState();
+  out(`chaos: seed ${options.seed}; ${options.transactions} transactions at ${options.rate}/s on ${options.kafkaCluster ? 'the 3-broker profile' : 'one broker'}; commit ${git.commit}${git.clean ? '' : ' (uncommitted changes)'}`);
+  out(`chaos: ${plan.length} faults: ${plan.map((f) => `${f.kind}@${(f.atMs / 1000).toFixed(1)}s`).join(', ')}`);
 
-  const services: ServiceName[] = ['kafka', 'temporal', 'mariadb'];
+  const services: ServiceName[] = options.kafkaCluster ? ['temporal', 'mariadb'] : ['kafka', 'temporal', 'mariadb'];
   await stackUp(config, { services, log: (line) => log.info(line) });
-  // Several workers share the machine: their Temporal SDK metrics endpoints would collide on one port.
-  const run = await createScratchRun('chaos', { 'log.level': 'info', 'worker.sdkMetricsPort': 0, ...options.overrides }, { services });
+  const cluster: ConfigOverrides = {};
+  if (options.kafkaCluster) {
+    await startKafkaCluster(config, { log: (line) => log.info(line) });
+    Object.assign(cluster, { 'kafka.brokers': kafkaClusterBrokers(config), 'kafka.replicationFactor': 3 });
+  }
+  const poisoned = plan.some((f) => f.kind === 'poison');
+  const run = await createScratchRun(
+    'chaos',
+    {
+      'log.level': 'info',
+      // Several workers share the machine: their Temporal SDK metrics endpoints would collide on one port.
+      'worker.sdkMetricsPort': 0,
+      // Overflowing credits need amounts this large (a value the config accepts; decision 020).
+      ...(poisoned ? { 'rules.maxAmountMinor': CHAOS_MAX_AMOUNT_MINOR } : {}),
+      ...options.overrides,
+      ...cluster,
+    },
+    { services },
+  );
   const logDir = path.join(stackLayout(config).logs, `chaos-${run.runId}`);
   out(`chaos: run ${run.runId}; process logs in ${logDir}`);
-  const fleet = new Fleet({ env: (role, port) => run.childEnv({ [HTTP_PORT_SETTING[role]]: port }), logDir, log });
+  const fleet = new Fleet({ env: (role, port) => run.childEnv({ [HTTP_PORT_SETTING[role]]: port }), logDir, log, nodeArgs: options.nodeArgs ?? SERVICE_NODE_FLAGS });
+  const poison = new PoisonInjector(run.config, run.runId, () => run.childEnv(), log);
+  let poisonReport: PoisonReport | undefined;
+  let reviewsOpened = 0;
   const acknowledged: string[] = [];
   const faultLog: InjectedFault[] = [];
   let error: string | undefined;
@@ -119,6 +176,7 @@ export async function runChaos(config: Config, options: ChaosOptions, log: Logge
 
   try {
     await Promise.race([timedOut, (async () => {
+      if (poisoned) await poison.install();
       await fleet.scale('work', options.workers);
       await fleet.scale('consume', options.consumers);
       const loadStart = Date.now();
@@ -127,6 +185,7 @@ export async function runChaos(config: Config, options: ChaosOptions, log: Logge
         {
           ratePerSec: options.rate, count: options.transactions, accounts: options.accounts, seed: options.seed,
           malformedRatio: options.malformedRatio,
+          ...(options.labelled ? { labelled: { fraudRate: BENCH_FRAUD_RATE } } : {}),
           onAcknowledged: (messages) => {
             for (const m of messages) {
               const parsed = parseEvent(m.value);
@@ -145,7 +204,10 @@ export async function runChaos(config: Config, options: ChaosOptions, log: Logge
       for (const fault of plan) {
         const wait = loadStart + fault.atMs - Date.now();
         if (wait > 0) await delay(wait);
-        const injected = await inject(config, fleet, fault, loadStart, producing, log);
+        const injected = await inject(config, fleet, fault, loadStart, producing, log, {
+          cluster: options.kafkaCluster === true,
+          poison: () => poison.inject((ids) => acknowledged.push(...ids)),
+        });
         faultLog.push(injected);
         out(`chaos: ${injected.kind} at ${(injected.startedAtMs / 1000).toFixed(1)} s, down ${injected.downMs} ms, recovered after ${(injected.recoveredAfterMs / 1000).toFixed(1)} s${injected.exitCode !== undefined ? `, exit ${injected.exitCode}` : ''}${injected.error ? `, ERROR ${injected.error}` : ''}`);
       }
@@ -153,8 +215,18 @@ export async function runChaos(config: Config, options: ChaosOptions, log: Logge
       sent = produced.sent;
       out(`chaos: load done (${produced.sent} sent in ${(loadTimeMs / 1000).toFixed(1)} s); draining`);
       const drainStart = Date.now();
-      verifyReport = await verify(run.config, { waitMs: Math.max(60_000, deadline - Date.now() - 60_000), acknowledged }, log);
+      const waitMs = () => Math.max(60_000, deadline - Date.now() - 60_000);
+      if (poisoned) {
+        // The refused events are parked once everything drained; the cause goes, the operator replays them.
+        const lag = await waitDrained(run.config, waitMs(), log);
+        if (lag > 0) throw new Error(`${lag} events still not committed before the parked events' replay`);
+        await poison.replayParked();
+        out(`chaos: drained; poison trigger removed, parked events replayed through \`ledgerflow parked replay\``);
+      }
+      verifyReport = await verify(run.config, { waitMs: waitMs(), acknowledged }, log);
       drainTimeMs = Date.now() - drainStart;
+      if (poisoned) poisonReport = await poison.check();
+      reviewsOpened = await countReviews(run.config);
     })()]);
   } catch (err) {
     error = (err as Error).message;
@@ -163,6 +235,7 @@ export async function runChaos(config: Config, options: ChaosOptions, log: Logge
     clearTimeout(watchdog);
     await stopProducer?.().catch(() => undefined);
     await fleet.stopAll().catch((err: Error) => log.warn({ err: err.message }, 'fleet stop failed'));
+    if (poisoned) await poison.remove().catch(() => undefined);
     if (!options.keep && !error) await run.dispose().catch((err: Error) => log.warn({ err: err.message }, 'cleanup failed'));
   }
 
@@ -194,28 +267,53 @@ export async function runChaos(config: Config, options: ChaosOptions, log: Logge
     drainTimeMs,
     ok: false,
     ...(error ? { error } : {}),
+    ...(poisonReport ? { poison: poisonReport } : {}),
+    reviewsOpened,
     settings: {
       seed: options.seed, transactions: options.transactions, faults: options.faults, rate: options.rate, consumers: options.consumers,
       workers: options.workers, accounts: options.accounts, malformedRatio: options.malformedRatio, maxDownMs: options.maxDownMs,
-      maxMinutes: options.maxMinutes, keep: options.keep, overrides: options.overrides ?? {}, partitions: run.config.kafka.partitions,
-      batchMaxEvents: run.config.consumer.batchMaxEvents, sessionTimeoutMs: run.config.consumer.sessionTimeoutMs,
+      maxMinutes: options.maxMinutes, keep: options.keep, overrides: options.overrides ?? {}, kafkaCluster: options.kafkaCluster === true,
+      labelled: options.labelled === true, nodeArgs: options.nodeArgs ?? SERVICE_NODE_FLAGS, partitions: run.config.kafka.partitions,
+      batchMaxEvents: run.config.consumer.batchMaxEvents, batchesInFlight: run.config.consumer.batchesInFlight,
+      sessionTimeoutMs: run.config.consumer.sessionTimeoutMs, maxAmountMinor: run.config.rules.maxAmountMinor, fraudEnabled: run.config.fraud.enabled,
+      reviewEnabled: run.config.fraud.reviewEnabled, kafkaProfile: options.kafkaCluster ? '3-broker KRaft (stack kafka-cluster), min.insync.replicas 2' : 'single broker',
+      replicationFactor: run.config.kafka.replicationFactor,
     },
-    machine: { cores: os.cpus().length, memoryGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version, platform: `${os.platform()} ${os.release()}` },
+    git,
+    machine: {
+      cpuModel: os.cpus()[0]?.model ?? 'unknown', cores: os.cpus().length, memoryGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version,
+      platform: `${os.platform()} ${os.release()}`,
+    },
     when: new Date().toISOString(),
     ...(v ? { verify: v } : {}),
   };
   report.ok = !error && v !== undefined && v.ok && report.lost === 0 && report.duplicated === 0 && report.balanceMismatches === 0
-    && report.uncleanGracefulExits === 0 && faultLog.every((f) => !f.error);
+    && report.uncleanGracefulExits === 0 && faultLog.every((f) => !f.error) && (!poisoned || poisonReport?.ok === true);
   fs.mkdirSync(path.dirname(path.resolve(options.reportFile)), { recursive: true });
   fs.writeFileSync(options.reportFile, `${JSON.stringify(report, null, 2)}\n`);
   out(summary(report, options));
   return report;
 }
 
-async function inject(config: Config, fleet: Fleet, fault: PlannedFault, loadStart: number, duringLoad: boolean, log: Logger): Promise<InjectedFault> {
+async function inject(
+  config: Config, fleet: Fleet, fault: PlannedFault, loadStart: number, duringLoad: boolean, log: Logger,
+  how: { cluster: boolean; poison: () => Promise<void> },
+): Promise<InjectedFault> {
   const startedAt = Date.now();
   const base = { ...fault, startedAtMs: startedAt - loadStart, duringLoad };
   try {
+    if (fault.kind === 'poison') {
+      await how.poison();
+      return { ...base, downMs: 0, recoveredAfterMs: Date.now() - startedAt };
+    }
+    if (fault.kind === 'kafka-kill' && how.cluster) {
+      // One broker at a time: with RF 3 and min.insync.replicas 2 the other two keep taking writes.
+      const broker = KAFKA_CLUSTER_NODE_IDS[fault.target % KAFKA_CLUSTER_NODE_IDS.length] as number;
+      await killKafkaClusterNode(config, broker, 'SIGKILL', { log: (line) => log.info(line) });
+      await delay(fault.downMs);
+      await startKafkaClusterNode(config, broker, { log: (line) => log.info(line) });
+      return { ...base, broker, recoveredAfterMs: Date.now() - startedAt };
+    }
     const service = SERVICE_OF[fault.kind];
     if (service) {
       await killService(config, service, 'SIGKILL');
@@ -236,8 +334,33 @@ function summary(r: ChaosReport, o: ChaosOptions): string {
   return [
     `chaos: seed ${r.seed}: ${r.sent} sent, ${r.transactions} events in the topic (${r.valid} valid ids, ${r.malformed} malformed), ${r.acknowledged} acknowledged valid sends`,
     `chaos: ${r.faults} faults (${kinds}), ${r.faultsDuringLoad} while producing; ${r.crashRestarts} crash restarts; ${r.uncleanGracefulExits} unclean graceful exits`,
-    `chaos: lost ${r.lost}, duplicated ${r.duplicated}, balance mismatches ${r.balanceMismatches}, content mismatches ${r.contentMismatches}, DLQ ${r.dlq} (missing ${r.dlqMissing})`,
+    `chaos: lost ${r.lost}, duplicated ${r.duplicated}, balance mismatches ${r.balanceMismatches}, content mismatches ${r.contentMismatches}, DLQ ${r.dlq} (missing ${r.dlqMissing}), reviews opened ${r.reviewsOpened}`,
+    ...(r.poison ? [`chaos: poison: ${r.poison.injections} injections; overflow credits ${r.poison.overflowCredits}: ${r.poison.overflowApplied}/${r.poison.overflowAppliedExpected} applied, ${r.poison.overflowRejected}/${r.poison.overflowRejectedExpected} rejected balance_overflow; refused ${r.poison.refused}: parked ${r.poison.parkedBeforeReplay} (+${r.poison.unexpectedParked} unexpected), replayed ${r.poison.replayed}, stored once ${r.poison.storedAfterReplay}; balance mismatches ${r.poison.balanceMismatches}${r.poison.ok ? '' : ` FAILED ${r.poison.examples.join('; ')}`}`] : []),
     `chaos: wall ${(r.wallTimeMs / 1000).toFixed(1)} s (load ${(r.loadTimeMs / 1000).toFixed(1)} s, drain ${(r.drainTimeMs / 1000).toFixed(1)} s)${r.error ? `; ERROR ${r.error}` : ''}`,
-    `chaos: ${r.ok ? 'OK' : 'FAILED'}; report ${o.reportFile}; reproduce: ledgerflow chaos --seed ${r.seed} --transactions ${o.transactions} --faults ${o.faults} --rate ${o.rate} --consumers ${o.consumers} --workers ${o.workers}`,
+    `chaos: ${r.ok ? 'OK' : 'FAILED'}; report ${o.reportFile}; reproduce: ledgerflow chaos --seed ${r.seed} --transactions ${o.transactions} --faults ${o.faults} --rate ${o.rate} --consumers ${o.consumers} --workers ${o.workers} --accounts ${o.accounts} --max-down-ms ${o.maxDownMs}${o.kafkaCluster ? ' --kafka-cluster' : ''}${o.labelled ? '' : ' --workload random'}${setFlags(o.overrides ?? {})}`,
   ].join('\n');
+}
+
+/** The settings a run had beyond the CLI's defaults, as the --set flags that give them again. */
+function setFlags(overrides: ConfigOverrides): string {
+  return Object.entries(overrides).filter(([k, v]) => CHAOS_BENCH_SETTINGS[k] !== v).map(([k, v]) => ` --set ${k}=${String(v)}`).join('');
+}
+
+function gitState(): { commit: string; clean: boolean } {
+  const git = (args: string[]) => execFileSync('git', args, { cwd: path.resolve(__dirname, '..', '..'), encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  try {
+    return { commit: git(['rev-parse', 'HEAD']), clean: git(['status', '--porcelain', '--untracked-files=no']) === '' };
+  } catch {
+    return { commit: 'unknown', clean: false };
+  }
+}
+
+async function countReviews(config: Config): Promise<number> {
+  const pool = createPool(config, 'app', 1);
+  try {
+    const [[row]] = (await pool.query('SELECT COUNT(*) AS n FROM reviews')) as unknown as [[{ n: number }]];
+    return Number(row.n);
+  } finally {
+    await pool.end();
+  }
 }

@@ -1,6 +1,10 @@
 import { createRandom } from '../domain/random';
 
-/** Every fault the chaos run can inject. Service faults hit the local stack, the rest our processes. */
+/**
+ * Every fault the chaos run can inject. Service faults hit the local stack (`kafka-kill`: the
+ * single broker, or one broker of the 3-broker profile), process faults our processes; `poison`
+ * sends events that poison their batch for real (src/chaos/poison.ts).
+ */
 export const FAULT_KINDS = [
   'consumer-kill',
   'consumer-term',
@@ -9,6 +13,7 @@ export const FAULT_KINDS = [
   'temporal-kill',
   'mariadb-kill',
   'kafka-kill',
+  'poison',
 ] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 

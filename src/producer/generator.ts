@@ -53,6 +53,13 @@ export const MALFORMED_KIND_NAMES = [
   'overflowing_amount',
 ];
 
+/** A malformed message made from a well-formed event (one of MALFORMED_KIND_NAMES, drawn from `random`). */
+export function malformedOf(event: TransactionEvent, random: () => number): GeneratedMessage {
+  const kind = Math.floor(random() * MALFORMED_KINDS.length);
+  const value = (MALFORMED_KINDS[kind] as (b: TransactionEvent, r: () => number) => string)(event, random);
+  return { key: event.account, value: Buffer.from(value), malformedKind: MALFORMED_KIND_NAMES[kind] as string };
+}
+
 /** The well-formed event stream behind both generators; `random` is shared with the caller. */
 function eventSource(options: Pick<GeneratorOptions, 'accounts' | 'currency'>, random: () => number, occurredAt: () => string): () => TransactionEvent {
   const pickAccount = createZipfPicker(options.accounts, 1.1, random);
@@ -103,11 +110,7 @@ export function createGenerator(options: GeneratorOptions): () => GeneratedMessa
   return () => {
     const event = nextEvent();
     const account = event.account;
-    if (random() < options.malformedRatio) {
-      const kind = Math.floor(random() * MALFORMED_KINDS.length);
-      const value = (MALFORMED_KINDS[kind] as (b: TransactionEvent, r: () => number) => string)(event, random);
-      return { key: account, value: Buffer.from(value), malformedKind: MALFORMED_KIND_NAMES[kind] as string };
-    }
+    if (random() < options.malformedRatio) return malformedOf(event, random);
     return { key: account, value: Buffer.from(JSON.stringify(event)), event };
   };
 }

@@ -6,7 +6,8 @@ import { countProduced, createMetrics } from '../telemetry/metrics';
 import { startProbeServer } from '../telemetry/server';
 import fs from 'node:fs';
 import { withProduceSpan } from '../telemetry/trace-context';
-import { createGenerator, type GeneratedMessage } from './generator';
+import { createRandom } from '../domain/random';
+import { createGenerator, malformedOf, type GeneratedMessage } from './generator';
 import { createLabelledWorkload } from './labelled';
 import { pace } from './pace';
 import { kafkajsSender, platformaticSender, refuseUnsupportedBroker, type KeyedSender, type ProducerClient } from './senders';
@@ -46,8 +47,11 @@ function labelledMessages(options: ProduceOptions & { labelled: { fraudRate: num
   const next = createLabelledWorkload({ seed: options.seed, accounts: options.accounts, fraudRate: options.labelled.fraudRate });
   const labelsPath = options.labelled.labelsPath;
   if (labelsPath) fs.writeFileSync(labelsPath, '');
+  // Its own random stream: the labelled sequence is the same with or without malformed events.
+  const random = createRandom(options.seed ^ 0x6d616c66);
   return () => {
     const { event, label } = next();
+    if (options.malformedRatio > 0 && random() < options.malformedRatio) return malformedOf(event, random);
     if (label && labelsPath) fs.appendFileSync(labelsPath, `${JSON.stringify({ id: event.id, pattern: label })}\n`);
     return { key: event.account, value: Buffer.from(JSON.stringify(event)), event };
   };

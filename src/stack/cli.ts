@@ -20,7 +20,8 @@ ledgerflow stack logs [--secure] <service> [--lines N]
 ledgerflow stack restart [--secure] <service> [--kill]
 ledgerflow stack env --secure <role>          the LF_* settings of one process on the secure stack (${SECURE_ROLES.join(', ')})
 ledgerflow stack kafka-cluster up|down [--wipe]
-                                      the 3-broker KRaft profile (RF 3, min.insync.replicas 2) on 19092/19094/19096;
+                                      the 3-broker KRaft profile (RF 3, min.insync.replicas 2) on 19092/19094/19096
+                                      (LF_STACK_KAFKA_CLUSTER_BASE_PORT moves them);
                                       point the pipeline at it with LF_KAFKA_BROKERS and LF_KAFKA_REPLICATION_FACTOR=3
 --secure: a second stack beside the plain one (<stack.dir>-secure, ports +${SECURE_PORT_OFFSET}): Kafka SASL_SSL with
           SCRAM-SHA-512 and ACLs, MariaDB requiring TLS, Temporal with mTLS (docs/security.md)

@@ -19,6 +19,7 @@ import type { StackContext } from './service';
  */
 
 export const KAFKA_CLUSTER_NODE_IDS: readonly number[] = [1, 2, 3];
+/** Default of stack.kafkaClusterBasePort. */
 export const KAFKA_CLUSTER_BASE_PORT = 19092;
 /** Small heaps: three brokers share a 2-core dev machine with the rest of the stack. */
 const HEAP_MB = 384;
@@ -26,7 +27,7 @@ const READY_TIMEOUT_MS = 120_000;
 const STOP_GRACE_MS = 15_000;
 
 export interface KafkaClusterOptions {
-  /** Broker port of node 1; node n listens on base + 2(n-1), its controller one above. */
+  /** Broker port of node 1 (default: stack.kafkaClusterBasePort); node n listens on base + 2(n-1), its controller one above. */
   basePort?: number;
   heapMb?: number;
   log?: (line: string) => void;
@@ -50,7 +51,7 @@ function clusterRoot(ctx: StackContext): string {
 
 export function kafkaClusterNodes(config: Config, opts: KafkaClusterOptions = {}): KafkaClusterNode[] {
   const ctx = stackContext(config, () => undefined);
-  const base = opts.basePort ?? KAFKA_CLUSTER_BASE_PORT;
+  const base = opts.basePort ?? config.stack.kafkaClusterBasePort ?? KAFKA_CLUSTER_BASE_PORT;
   return KAFKA_CLUSTER_NODE_IDS.map((nodeId) => {
     const port = base + 2 * (nodeId - 1);
     const dir = path.join(clusterRoot(ctx), `node-${nodeId}`);

@@ -65,6 +65,11 @@ async function waitForDrain(config: Config, kafka: ReturnType<typeof createKafka
   }
 }
 
+/** Waits until the run's consumer group has committed everything produced so far; the lag left when the time is up. */
+export async function waitDrained(config: Config, waitMs: number, log: Logger): Promise<number> {
+  return waitForDrain(config, createKafka(config, 'drain', log), waitMs);
+}
+
 /** Checks every stored row against the topic's winners and sums the applied ones into balances. */
 async function checkStoredRows(pool: Pool, topic: TopicIds, report: VerifyReport): Promise<{ seen: Set<string>; sums: Map<string, bigint> }> {
   const seen = new Set<string>();

@@ -51,3 +51,17 @@ test('repeated amount spikes on one account stop at a ceiling: every amount stay
   }
   assert.ok(max <= 50_000_000, `largest amount ${max}`);
 });
+
+test('a malformed message made from a labelled event never parses (the chaos run sends them among the labelled traffic)', async () => {
+  const { malformedOf } = await import('../../../src/producer/generator');
+  const { createRandom } = await import('../../../src/domain/random');
+  const random = createRandom(3);
+  const kinds = new Set<string>();
+  for (const { event } of run(7).slice(0, 400)) {
+    const m = malformedOf(event, random);
+    kinds.add(m.malformedKind as string);
+    assert.equal(parseEvent(m.value).ok, false, m.value.toString());
+    assert.equal(m.event, undefined);
+  }
+  assert.ok(kinds.size >= 6, `kinds drawn: ${[...kinds].join(', ')}`);
+});
