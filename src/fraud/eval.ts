@@ -6,9 +6,10 @@ import { evaluateFlags, type Score } from '../domain/fraud/evaluate';
 import { startConsumer } from '../consumer';
 import { createKafka } from '../kafka/client';
 import { startProducer } from '../producer';
-import { FRAUD_PATTERNS } from '../producer/labelled';
+import { FRAUD_PATTERNS } from '../producer/traffic';
 import { stackUp } from '../stack';
 import { insertFraudVectors } from '../store/fraud';
+import { allFraudLabels } from '../store/fraudLabels';
 import { migrate } from '../store/migrate';
 import { createPool, type Pool } from '../store/pool';
 import type { Logger } from '../telemetry/log';
@@ -33,7 +34,6 @@ export interface EvalOptions {
 
 interface PhaseResult {
   config: Config;
-  labelsPath: string;
   stored: number;
   /** Transactions per second between the first and the last stored row. */
   txPerS: number;
@@ -74,8 +74,7 @@ async function runPhase(config: Config, options: EvalOptions, log: Logger): Prom
   try {
     const model = config.fraud.modelPath ? (loadFraudModel(config.fraud.modelPath) as TrainedModel) : null;
     if (model?.fraudVectors?.length) await insertFraudVectors(pool, model.fraudVectors, 'training');
-    const labelsPath = path.join(path.dirname(path.resolve(options.out)), `.fraud-labels-${config.kafka.topic}.jsonl`);
-    const producer = await startProducer(config, { ratePerSec: 0, count: options.count, accounts: options.accounts, seed: options.seed, malformedRatio: 0, labelled: { fraudRate: options.fraudRate, labelsPath } }, log);
+    const producer = await startProducer(config, { ratePerSec: 0, count: options.count, accounts: options.accounts, seed: options.seed, malformedRatio: 0, fraudRate: options.fraudRate, clock: 'simulated', labels: { database: true } }, log);
     await producer.done;
     log.info({ topic: config.kafka.topic, detection: config.fraud.enabled }, 'workload produced; consuming');
     const worker = await startWorker(config, log);
@@ -89,7 +88,7 @@ async function runPhase(config: Config, options: EvalOptions, log: Logger): Prom
     await worker.stop();
     const [span] = await pool.query('SELECT TIMESTAMPDIFF(MICROSECOND, MIN(ingested_at), MAX(ingested_at)) AS us FROM transactions');
     const spanS = Number((span as Array<{ us: string }>)[0]?.us) / 1e6;
-    return { config, labelsPath, stored, txPerS: stored / Math.max(spanS, 1e-3), elapsedMs };
+    return { config, stored, txPerS: stored / Math.max(spanS, 1e-3), elapsedMs };
   } finally {
     await pool.end();
   }
@@ -136,12 +135,8 @@ export async function evaluate(config: Config, options: EvalOptions, log: Logger
   }
   const on = ons[ons.length - 1] as PhaseResult;
   const meanTxPerS = (list: PhaseResult[]) => list.reduce((sum, p) => sum + p.txPerS, 0) / list.length;
-  const labels = new Map<string, string>();
-  for (const line of fs.readFileSync(on.labelsPath, 'utf8').split('\n')) {
-    if (!line) continue;
-    const { id, pattern } = JSON.parse(line) as { id: string; pattern: string };
-    labels.set(id, pattern);
-  }
+  const labelPool = createPool(on.config, 'app', 1);
+  const labels = await allFraudLabels(labelPool).finally(() => labelPool.end());
   const rows = await readFlags(on.config);
   const flags = new Map(rows.map((r) => [r.tx_id, { detectors: r.detectors.split(',') }]));
   const { overall, perPattern } = evaluateFlags(labels, flags, FRAUD_PATTERNS);
@@ -185,7 +180,6 @@ export async function evaluate(config: Config, options: EvalOptions, log: Logger
   };
   fs.writeFileSync(path.resolve(options.out), `${JSON.stringify(report, null, 2)}\n`);
   for (const phase of [...offs, ...ons]) {
-    fs.rmSync(phase.labelsPath, { force: true });
     await dropPhase(phase.config);
   }
   return report;

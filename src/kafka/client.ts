@@ -1,6 +1,7 @@
 import { Kafka, Partitioners, logLevel, type Admin, type Message, type PartitionMetadata, type Producer, type SASLOptions } from 'kafkajs';
 import type { Config } from '../config';
 import type { Logger } from '../telemetry/log';
+import { kafkaRecordLevel } from './logLevels';
 
 /**
  * Shared Kafka plumbing for every process that talks to Kafka (producer, api ingest, consumer,
@@ -22,7 +23,7 @@ export function createKafka(config: Config, clientSuffix: string, log?: Logger):
     retry: { initialRetryTime: 200, retries: 10, maxRetryTime: 5_000 },
     logLevel: logLevel.WARN,
     logCreator: () => (entry) => {
-      log?.warn({ kafka: entry.namespace, ...entry.log }, entry.log.message);
+      log?.[kafkaRecordLevel(entry)]({ kafka: entry.namespace, ...entry.log }, entry.log.message);
     },
   });
 }

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { evaluate } from '../../src/fraud/eval';
 import { train } from '../../src/fraud/train';
-import { FRAUD_PATTERNS } from '../../src/producer/labelled';
+import { FRAUD_PATTERNS } from '../../src/producer/traffic';
 import { createTestPipeline, type TestPipeline } from '../helpers/pipeline';
 
 /**
