@@ -7,7 +7,7 @@ import { applyAccountRollups, applyBalanceDeltas, applyRollups, deleteFoldedCred
 import { inTransaction, isRetryableDbError, type Pool } from '../store/pool';
 import { unpackEvents } from '../temporal/packedBatch';
 import type { ApplyBatchInput, ApplyBatchResult, ApplyPackedInput } from '../workflows/types';
-import { detectInTransaction, startBatchReviews, sweepRoundTrips, type FraudDeps } from './fraud';
+import { detectInTransaction, startBatchReviews, sweepRoundTrips, type FraudDeps, type ReviewAdmission } from './fraud';
 
 export interface ApplyBatchDeps {
   pool: Pool;
@@ -64,6 +64,7 @@ export async function applyBatchWith(deps: ApplyBatchDeps, input: ApplyBatchInpu
     try {
       const result = await applyOnce(deps, input, lookUp, ownKeys);
       if (lookUp && result.duplicates > 0) memory.checkFirst = CHECK_FIRST_BATCHES;
+      if (deps.fraud && admissions.has(result)) deps.fraud.onReviewAdmission?.(admissions.get(result) as ReviewAdmission);
       if (deps.fraud && (result.reviews > 0 || result.duplicates > 0)) await startBatchReviews(deps.pool, deps.fraud, input.events.map((e) => e.id));
       if (deps.fraud) await sweepRoundTrips(deps.pool, deps.fraud, input.batchId, input.events);
       return result;
@@ -81,6 +82,9 @@ export async function applyBatchWith(deps: ApplyBatchDeps, input: ApplyBatchInpu
 }
 
 const IN_ACTIVITY_ATTEMPTS_MAX = 5;
+
+/** The review admission of a committed attempt, by its result (reported once, after the commit). */
+const admissions = new WeakMap<ApplyBatchResult, ReviewAdmission>();
 
 /**
  * A packed batch (decision 012): unpacked and validated here, with the same pure rules the
@@ -119,7 +123,7 @@ async function applyOnce(deps: ApplyBatchDeps, input: ApplyBatchInput, lookUp: b
     for (const c of credits) deltaSum += c.amountMinor;
     invariant(deltaSum === netExternalFlow(outcome.decisions), 'transfers must net to zero', input.batchId);
     for (const [key, sum] of pending.sums) deltas.set(key, (deltas.get(key) ?? 0n) + sum);
-    const fraud = deps.fraud ? await detectInTransaction(conn, deps.fraud, input.batchId, outcome.decisions) : { flags: [], reviews: 0 };
+    const fraud = deps.fraud ? await detectInTransaction(conn, deps.fraud, input.batchId, outcome.decisions) : undefined;
 
     await insertTransactions(conn, input.batchId, outcome.decisions, deps.rowWrite);
     await applyBalanceDeltas(conn, deltas);
@@ -136,15 +140,17 @@ async function applyOnce(deps: ApplyBatchDeps, input: ApplyBatchInput, lookUp: b
       if (d.status === 'applied') applied += 1;
       else if (d.reason) rejectedByReason[d.reason] = (rejectedByReason[d.reason] ?? 0) + 1;
     }
-    return {
+    const result: ApplyBatchResult = {
       batchId: input.batchId,
       inserted: outcome.decisions.length,
       duplicates: input.events.length - fresh.length,
       applied,
       rejected: outcome.decisions.length - applied,
       rejectedByReason,
-      flagged: fraud.flags.length,
-      reviews: fraud.reviews,
+      flagged: fraud?.flags.length ?? 0,
+      reviews: fraud?.reviews ?? 0,
     };
+    if (fraud) admissions.set(result, fraud.admission);
+    return result;
   });
 }

@@ -65,7 +65,7 @@ export async function startWorker(config: Config, log: Logger): Promise<WorkerHa
   const probe = await startProbeServer(config.api.host, config.worker.httpPort, metrics.registry, () => !draining);
   const pool = createPool(config, 'app');
   const unobservePool = observePool(pool, metrics);
-  const fraud = await startFraudRuntime(config, pool, log);
+  const fraud = await startFraudRuntime(config, pool, log, metrics);
   const activities = createActivities({
     pool,
     overdraftLimitMinor: BigInt(config.rules.overdraftLimitMinor),
