@@ -52,6 +52,8 @@ LF_API_INGEST_BATCH_MAX: {{ .Values.api.ingestBatchMax | quote }}
 LF_FRAUD_ENABLED: {{ .Values.fraud.enabled | quote }}
 LF_FRAUD_REVIEW_ENABLED: {{ .Values.fraud.reviewEnabled | quote }}
 LF_FRAUD_REVIEW_THRESHOLD: {{ .Values.fraud.reviewThreshold | quote }}
+LF_FRAUD_REVIEW_OPENS_PER_BATCH_MAX: {{ .Values.fraud.reviewOpensPerBatchMax | quote }}
+LF_FRAUD_REVIEW_QUEUE_MAX: {{ .Values.fraud.reviewQueueMax | quote }}
 {{- range $name, $value := .Values.extraConfig }}
 {{ $name }}: {{ $value | toString | quote }}
 {{- end }}
@@ -77,7 +79,7 @@ Only secretKeyRef here: a literal secret can never be rendered. */}}
 {{- if and (has "reviews" .needs) $v.fraud.reviewToken.existingSecret }}
 - name: LF_FRAUD_REVIEW_TOKEN
   valueFrom:
-    secretKeyRef: { name: {{ $v.fraud.reviewToken.existingSecret | quote }}, key: {{ $v.fraud.reviewToken.key | quote }} }
+    secretKeyRef: { name: {{ $v.fraud.reviewToken.existingSecret | quote }}, key: {{ $v.fraud.reviewToken.key | quote }}, optional: true }
 {{- end }}
 {{- if has "db" .needs }}
 - name: LF_DB_PASSWORD
