@@ -31,6 +31,8 @@ export async function allFraudLabels(pool: Pool): Promise<Map<string, string>> {
 export interface FraudOutcome {
   /** Transactions stored that occurred in the range. */
   transactions: number;
+  /** Of which applied (the others were rejected by the ledger's rules). */
+  applied: number;
   /** Labelled fraud among them. */
   injected: number;
   /** Flags on them. */
@@ -54,6 +56,7 @@ export async function fraudOutcome(pool: Pool, fromIso: string, toIso: string): 
   const range = [toDbDateTime(fromIso), toDbDateTime(toIso)];
   const [rows] = await pool.query(
     `SELECT COUNT(*) AS transactions,
+            SUM(t.status = 'applied') AS applied,
             COUNT(l.tx_id) AS injected,
             COUNT(f.tx_id) AS flagged,
             SUM(l.tx_id IS NOT NULL AND f.tx_id IS NOT NULL) AS caught,
@@ -72,6 +75,7 @@ export async function fraudOutcome(pool: Pool, fromIso: string, toIso: string): 
   const caught = count(r.caught);
   return {
     transactions: count(r.transactions),
+    applied: count(r.applied),
     injected,
     flagged,
     caught,

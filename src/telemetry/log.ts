@@ -36,3 +36,8 @@ export function createLogger(level: string, name: string, format: LogFormat = 'j
   if (format === 'json') return pino(options);
   return pino(options, { write: (line: string) => void process.stdout.write(`${prettyLine(line)}\n`) });
 }
+
+/** JSON records appended to a file: a process whose terminal belongs to a person keeps its records there. */
+export function createFileLogger(level: string, name: string, file: string): Logger {
+  return pino({ level, name, base: { pid: process.pid } }, pino.destination({ dest: file, sync: true, append: true }));
+}
