@@ -15,9 +15,10 @@ const USAGE = `ledgerflow <command> [options]
   work                                  Temporal worker (workflows + applyBatch activity)
   api                                   REST API, HTTP ingest, live page, /metrics
   verify [--wait-ms MS]                 compare Kafka with the database; non-zero exit on any difference
-  demo [--count N] [--rate R] [--exit]  everything above, end to end
+  demo [--count 20000] [--rate 1000] [--seed S] [--exit] [--report FILE]
+                                        everything above, end to end, for a person on a terminal
   chaos [--seed S] [--transactions N] [--faults F] [--rate R] [--consumers C] [--workers W]
-        [--max-down-ms MS] [--max-minutes M] [--report FILE] [--keep]
+        [--accounts A (0: sized for the rate)] [--max-down-ms MS] [--max-minutes M] [--report FILE] [--keep]
                                         kill and restart processes and services under load, then verify
   bench [part] [options]                benchmarks → bench/results/*.json (ledgerflow bench --help)
   fraud train --seed S [--out model.json]             fit the fraud embedding (PCA) on a labelled workload
@@ -140,7 +141,7 @@ const commands: Record<string, Command> = {
         rate: Math.max(1, numberOption(values.rate, 'rate', 1_000)),
         consumers: Math.max(1, numberOption(values.consumers, 'consumers', 2)),
         workers: Math.max(1, numberOption(values.workers, 'workers', 2)),
-        accounts: Math.max(1, numberOption(values.accounts, 'accounts', 1_000)),
+        accounts: Math.floor(numberOption(values.accounts, 'accounts', 0)),
         malformedRatio: numberOption(values.malformed, 'malformed', 0.01),
         maxDownMs: numberOption(values['max-down-ms'], 'max-down-ms', 3_000),
         maxMinutes: Math.max(1, numberOption(values['max-minutes'], 'max-minutes', 30)),

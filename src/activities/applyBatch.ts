@@ -130,7 +130,7 @@ async function applyOnce(deps: ApplyBatchDeps, input: ApplyBatchInput, lookUp: b
     await deleteFoldedCredits(conn, pending.rows);
     await applyAccountRollups(conn, outcome.accountDays);
     // Rows every concurrent batch shares come last, so their locks are held only until the commit
-    // (detection, above, runs before them for the same reason: issue 7).
+    // (detection, above, runs before them for the same reason: docs/decisions/009-fraud-detection-cost.md).
     await insertPendingCredits(conn, credits);
     await applyRollups(conn, outcome.rollups);
 

@@ -152,7 +152,7 @@ export async function benchCommand(config: Config, args: string[], log: Logger):
       seed,
       days: 30,
       // 1,000: a p99 of 200 samples is their second-slowest, one stray sample moves it (history p99
-      // 5.4, 5.6, 8.4 and 14.6 ms in four full runs with p50 ~1 ms, issue 5).
+      // 5.4, 5.6, 8.4 and 14.6 ms in four full runs with p50 ~1 ms).
       samples: positive(values.samples, 'samples', 1000),
       seedBudgetS: 20,
       chunkRows: 100_000,

@@ -9,7 +9,7 @@ import { readResult, resultsDir, type ResultEnvelope } from './results';
 import type { StoreResult } from './store';
 import { round } from './stats';
 
-/** Targets of issue 5: checked here so a rerun says plainly which ones hold on that machine. */
+/** The performance targets (README, bench/README.md): checked here so a rerun says plainly which ones hold on that machine. */
 const TARGETS = { e2eTxPerSec: 20_000, storeLimitRatio: 0.5, naiveRatio: 20, e2eLatencyP99Ms: 1_000, accountHistoryP99Ms: 10, aggregateP99Ms: 20, rows: 10_000_000 };
 
 function ratio(a: number | null, b: number | null): number | null {

@@ -25,7 +25,7 @@ const EVENT_SIZE_ESTIMATE_BYTES = 100;
  * (a lane takes a whole fetch once it holds less, so it may hold up to a fetch more). Two batches'
  * worth kept ~700k fetched messages alive under a backlog with 12 partitions, and the consumer's
  * garbage collection grew with them: 0.53 against 0.43 consumer cores, 36,874 against 38,502 tx/s
- * (4 M backlog, 20,000-event batches, issue 5).
+ * (the benchmark's 4 M backlog, 20,000-event batches).
  */
 const QUEUE_BATCHES_MAX = 1;
 const RETRY_BACKOFF_MAX_MS = 5_000;

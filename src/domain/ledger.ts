@@ -139,7 +139,7 @@ interface KeyState {
  * Decides the batch's events in order against the locked balances and gathers the deltas and
  * rollups. Per event it builds one balance key (two for a transfer) and looks each up once; the
  * rollup and account-day rows are gathered per minute and per account and keyed once per row,
- * at the end (~1.85 → ~1.2 µs per event for a 15,000-event batch of the benchmark's traffic, issue 5).
+ * at the end (~1.85 → ~1.2 µs per event for a 15,000-event batch of the benchmark's traffic).
  */
 export function decideBatch(
   events: ReadonlyArray<SourcedEvent>,

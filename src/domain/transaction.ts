@@ -178,7 +178,7 @@ function normalisedInstant(at: unknown): string | null {
 /**
  * The schema's accept path without zod: the event when every field is one the schema accepts
  * unchanged (or normalises the same way), else null, and the schema then says why. Zod costs
- * ~7 µs per event, most of the consumer's validation time (issue 5); a unit test checks this
+ * ~7 µs per event, most of the consumer's validation time; a unit test checks this
  * path against the schema on generated and hostile events. The canonical instant, isWellFormed
  * instead of a Unicode-property regex and one object literal instead of spreads took it from
  * ~2.1 to ~0.8 µs per generated event.

@@ -104,11 +104,11 @@ function command(ctx: StackContext) {
       '--character-set-server=utf8mb4',
       '--collation-server=utf8mb4_unicode_ci',
       // The ledger's hot pages and secondary indexes must fit: at 1 GiB a 10M-row table (~4 GB with
-      // indexes) read history pages from disk (history p99 117 ms; bench/README.md, issue 5).
+      // indexes) read history pages from disk (history p99 117 ms; bench/README.md).
       `--innodb-buffer-pool-size=${bufferPoolMb(ctx.config.stack.mariadbBufferPoolMb)}M`,
       '--innodb-log-file-size=512M',
       // The default (200 pages/s) is sized for spinning disks: after the 10M-row load the flush was
-      // still running 3 minutes later, and its I/O put 7 ms on a 0.2 ms primary-key read (issue 5).
+      // still running 3 minutes later, and its I/O put 7 ms on a 0.2 ms primary-key read.
       '--innodb-io-capacity=2000',
       '--innodb-io-capacity-max=4000',
       // Durability is the point of the exercise: every commit is on disk before it is acknowledged.

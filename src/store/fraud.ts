@@ -13,7 +13,7 @@ import { fromDbDateTime, toDbDateTime } from './pool';
  * chunks go out back to back on the connection (mysql2 queues them in order), so the lock order
  * holds and the client does not wait a round trip between them. Each chunk is below IN_LIST_MAX
  * accounts, so it reads (and locks) only its own rows: at 2,000 a chunk scanned and locked the
- * whole table, row by row, waiting on every row another batch held (issue 5). A row not yet
+ * whole table, row by row, waiting on every row another batch held (docs/decisions/015-lock-reads-and-load-generator.md). A row not yet
  * rewritten since migration 004 has no binary `stats` and is read from its JSON `state`.
  */
 export async function lockAccountStats(conn: Connection, sortedAccounts: ReadonlyArray<string>): Promise<Map<string, AccountStats>> {

@@ -12,7 +12,7 @@ import { isRetryableDbError, toDbDateTime } from './pool';
  * rows then go in one statement each) against 500 gave half-load p99 979 · 983 · 997 against
  * 1,144 · 1,160 · 1,135 ms at 19,000 tx/s, alternating; 40,998 tx/s at the maximum against 38,181
  * an hour before (4 M backlog, 30 s). Every range read and delete still reads only its own rows
- * (performance_schema: rows examined = rows sent or deleted; issue 5).
+ * (performance_schema: rows examined = rows sent or deleted; docs/decisions/015-lock-reads-and-load-generator.md).
  */
 export const ROWS_PER_STATEMENT = 2000;
 
@@ -46,7 +46,7 @@ export function chunks<T>(items: ReadonlyArray<T>, size: number): T[][] {
  *
  * This was an upsert (`INSERT … ON DUPLICATE KEY UPDATE version = version`, which locks) and a
  * read after it: two statements and two row operations per account. At half load a batch touches
- * ~2,800 accounts, and the upsert was 6 % of the database's statement time (issue 5). It was not
+ * ~2,800 accounts, and the upsert was 6 % of the database's statement time (docs/decisions/015-lock-reads-and-load-generator.md). It was not
  * a locking read because the read was `(account, currency) IN (…)`, which MariaDB planned as a
  * full scan: a locking scan waits on every row another batch holds.
  */
@@ -98,7 +98,7 @@ const ENSURE_ATTEMPTS_MAX = 3;
  * this keeps deadlocking, the transaction still creates what is missing itself.
  *
  * `known` remembers the keys seen present: no statement deletes a balance row, so those need no
- * second look (the look was 5 % of the database's statement time at half load, issue 5), and a
+ * second look (the look was 5 % of the database's statement time at half load), and a
  * row missing anyway is still created by the transaction.
  */
 export async function ensureBalanceRows(pool: Pool, sortedKeys: ReadonlyArray<string>, known?: Set<string>): Promise<void> {

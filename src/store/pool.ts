@@ -28,8 +28,8 @@ export function createPool(config: Config, role: DbRole = 'app', connectionLimit
     multipleStatements: false,
     enableKeepAlive: true,
     connectTimeout: 10_000,
-    // No caller stack captured on every query: ~1 % of a worker's CPU at half load (profile,
-    // issue 5). A failed query's error still carries its code, errno and message.
+    // No caller stack captured on every query: ~1 % of a worker's CPU at half load (a
+    // profile). A failed query's error still carries its code, errno and message.
     trace: false,
   });
 }

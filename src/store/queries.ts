@@ -71,7 +71,7 @@ const T_COLUMNS = COLUMNS.split(',').map((c) => `t.${c.trim()}`).join(', ');
  * Newest first: transactions the account made and transfers it received, keyset-paged on
  * (occurred_at, id) so a page costs the same at any depth. The two legs are merged on their
  * indexes alone ((account|counterparty, occurred_at, id) holds the id); only the page's own rows
- * are then read by primary key: limit + 1 row reads instead of twice that (issue 5: the p99 at 10M rows).
+ * are then read by primary key: limit + 1 row reads instead of twice that (the p99 at 10M rows).
  */
 export async function accountHistory(pool: Pool, account: string, limit: number, after?: HistoryCursor): Promise<{ items: TransactionRow[]; next: HistoryCursor | null }> {
   const at = after ? toDbDateTime(after.occurredAt) : '9999-12-31 23:59:59.999';

@@ -82,7 +82,7 @@ export function createMetrics(processName: string) {
     produceToCommit: new client.Histogram({
       name: 'ledgerflow_produce_to_commit_seconds',
       help: 'From the Kafka message timestamp (produce time) to the offset commit after its batch was applied.',
-      // Fine around the 1 s target: p99 is interpolated within a bucket (issue 5).
+      // Fine around the 1 s target: p99 is interpolated within a bucket.
       buckets: [0.05, 0.1, 0.25, 0.5, 0.75, 1, 1.25, 1.5, 2, 3, 5, 10, 30, 60, 300],
       registers: [registry],
     }),

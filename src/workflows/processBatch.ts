@@ -12,7 +12,7 @@ const RETRY = { initialInterval: '200 ms', backoffCoefficient: 2, maximumInterva
  * Since the `apply-as-local-activity` patch: a local activity, run by the worker that runs the
  * workflow task. The batch's events then cross Temporal once (the workflow input) instead of three
  * times (input, activity schedule, activity task), and the batch needs one workflow task instead
- * of an activity task between two workflow tasks (issue 5). A killed worker's attempt is retried
+ * of an activity task between two workflow tasks (docs/decisions/012-packed-batches.md). A killed worker's attempt is retried
  * when its workflow task times out (10 s), as the remote activity's heartbeat timeout did.
  */
 const local = proxyLocalActivities<ActivityTypes>({

@@ -9,7 +9,7 @@ import { loadConfig } from '../../src/config';
 import { createLogger } from '../../src/telemetry/log';
 
 /**
- * The short chaos run of issue 4 on the real stack: 50,000 events under a steady load while
+ * A short chaos run on the real stack: 50,000 events under a steady load while
  * consumers and workers are SIGKILLed and SIGTERMed and Temporal, MariaDB and Kafka are SIGKILLed
  * and restarted. Every acknowledged event must be stored exactly once with balances that add up.
  * LF_CHAOS_SEED picks the seed (a failing seed printed here reproduces the same faults).

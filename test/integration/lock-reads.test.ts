@@ -3,7 +3,7 @@
  * never share a partition), so their locking reads of balances and account statistics must not
  * wait on each other. With 1,000 values or more in an IN list MariaDB 10.11 may plan the read as
  * a scan of the whole table, which locks row after row and waits on every row the other batch
- * holds (issue 5: a half-load batch locks ~2,800 accounts). The reads must stay index ranges.
+ * holds (a half-load batch locks ~2,800 accounts; docs/decisions/015-lock-reads-and-load-generator.md). The reads must stay index ranges.
  * Real MariaDB, two real transactions.
  */
 import assert from 'node:assert/strict';

@@ -2,7 +2,7 @@
  * A deadlock rolls a whole MariaDB transaction back at once. Statements that inTransaction's
  * `work` had already queued behind the failed one must not outlive it: with the session's
  * autocommit on, MariaDB ran them as their own committed transactions (found by a probe on
- * 10.11 while pipelining the batch's writes, issue 5). Real MariaDB, two real transactions.
+ * 10.11 while pipelining the batch's writes; docs/decisions/014-cpu-per-event-and-deadlock-safety.md). Real MariaDB, two real transactions.
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';

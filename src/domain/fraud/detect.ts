@@ -126,8 +126,8 @@ export function detectBatch(events: ReadonlyArray<DetectEvent>, loaded: Readonly
         for (const [id, memberAtMs, bits] of prev.recent ?? []) {
           if (atMs - memberAtMs > windowMs || (bits & kind) === 0) continue;
           // Once per member and rule: every later hit of a long burst would add another reason
-          // (and rewrite the flag), which tells a reviewer nothing new (issue 5: bursts of
-          // thousands made this the detector's hottest line).
+          // (and rewrite the flag), which tells a reviewer nothing new (bursts of thousands
+          // in the benchmark made this the detector's hottest line).
           if (flags.get(id)?.detectors.includes(detector)) continue;
           addFlag(flags, id, e.account, RULE_SCORE, [detector], [`earlier member of the burst flagged at ${e.id}`], null, !inBatch.has(id));
         }
