@@ -7,6 +7,7 @@ import { createLogger, resolveLogFormat, type Logger } from './telemetry/log';
 const USAGE = `ledgerflow <command> [options]
 
   stack up|down|status|logs [service]   local Kafka, Temporal, MariaDB, Prometheus under .stack/
+  image build|bases|save [options]      the container image, built with podman (ledgerflow image --help)
   migrate                               apply pending SQL migrations (migration user)
   produce [--rate R] [--count N] [--accounts A] [--seed S] [--malformed 0.01] [--fraud-rate 0.015]
           [--clock wall|simulated] [--labels FILE] [--prepare] [--client kafkajs|platformatic]
@@ -14,7 +15,10 @@ const USAGE = `ledgerflow <command> [options]
   consume                               Kafka consumer → processBatch workflows
   work                                  Temporal worker (workflows + applyBatch activity)
   api                                   REST API, HTTP ingest, live page, /metrics
+  api-key create|revoke|list [options]  API credentials (ledgerflow api-key --help)
   verify [--wait-ms MS]                 compare Kafka with the database; non-zero exit on any difference
+  parked list|show|replay [id]          events the store refused, isolated from their batch (ledgerflow parked --help)
+  conflicts list|show [id]              transaction ids reused with other content (ledgerflow conflicts --help)
   demo [--count 20000] [--rate 1000] [--seed S] [--exit] [--report FILE]
                                         everything above, end to end, for a person on a terminal
   chaos [--seed S] [--transactions N] [--faults F] [--rate R] [--consumers C] [--workers W]
@@ -57,6 +61,7 @@ function numberOption(value: string | undefined, name: string, fallback: number)
 
 const commands: Record<string, Command> = {
   stack: async (config, args, log) => (await import('./stack/cli')).stackCommand(config, args, log),
+  image: async (config, args, log) => (await import('./image/cli')).imageCommand(config, args, log),
   migrate: async (config, _args, log) => {
     const { migrate } = await import('./store/migrate');
     const report = await migrate(config, (line) => log.info(line));
@@ -116,13 +121,20 @@ const commands: Record<string, Command> = {
     const signal = stopSignal();
     return untilSignal(signal, (await (await import('./api')).startApi(config, log)).stop, log);
   },
+  'api-key': async (config, args) => (await import('./api/keysCli')).apiKeyCommand(config, args),
   verify: async (config, args, log) => {
-    const { values } = parseArgs({ args, options: { 'wait-ms': { type: 'string' } } });
+    const { values } = parseArgs({ args, options: { 'wait-ms': { type: 'string' }, help: { type: 'boolean' } } });
+    if (values.help) {
+      process.stdout.write('ledgerflow verify [--wait-ms MS]\n  waits up to MS (60000) for the consumer group to catch up, then compares Kafka with the database;\n  exit 0 when everything matches, 1 on any difference or a record batch it cannot read (named by topic, partition, offset)\n');
+      return 0;
+    }
     const { verify } = await import('./verify');
     const report = await verify(config, { waitMs: numberOption(values['wait-ms'], 'wait-ms', 60_000) }, log);
     process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
     return report.ok ? 0 : 1;
   },
+  parked: async (config, args, log) => (await import('./ops/parked')).parkedCommand(config, args, log),
+  conflicts: async (config, args) => (await import('./ops/conflicts')).conflictsCommand(config, args),
   demo: async (config, args, log) => (await import('./demo')).demo(config, args, log),
   chaos: async (config, args, log) => {
     const opts = {
@@ -173,7 +185,7 @@ function commandUsage(name: string): string {
 }
 
 /** Commands that print their own usage for --help (they have subcommands). */
-const OWN_HELP = new Set(['stack', 'bench', 'fraud']);
+const OWN_HELP = new Set(['stack', 'bench', 'fraud', 'image', 'api-key', 'verify', 'parked', 'conflicts']);
 
 async function main(argv: string[]): Promise<number> {
   const [name, ...args] = argv;

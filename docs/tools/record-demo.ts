@@ -20,7 +20,9 @@ async function main(): Promise<number> {
   delete env.LF_LOG_FORMAT;
   const command = [process.execPath, path.join(root, 'bin', 'ledgerflow.js'), 'demo', '--exit', ...(values.report ? ['--report', path.resolve(values.report)] : []), ...positionals];
   const { screen, exitCode } = await runInTerminal({ command, env, cwd: root, timeoutMs: 30 * 60_000, columns: 140, rows: 70 });
-  const text = `$ npm run demo -- --exit${values.report ? ` --report ${values.report}` : ''}${positionals.length ? ` ${positionals.join(' ')}` : ''}\n${screen}`;
+  // The summary shows the local stack's API credential (lf_<id>.<secret>): its secret part never goes into a file in git.
+  const shown = screen.replace(/\b(lf_[\w-]+)\.[A-Za-z0-9_-]{16,}/g, '$1.<secret: see .stack/secrets/api-token>');
+  const text = `$ npm run demo -- --exit${values.report ? ` --report ${values.report}` : ''}${positionals.length ? ` ${positionals.join(' ')}` : ''}\n${shown}`;
   fs.writeFileSync(out, text);
   process.stdout.write(`${text}\n(${text.split('\n').length - 1} lines written to ${path.relative(process.cwd(), out)}; demo exit ${exitCode})\n`);
   return exitCode;

@@ -30,14 +30,21 @@ export function progressLine(p: Progress): string {
 /** The verify report in words: what was checked and found, or what differs. */
 export function verifyInWords(r: VerifyReport): string {
   if (r.ok) {
+    // Parked events and reused ids are accounted for (verify is ok), but a person should know of them.
+    const asideParts = [
+      r.parked > 0 ? `${n(r.parked)} parked by the store (\`npx ledgerflow parked list\`)` : '',
+      r.conflicts > 0 ? `${n(r.conflicts)} reused ids recorded as conflicts (\`npx ledgerflow conflicts list\`)` : '',
+    ].filter(Boolean);
     return `✓ all ${n(r.valid)} valid events in Kafka stored exactly once (${n(r.applied)} applied, ${n(r.rejected)} rejected by the rules), ` +
-      `${n(r.dlqFound)} malformed in the DLQ with a reason, balances = their transactions`;
+      `${n(r.dlqFound)} malformed in the DLQ with a reason, balances = their transactions${asideParts.length > 0 ? `; ${asideParts.join(', ')}` : ''}`;
   }
   const problems = [
     [r.lag, 'not yet committed (lag)'],
     [r.missing, 'missing from the database'],
     [r.duplicated, 'stored more than once'],
     [r.contentMismatches, 'stored with other content'],
+    [r.conflictsUnrecorded, 'reused ids with other content not recorded as conflicts'],
+    [r.conflictsUnexpected, 'recorded conflicts the topic does not explain'],
     [r.dlqMissing, 'malformed but not in the DLQ'],
     [r.dlqWithoutReason, 'in the DLQ without a reason'],
     [r.balanceMismatches, 'balances that differ from their transactions'],
@@ -57,10 +64,12 @@ export interface DemoSummary {
   reviewQueueMax: number;
   urls: { livePage: string; summary: string; openApi: string; temporalUi: string; prometheus: string };
   /**
-   * The credential that opens the API, when the API asks for one: shown with the URLs so the
-   * person can call it right away (the API's own module provides it).
+   * The credential that opens the API (the local stack's, every scope): shown with the URLs so
+   * the person can sign in to the live page and call the API right away.
    */
   apiCredential?: string;
+  /** The file that holds it (for commands to copy; the token itself stays out of shell history). */
+  apiTokenFile?: string;
   logDir: string;
   /** The command that runs the CLI here (`npx ledgerflow`). */
   cli: string;
@@ -82,7 +91,7 @@ export function summaryLines(s: DemoSummary): string[] {
   const urls: Array<[string, string]> = [
     ['live page', s.urls.livePage],
     ['API', `${s.urls.openApi} · ${s.urls.summary}`],
-    ...(s.apiCredential ? ([['credential', s.apiCredential]] as Array<[string, string]>) : []),
+    ...(s.apiCredential ? ([['credential', `${s.apiCredential}${s.apiTokenFile ? `  (sign in to the live page with it; also in ${s.apiTokenFile})` : ''}`]] as Array<[string, string]>) : []),
     ['Temporal UI', s.urls.temporalUi],
     ['Prometheus', s.urls.prometheus],
     ['dashboards', 'grafana/dashboards/*.json (fraud injected vs flagged on "Ledgerflow / Business"; grafana/README.md)'],
@@ -90,7 +99,7 @@ export function summaryLines(s: DemoSummary): string[] {
   ];
   const next: string[] = [
     `${s.cli} verify                      compare Kafka with the database again`,
-    `curl -s ${s.urls.livePage}reviews?status=open   the review queue`,
+    `curl -s ${s.apiTokenFile ? `-H "Authorization: Bearer $(cat ${s.apiTokenFile})" ` : ''}${s.urls.livePage}reviews?status=open   the review queue`,
     `npm run demo -- --count 100000 --rate 5000   a bigger run`,
     `${s.cli} stack status                the local Kafka, Temporal, MariaDB, Prometheus`,
   ];

@@ -107,7 +107,7 @@ export async function startProducer(config: Config, options: ProduceOptions, log
             await probe?.close();
             throw err;
           })
-      : kafkajsSender(kafka, await connectProducerWithTopics(config, kafka));
+      : kafkajsSender(kafka, await connectProducerWithTopics(config, kafka, 'transactions'));
   const traffic = {
     seed: options.seed,
     malformedRatio: options.malformedRatio,

@@ -3,7 +3,7 @@ import type { Pool } from './pool';
 import { toDbDateTime } from './pool';
 
 /**
- * The synthetic traffic's ground truth (migration 006): written by the producer, read by the demo
+ * The synthetic traffic's ground truth (migration 009): written by the producer, read by the demo
  * summary, the business dashboard and `fraud eval` to score detection. Detection never reads it.
  */
 export interface FraudLabel {

@@ -92,9 +92,56 @@ export function createMetrics(processName: string) {
       labelNames: ['activity', 'code'],
       registers: [registry],
     }),
+    applyErrors: new client.Counter({
+      name: 'ledgerflow_apply_errors_total',
+      help: 'Failed database tries of a batch or of a part of it (quick retries and isolation steps included), by class (transient, systemic, deterministic, unknown) and error code.',
+      labelNames: ['class', 'code'],
+      registers: [registry],
+    }),
+    parkedEvents: new client.Counter({
+      name: 'ledgerflow_parked_events_total',
+      help: 'Events the store refused for a lasting non-business reason, isolated from their batch and parked (ledgerflow parked list), by error code.',
+      labelNames: ['code'],
+      registers: [registry],
+    }),
+    transfersReturned: new client.Counter({
+      name: 'ledgerflow_transfers_returned_total',
+      help: 'Transfers from another partition whose credit would have taken the receiving balance past its column: rejected (balance_overflow) when the receiver folded them, the amount returned to the sender.',
+      registers: [registry],
+    }),
+    idConflicts: new client.Counter({
+      name: 'ledgerflow_id_conflicts_total',
+      help: 'Events whose transaction id was stored with other content, recorded as conflicts (ledgerflow conflicts list), by outcome: arrived_later (not stored) or superseded (the stored row replaced by a variant from an earlier position).',
+      labelNames: ['outcome'],
+      registers: [registry],
+    }),
+    storeRefusals: new client.Counter({
+      name: 'ledgerflow_store_refusals_total',
+      help: 'Batch attempts held back because the store refused a plain credit too (a systemic fault: nothing parked, retried with backoff), by error code.',
+      labelNames: ['code'],
+      registers: [registry],
+    }),
+    consumerBatchAge: new client.Gauge({
+      name: 'ledgerflow_consumer_batch_age_seconds',
+      help: 'How long the batch in flight of each partition has waited for its workflow (0 when none); refreshed every few seconds. A partition stalled behind a batch shows here before its lag grows.',
+      labelNames: ['topic', 'partition'],
+      registers: [registry],
+    }),
+    batchRetries: new client.Counter({
+      name: 'ledgerflow_batch_retries_total',
+      help: 'Batches whose workflow failed (or could not be started), so the consumer fetched their offsets again, by partition.',
+      labelNames: ['partition'],
+      registers: [registry],
+    }),
     consumerLag: new client.Gauge({
       name: 'ledgerflow_consumer_lag_events',
       help: 'High watermark minus the committed offset of the consumer group, per partition, refreshed on a timer.',
+      labelNames: ['topic', 'partition'],
+      registers: [registry],
+    }),
+    undecodableBatch: new client.Gauge({
+      name: 'ledgerflow_consumer_undecodable_batch_offset',
+      help: 'Offset of a record batch the consumer cannot decode, per partition: the partition is stuck there until an operator acts (set just before the consumer exits).',
       labelNames: ['topic', 'partition'],
       registers: [registry],
     }),
@@ -158,6 +205,17 @@ export function createMetrics(processName: string) {
     reviewQueueMax: new client.Gauge({
       name: 'ledgerflow_fraud_review_queue_max',
       help: 'The review queue\'s limit (fraud.reviewQueueMax).',
+      registers: [registry],
+    }),
+    apiKeyReloadFailures: new client.Counter({
+      name: 'ledgerflow_api_key_reload_failures_total',
+      help: 'Re-reads of the api key set that failed (unreadable or invalid file); the last good key set stays in force.',
+      registers: [registry],
+    }),
+    idempotencyClaims: new client.Counter({
+      name: 'ledgerflow_api_idempotency_claims_total',
+      help: 'POST /transactions by what its Idempotency-Key found: owner (first or taken over), replay, conflict (422), in_flight (409).',
+      labelNames: ['outcome'],
       registers: [registry],
     }),
   };

@@ -44,6 +44,8 @@ test('npm run demo on a terminal: start-up lines, a progress line, a summary, no
   assert.match(screen, /^ {2}verify +✓ all [\d,]+ valid events in Kafka stored exactly once/m, 'verify in words');
   assert.match(screen, /^ {2}fraud +\d+ injected \([\d.]+ %\) · \d+ flagged · precision [\d.]+ · recall [\d.]+/m);
   assert.match(screen, /^ {2}live page +http:\/\/127\.0\.0\.1:\d+\//m);
+  // A working credential of the local stack (every scope), to sign in to the live page and call the API.
+  assert.match(screen, /^ {2}credential +lf_local\.[A-Za-z0-9_-]+ +\(sign in to the live page with it; also in .*api-token\)/m);
   assert.match(screen, /stack down/);
   for (const line of lines) assert.doesNotMatch(line, /^\s*\{.*"(level|msg)"/, `a raw JSON record reached the terminal: ${line}`);
   assert.ok(lines.length <= 60, `${lines.length} lines:\n${screen}`);

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, test } from 'node:test';
+import { localApiToken } from '../../src/stack';
 import { createTestPipeline, type TestPipeline } from '../helpers/pipeline';
 import { exited, freePort, spawnLedgerflow, waitForStatus } from '../helpers/processes';
 
@@ -148,7 +149,7 @@ test('an event posted to the HTTP ingest continues the request’s trace through
   await waitForStatus(`http://127.0.0.1:${apiPort}/readyz`, 200, 90_000);
   const res = await fetch(`http://127.0.0.1:${apiPort}/transactions`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', 'idempotency-key': `trace-${env.runId}` },
+    headers: { 'content-type': 'application/json', 'idempotency-key': `trace-${env.runId}`, authorization: `Bearer ${localApiToken(env.config)}` },
     body: JSON.stringify({ account: 'trace-acc', type: 'credit', amountMinor: '1250', currency: 'EUR', occurredAt: new Date().toISOString() }),
   });
   assert.equal(res.status, 202, await res.text());
