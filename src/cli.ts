@@ -2,14 +2,16 @@
 import { parseArgs } from 'node:util';
 import { loadConfig, settingsMarkdown, type Config } from './config';
 import { LedgerflowError } from './domain/errors';
-import { createLogger, type Logger } from './telemetry/log';
+import { createLogger, resolveLogFormat, type Logger } from './telemetry/log';
 
 const USAGE = `ledgerflow <command> [options]
 
   stack up|down|status|logs [service]   local Kafka, Temporal, MariaDB, Prometheus under .stack/
   image build|bases|save [options]      the container image, built with podman (ledgerflow image --help)
   migrate                               apply pending SQL migrations (migration user)
-  produce --rate R --count N --accounts A [--seed S] [--malformed 0.01] [--fraud-rate 0.015 [--labels FILE]] [--prepare] [--client kafkajs|platformatic]
+  produce [--rate R] [--count N] [--accounts A] [--seed S] [--malformed 0.01] [--fraud-rate 0.015]
+          [--clock wall|simulated] [--labels FILE] [--prepare] [--client kafkajs|platformatic]
+                                        the synthetic bank's traffic (docs/traffic-model.md); --accounts 0: sized for the rate
   consume                               Kafka consumer → processBatch workflows
   work                                  Temporal worker (workflows + applyBatch activity)
   api                                   REST API, HTTP ingest, live page, /metrics
@@ -17,7 +19,8 @@ const USAGE = `ledgerflow <command> [options]
   verify [--wait-ms MS]                 compare Kafka with the database; non-zero exit on any difference
   parked list|show|replay [id]          events the store refused, isolated from their batch (ledgerflow parked --help)
   conflicts list|show [id]              transaction ids reused with other content (ledgerflow conflicts --help)
-  demo [--count N] [--rate R] [--exit]  everything above, end to end
+  demo [--count 20000] [--rate 1000] [--seed S] [--exit] [--report FILE]
+                                        everything above, end to end, for a person on a terminal
   chaos [--seed S] [--transactions N] [--faults F] [--rate R] [--consumers C] [--workers W] [--accounts A]
         [--max-down-ms MS] [--max-minutes M] [--report FILE] [--keep] [--kafka-cluster]
         [--workload labelled|random] [--set key=value]…
@@ -72,12 +75,17 @@ const commands: Record<string, Command> = {
   produce: async (config, args, log) => {
     const { values } = parseArgs({
       args,
-      options: { rate: { type: 'string' }, count: { type: 'string' }, accounts: { type: 'string' }, seed: { type: 'string' }, malformed: { type: 'string' }, 'fraud-rate': { type: 'string' }, labels: { type: 'string' }, prepare: { type: 'boolean' }, client: { type: 'string' } },
+      options: {
+        rate: { type: 'string' }, count: { type: 'string' }, accounts: { type: 'string' }, seed: { type: 'string' }, malformed: { type: 'string' }, 'fraud-rate': { type: 'string' },
+        clock: { type: 'string' }, labels: { type: 'string' }, prepare: { type: 'boolean' }, client: { type: 'string' },
+      },
     });
-    const fraudRate = values['fraud-rate'] === undefined ? undefined : numberOption(values['fraud-rate'], 'fraud-rate', 0);
-    if (fraudRate !== undefined && fraudRate > 1) throw new LedgerflowError('LF_CONFIG', `--fraud-rate is a share (0..1), got ${values['fraud-rate']}`, 'fraud-rate');
-    if (values.labels !== undefined && fraudRate === undefined) throw new LedgerflowError('LF_CONFIG', '--labels needs --fraud-rate (labels come from the labelled workload)', 'labels');
-    if (fraudRate !== undefined && values.malformed !== undefined) throw new LedgerflowError('LF_CONFIG', '--malformed applies to the default traffic only, not with --fraud-rate', 'malformed');
+    const share = (name: 'fraud-rate' | 'malformed') => {
+      const v = numberOption(values[name], name, 0);
+      if (v > 1) throw new LedgerflowError('LF_CONFIG', `--${name} is a share (0..1), got ${values[name]}`, name);
+      return v;
+    };
+    if (values.clock !== undefined && values.clock !== 'wall' && values.clock !== 'simulated') throw new LedgerflowError('LF_CONFIG', `--clock is wall or simulated, got ${values.clock}`, 'clock');
     if (values.client !== undefined && values.client !== 'kafkajs' && values.client !== 'platformatic') throw new LedgerflowError('LF_CONFIG', `--client is kafkajs or platformatic, got ${values.client}`, 'client');
     const { startProducer } = await import('./producer');
     const producer = await startProducer(
@@ -85,10 +93,12 @@ const commands: Record<string, Command> = {
       {
         ratePerSec: numberOption(values.rate, 'rate', 1000),
         count: numberOption(values.count, 'count', 10_000),
-        accounts: Math.max(1, numberOption(values.accounts, 'accounts', 1000)),
+        accounts: Math.floor(numberOption(values.accounts, 'accounts', 0)),
         seed: numberOption(values.seed, 'seed', Date.now() % 2 ** 31),
-        malformedRatio: numberOption(values.malformed, 'malformed', 0),
-        ...(fraudRate === undefined ? {} : { labelled: { fraudRate, ...(values.labels ? { labelsPath: values.labels } : {}) } }),
+        malformedRatio: share('malformed'),
+        ...(values['fraud-rate'] === undefined ? {} : { fraudRate: share('fraud-rate') }),
+        ...(values.clock === 'simulated' ? { clock: 'simulated' as const } : {}),
+        ...(values.labels ? { labels: { database: config.producer.fraudLabels === 'database', file: values.labels } } : {}),
         serveMetrics: true,
         prepare: values.prepare === true,
         ...(values.client === 'platformatic' ? { client: 'platformatic' as const } : {}),
@@ -151,7 +161,7 @@ const commands: Record<string, Command> = {
         rate: Math.max(1, numberOption(values.rate, 'rate', 1_000)),
         consumers: Math.max(1, numberOption(values.consumers, 'consumers', 2)),
         workers: Math.max(1, numberOption(values.workers, 'workers', 2)),
-        accounts: Math.max(1, numberOption(values.accounts, 'accounts', 1_000)),
+        accounts: Math.floor(numberOption(values.accounts, 'accounts', 0)),
         malformedRatio: numberOption(values.malformed, 'malformed', 0.01),
         maxDownMs: numberOption(values['max-down-ms'], 'max-down-ms', 3_000),
         maxMinutes: Math.max(1, numberOption(values['max-minutes'], 'max-minutes', 30)),
@@ -173,15 +183,34 @@ const commands: Record<string, Command> = {
   },
 };
 
+/** The usage lines of one command (its line in USAGE and the indented lines under it). */
+function commandUsage(name: string): string {
+  const lines = USAGE.split('\n');
+  const out: string[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    if (!(lines[i] as string).startsWith(`  ${name} `) && lines[i] !== `  ${name}`) continue;
+    out.push(lines[i] as string);
+    while (i + 1 < lines.length && /^ {4,}/.test(lines[i + 1] as string)) out.push(lines[++i] as string);
+  }
+  return out.join('\n');
+}
+
+/** Commands that print their own usage for --help (they have subcommands). */
+const OWN_HELP = new Set(['stack', 'bench', 'fraud', 'image', 'api-key', 'verify', 'parked', 'conflicts']);
+
 async function main(argv: string[]): Promise<number> {
   const [name, ...args] = argv;
   const command = name ? commands[name] : undefined;
   if (!command) {
     process.stderr.write(`${USAGE}\n`);
-    return name && name !== 'help' && name !== '--help' ? 2 : 0;
+    return name && name !== 'help' && name !== '--help' && name !== '-h' ? 2 : 0;
+  }
+  if ((args.includes('--help') || args.includes('-h')) && !OWN_HELP.has(name as string)) {
+    process.stdout.write(`usage: ledgerflow ${commandUsage(name as string).trim()}\n`);
+    return 0;
   }
   const config = loadConfig();
-  const log = createLogger(config.log.level, name as string);
+  const log = createLogger(config.log.level, name as string, resolveLogFormat(config.log.format));
   // Before the command's modules load: the instrumentations patch mysql2 and http as they are required.
   const role = TRACED_COMMANDS[name as string];
   const tracing = config.tracing.enabled && role ? await import('./telemetry/tracing') : undefined;
@@ -203,9 +232,10 @@ main(process.argv.slice(2)).then(
       process.stderr.write(`ledgerflow: ${err.code}: ${err.message}\n`);
       process.exit(err.code === 'LF_CONFIG' ? 2 : 1);
     }
-    // A wrong flag (node:util parseArgs): one line, no stack trace.
-    if (String((err as { code?: unknown }).code).startsWith('ERR_PARSE_ARGS')) {
-      process.stderr.write(`ledgerflow: ${(err as Error).message.split('.')[0]} (see ledgerflow ${process.argv[2] ?? ''} --help)\n`);
+    // A wrong flag or value (node:util parseArgs): one line, not a stack trace.
+    const code = (err as { code?: unknown }).code;
+    if (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS_')) {
+      process.stderr.write(`ledgerflow: LF_CONFIG: ${(err as Error).message} (ledgerflow ${process.argv[2] ?? ''} --help)\n`);
       process.exit(2);
     }
     process.stderr.write(`ledgerflow: ${(err as Error).stack ?? String(err)}\n`);

@@ -38,6 +38,12 @@ const schema = {
       default: 'info',
       env: 'LF_LOG_LEVEL',
     },
+    format: {
+      doc: 'Log format: json (one structured line per event, for a collector), pretty (short lines for a person), or auto: pretty when standard error is a terminal, json otherwise.',
+      format: ['auto', 'json', 'pretty'],
+      default: 'auto',
+      env: 'LF_LOG_FORMAT',
+    },
   },
   stack: {
     dir: {
@@ -317,6 +323,12 @@ const schema = {
   },
   producer: {
     httpPort: { doc: 'Port of the producer /metrics.', format: 'port', default: 9473, env: 'LF_PRODUCER_HTTP_PORT' },
+    fraudLabels: {
+      doc: "Where the synthetic producer records which events it injected as fraud: database (the fraud_labels table, which the demo summary and the business dashboard join with the flags to show precision and recall; needs the app database user) or none. Events never carry the label.",
+      format: ['database', 'none'],
+      default: 'database',
+      env: 'LF_PRODUCER_FRAUD_LABELS',
+    },
   },
   api: {
     host: { doc: 'Address the HTTP servers bind to.', format: String, default: '127.0.0.1', env: 'LF_API_HOST' },
@@ -427,10 +439,22 @@ const schema = {
       env: 'LF_FRAUD_REVIEW_THRESHOLD',
     },
     reviewEnabled: {
-      doc: 'Start a reviewTransaction workflow for each transaction at or above fraud.reviewThreshold. Off by default: turn it on with reviewers (API credentials with the review scope) and a threshold tuned on your traffic; on the synthetic demo traffic it opens a review for most transactions and floods Temporal.',
+      doc: 'Hold applied transactions at or above fraud.reviewThreshold for human review: a reviews row and a reviewTransaction workflow each, within fraud.reviewOpensPerBatchMax and fraud.reviewQueueMax. Reviewers decide with API credentials of scope review.',
       format: Boolean,
-      default: false,
+      default: true,
       env: 'LF_FRAUD_REVIEW_ENABLED',
+    },
+    reviewOpensPerBatchMax: {
+      doc: 'Most reviews one batch opens (its highest scores first); the batch\'s other flags stay in fraud_flags and are counted as not queued. Bounds the review workflows one batch starts.',
+      format: nonNegativeInt('fraud.reviewOpensPerBatchMax'),
+      default: 25,
+      env: 'LF_FRAUD_REVIEW_OPENS_PER_BATCH_MAX',
+    },
+    reviewQueueMax: {
+      doc: 'Most undecided (open or escalated) reviews at once: while the queue is full no batch opens more, so reviewers falling behind never piles up Temporal workflows; flags are still stored, and the overflow is counted (ledgerflow_fraud_reviews_not_queued_total).',
+      format: positiveInt('fraud.reviewQueueMax'),
+      default: 1000,
+      env: 'LF_FRAUD_REVIEW_QUEUE_MAX',
     },
     reviewEscalateAfterMs: {
       doc: 'How long a review waits for a decision before it is escalated.',
@@ -473,7 +497,7 @@ const schema = {
 };
 
 export interface Config {
-  log: { level: string };
+  log: { level: string; format: 'auto' | 'json' | 'pretty' };
   stack: { dir: string; prometheusPort: number; mariadbBufferPoolMb: number; kafkaClusterBasePort: number };
   /** dir: resolved when loaded (never empty). */
   cache: { dir: string };
@@ -522,7 +546,7 @@ export interface Config {
   };
   consumer: { batchMaxEvents: number; batchMaxBytes: number; lingerMs: number; partitionsConcurrently: number; batchesInFlight: number; sessionTimeoutMs: number; undecodableExitDelayMs: number; httpPort: number; stallWarnMs: number };
   worker: { maxConcurrentActivities: number; maxConcurrentWorkflowTasks: number; httpPort: number; sdkMetricsPort: number; unknownFailureAttempts: number };
-  producer: { httpPort: number };
+  producer: { httpPort: number; fraudLabels: 'database' | 'none' };
   api: {
     host: string;
     port: number;
@@ -547,12 +571,14 @@ export interface FraudConfig extends FraudThresholds {
   vectorRefreshMs: number;
   reviewThreshold: number;
   reviewEnabled: boolean;
+  reviewOpensPerBatchMax: number;
+  reviewQueueMax: number;
   reviewEscalateAfterMs: number;
 }
 
 /** The detection thresholds of the config, as the pure detector takes them. */
 export function fraudThresholdsOf(config: Config): FraudThresholds {
-  const { enabled: _e, modelPath: _m, vectorRefreshMs: _v, reviewThreshold: _r, reviewEnabled: _re, reviewEscalateAfterMs: _ra, ...thresholds } = config.fraud;
+  const { enabled: _e, modelPath: _m, vectorRefreshMs: _v, reviewThreshold: _r, reviewEnabled: _re, reviewOpensPerBatchMax: _rb, reviewQueueMax: _rq, reviewEscalateAfterMs: _ra, ...thresholds } = config.fraud;
   return thresholds;
 }
 

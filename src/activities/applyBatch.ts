@@ -8,7 +8,7 @@ import { inTransaction, type Pool } from '../store/pool';
 import type { Logger } from '../telemetry/log';
 import { unpackEvents } from '../temporal/packedBatch';
 import type { ApplyBatchInput, ApplyBatchResult, ApplyPackedInput } from '../workflows/types';
-import { applyEventsIn, firstOfEachId, type ApplyEventsDeps } from './applyEvents';
+import { applyEventsIn, firstOfEachId, reviewAdmissionOf, type ApplyEventsDeps } from './applyEvents';
 import { startBatchReviews, sweepRoundTrips } from './fraud';
 import { NeedsBalanceKeys, originalsOf, type EventOriginals } from './identity';
 import { isolateBatch, storeRefusesPlainCredit } from './isolate';
@@ -76,6 +76,8 @@ async function applyWithQuickRetries(deps: ApplyBatchDeps, memory: WorkerMemory,
     try {
       const result = await inTransaction(deps.pool, (conn) => applyEventsIn(conn, deps, input, lookUp, keys, { originals, extraKeys: [...extraKeys] }));
       if (lookUp && result.duplicates + result.conflicts > 0) memory.checkFirst = CHECK_FIRST_BATCHES;
+      const admission = reviewAdmissionOf(result);
+      if (deps.fraud && admission) deps.fraud.onReviewAdmission?.(admission);
       return result;
     } catch (err) {
       if (!lookUp && isDuplicateKey(err)) {

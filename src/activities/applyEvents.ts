@@ -19,7 +19,7 @@ import { deleteStoredRows, findStoredVariants, forgetFraudOf, moveStoredSource, 
 import type { Connection } from '../store/pool';
 import type { ApplyBatchInput, ApplyBatchResult } from '../workflows/types';
 import { planFold, markReturned, returnRollups } from './fold';
-import { detectInTransaction, type FraudDeps } from './fraud';
+import { detectInTransaction, type FraudDeps, type ReviewAdmission } from './fraud';
 import { keysOfSuperseded, NeedsBalanceKeys, resolveIds, splitRepeats, type EventOriginals } from './identity';
 
 /** What the transaction body needs of the worker's dependencies. */
@@ -48,6 +48,14 @@ export interface BatchSource {
 /** First occurrence of an id wins inside a batch (a client may send the same key twice). */
 export function firstOfEachId(events: ReadonlyArray<SourcedEvent>): SourcedEvent[] {
   return splitRepeats(events).unique;
+}
+
+/** The review admission of a committed attempt, by its result (reported once, after the commit). */
+const admissions = new WeakMap<ApplyBatchResult, ReviewAdmission>();
+
+/** How the attempt that produced `result` handled its review candidates; undefined without detection. */
+export function reviewAdmissionOf(result: ApplyBatchResult): ReviewAdmission | undefined {
+  return admissions.get(result);
 }
 
 /** A sorted union of sorted keys and extra ones. */
@@ -125,7 +133,7 @@ export async function applyEventsIn(conn: Connection, deps: ApplyEventsDeps, inp
     await forgetFraudOf(conn, ids.superseded.map((v) => v.id));
     await deleteStoredRows(conn, ids.superseded, deps.idRegistry === true);
   }
-  const fraud = deps.fraud ? await detectInTransaction(conn, deps.fraud, input.batchId, outcome.decisions) : { flags: [], reviews: 0 };
+  const fraud = deps.fraud ? await detectInTransaction(conn, deps.fraud, input.batchId, outcome.decisions) : undefined;
 
   if (deps.idRegistry) await registerIds(conn, outcome.decisions);
   await insertTransactions(conn, input.batchId, outcome.decisions, deps.rowWrite);
@@ -145,21 +153,23 @@ export async function applyEventsIn(conn: Connection, deps: ApplyEventsDeps, inp
     if (d.status === 'applied') applied += 1;
     else if (d.reason) rejectedByReason[d.reason] = (rejectedByReason[d.reason] ?? 0) + 1;
   }
-  return {
+  const result: ApplyBatchResult = {
     batchId: input.batchId,
     inserted: outcome.decisions.length,
     duplicates: ids.duplicates,
     applied,
     rejected: outcome.decisions.length - applied,
     rejectedByReason,
-    flagged: fraud.flags.length,
-    reviews: fraud.reviews,
+    flagged: fraud?.flags.length ?? 0,
+    reviews: fraud?.reviews ?? 0,
     parked: 0,
     isolationSteps: 0,
     conflicts: recorded,
     superseded: ids.superseded.length,
     returned: fold.returned.length,
   };
+  if (fraud) admissions.set(result, fraud.admission);
+  return result;
 }
 
 /**

@@ -6,14 +6,17 @@ import { evaluateFlags, type Score } from '../domain/fraud/evaluate';
 import { startConsumer } from '../consumer';
 import { createKafka } from '../kafka/client';
 import { startProducer } from '../producer';
-import { FRAUD_PATTERNS } from '../producer/labelled';
+import { FRAUD_PATTERNS } from '../producer/traffic';
 import { stackUp } from '../stack';
 import { insertFraudVectors } from '../store/fraud';
+import { allFraudLabels } from '../store/fraudLabels';
 import { migrate } from '../store/migrate';
 import { createPool, type Pool } from '../store/pool';
 import type { Logger } from '../telemetry/log';
 import { startWorker } from '../worker';
 import { loadFraudModel } from '../worker/fraud';
+import { gitCommit, machine } from '../telemetry/provenance';
+import { measureOverhead } from './overhead';
 import type { TrainedModel } from './train';
 
 export interface EvalOptions {
@@ -25,30 +28,30 @@ export interface EvalOptions {
   modelPath: string;
   /** Where the JSON report goes. */
   out: string;
-  /** Longest wait for one phase to drain. */
+  /** Longest wait for the workload to drain. */
   phaseTimeoutMs?: number;
-  /** Off/on pairs to run; alternating spreads the shared machine's drift over both sides. */
+  /** Off/on pairs of the CPU measurement (at least 2 for a spread). */
   rounds?: number;
+  /** Measured seconds of each CPU phase (60 or more for a figure worth quoting). */
+  phaseS?: number;
+  /** Events per second through the CPU phases. */
+  ratePerSec?: number;
 }
 
-interface PhaseResult {
+interface DetectionRun {
   config: Config;
-  labelsPath: string;
   stored: number;
-  /** Transactions per second between the first and the last stored row. */
-  txPerS: number;
   elapsedMs: number;
 }
 
 const rounded = (x: number, digits = 4) => Number(x.toFixed(digits));
 
 /**
- * The run's own topic, group, task queue and database per phase, so nothing else is disturbed, on
- * the benchmark's pipeline settings (12 partitions, 2,000-event batches, 16 activity slots and
- * connections): detection's cost is measured on the pipeline whose throughput it takes a share of.
+ * The run's own topic, group, task queue and database, so nothing else is disturbed, on the
+ * benchmark's pipeline settings (12 partitions, large batches, 16 activity slots and connections).
  */
-function phaseConfig(base: Config, phase: 'off' | 'on', round: number, modelPath: string): Config {
-  const suffix = `fraud-${phase}${round}`;
+function runConfig(base: Config, modelPath: string): Config {
+  const suffix = 'fraud-eval';
   const config = withOverrides(base, PIPELINE_SETTINGS);
   return {
     ...config,
@@ -57,7 +60,7 @@ function phaseConfig(base: Config, phase: 'off' | 'on', round: number, modelPath
     db: { ...config.db, name: `${config.db.name}_${suffix.replace('-', '_')}`.slice(0, 64) },
     consumer: { ...config.consumer, httpPort: 0 },
     worker: { ...config.worker, httpPort: 0, sdkMetricsPort: 0 },
-    fraud: { ...config.fraud, enabled: phase === 'on', reviewEnabled: false, modelPath: phase === 'on' ? modelPath : '' },
+    fraud: { ...config.fraud, enabled: true, reviewEnabled: false, modelPath },
   };
 }
 
@@ -66,18 +69,17 @@ async function storedCount(pool: Pool): Promise<number> {
   return Number((rows as Array<{ n: string }>)[0]?.n);
 }
 
-/** One phase: produce the labelled workload, then run consumer + worker until every row is stored. */
-async function runPhase(config: Config, options: EvalOptions, log: Logger): Promise<PhaseResult> {
+/** The labelled workload produced, then consumer + worker with detection on until every row is stored. */
+async function runDetection(config: Config, options: EvalOptions, log: Logger): Promise<DetectionRun> {
   await stackUp(config, { log: () => undefined });
   await migrate(config);
   const pool = createPool(config, 'app', 2);
   try {
     const model = config.fraud.modelPath ? (loadFraudModel(config.fraud.modelPath) as TrainedModel) : null;
     if (model?.fraudVectors?.length) await insertFraudVectors(pool, model.fraudVectors, 'training');
-    const labelsPath = path.join(path.dirname(path.resolve(options.out)), `.fraud-labels-${config.kafka.topic}.jsonl`);
-    const producer = await startProducer(config, { ratePerSec: 0, count: options.count, accounts: options.accounts, seed: options.seed, malformedRatio: 0, labelled: { fraudRate: options.fraudRate, labelsPath } }, log);
+    const producer = await startProducer(config, { ratePerSec: 0, count: options.count, accounts: options.accounts, seed: options.seed, malformedRatio: 0, fraudRate: options.fraudRate, clock: 'simulated', labels: { database: true } }, log);
     await producer.done;
-    log.info({ topic: config.kafka.topic, detection: config.fraud.enabled }, 'workload produced; consuming');
+    log.info({ topic: config.kafka.topic }, 'workload produced; consuming');
     const worker = await startWorker(config, log);
     const consumer = await startConsumer(config, log);
     const started = Date.now();
@@ -87,9 +89,7 @@ async function runPhase(config: Config, options: EvalOptions, log: Logger): Prom
     const elapsedMs = Date.now() - started;
     await consumer.stop();
     await worker.stop();
-    const [span] = await pool.query('SELECT TIMESTAMPDIFF(MICROSECOND, MIN(ingested_at), MAX(ingested_at)) AS us FROM transactions');
-    const spanS = Number((span as Array<{ us: string }>)[0]?.us) / 1e6;
-    return { config, labelsPath, stored, txPerS: stored / Math.max(spanS, 1e-3), elapsedMs };
+    return { config, stored, elapsedMs };
   } finally {
     await pool.end();
   }
@@ -113,7 +113,7 @@ async function readFlags(config: Config) {
   }
 }
 
-async function dropPhase(config: Config): Promise<void> {
+async function dropRun(config: Config): Promise<void> {
   const pool = createPool(config, 'migrate', 1);
   await pool.query('DROP DATABASE IF EXISTS ??', [config.db.name]).finally(() => pool.end());
   const admin = createKafka(config, 'fraud-eval-cleanup').admin();
@@ -122,27 +122,22 @@ async function dropPhase(config: Config): Promise<void> {
 }
 
 /**
- * `ledgerflow fraud eval`: the same labelled workload through the real pipeline twice, detection
- * off then on (throughput cost measured in the same run), then flags joined with the label side
- * file: precision, recall, F1 overall and per pattern, flag latency. Writes the JSON report.
+ * `ledgerflow fraud eval`: the labelled workload through the real pipeline with detection on, flags
+ * joined with the producer's labels (precision, recall, F1 overall and per pattern, flag latency),
+ * then detection's cost as CPU per committed event (overhead.ts). Writes the JSON report.
  */
 export async function evaluate(config: Config, options: EvalOptions, log: Logger) {
   fs.mkdirSync(path.dirname(path.resolve(options.out)), { recursive: true });
-  const offs: PhaseResult[] = [];
-  const ons: PhaseResult[] = [];
-  for (let round = 1; round <= (options.rounds ?? 1); round++) {
-    offs.push(await runPhase(phaseConfig(config, 'off', round, options.modelPath), options, log));
-    ons.push(await runPhase(phaseConfig(config, 'on', round, options.modelPath), options, log));
-  }
-  const on = ons[ons.length - 1] as PhaseResult;
-  const meanTxPerS = (list: PhaseResult[]) => list.reduce((sum, p) => sum + p.txPerS, 0) / list.length;
-  const labels = new Map<string, string>();
-  for (const line of fs.readFileSync(on.labelsPath, 'utf8').split('\n')) {
-    if (!line) continue;
-    const { id, pattern } = JSON.parse(line) as { id: string; pattern: string };
-    labels.set(id, pattern);
-  }
-  const rows = await readFlags(on.config);
+  const run = await runDetection(runConfig(config, options.modelPath), options, log);
+  const labelPool = createPool(run.config, 'app', 1);
+  const labels = await allFraudLabels(labelPool).finally(() => labelPool.end());
+  const rows = await readFlags(run.config);
+  await dropRun(run.config);
+  const overhead = await measureOverhead(
+    config,
+    { seed: options.seed + 1, accounts: options.accounts, fraudRate: options.fraudRate, modelPath: options.modelPath, ratePerSec: options.ratePerSec ?? 3_000, phaseS: options.phaseS ?? 60, rounds: options.rounds ?? 2 },
+    log,
+  );
   const flags = new Map(rows.map((r) => [r.tx_id, { detectors: r.detectors.split(',') }]));
   const { overall, perPattern } = evaluateFlags(labels, flags, FRAUD_PATTERNS);
   const inBatch = rows.filter((r) => Number(r.late) === 0);
@@ -152,13 +147,16 @@ export async function evaluate(config: Config, options: EvalOptions, log: Logger
   for (const r of rows) for (const d of r.detectors.split(',')) detectorCounts[d] = (detectorCounts[d] ?? 0) + 1;
   const model = options.modelPath ? loadFraudModel(options.modelPath) : null;
   const score = (s: Score) => ({ precision: rounded(s.precision), recall: rounded(s.recall), f1: rounded(s.f1), truePositives: s.truePositives, falsePositives: s.falsePositives, falseNegatives: s.falseNegatives });
+  const representative = overhead.phaseS >= 60 && overhead.roundOverheadPct.length >= 2;
   const report = {
+    commit: gitCommit(),
+    machine: { ...machine(), shared: 'the load average is that of the whole box at the end of the run: other work shares these cores' },
     seed: options.seed,
     trainSeed: model?.trainedOn.seed ?? null,
-    transactions: on.stored,
+    transactions: run.stored,
     accounts: options.accounts,
     fraudInjected: labels.size,
-    fraudShare: rounded(labels.size / Math.max(1, on.stored)),
+    fraudShare: rounded(labels.size / Math.max(1, run.stored)),
     flagged: rows.length,
     ...score(overall),
     perPattern: Object.fromEntries(Object.entries(perPattern).map(([p, s]) => [p, score(s)])),
@@ -172,21 +170,15 @@ export async function evaluate(config: Config, options: EvalOptions, log: Logger
       lateP99: rounded(quantile(latencyMs(late), 0.99), 3),
       allP99: rounded(quantile(latencyMs(rows), 0.99), 3),
     },
-    throughput: {
-      note: `transactions per second between the first and last stored row of a phase (consumer + worker in one process, the benchmark's pipeline settings ${JSON.stringify(PIPELINE_SETTINGS)}); phases alternate off, on`,
-      detectionOffTxPerS: rounded(meanTxPerS(offs), 1),
-      detectionOnTxPerS: rounded(meanTxPerS(ons), 1),
-      phases: [...offs.map((p) => ['off', p] as const), ...ons.map((p) => ['on', p] as const)].map(([d, p]) => ({ detection: d, topic: p.config.kafka.topic, stored: p.stored, txPerS: rounded(p.txPerS, 1), elapsedMs: p.elapsedMs })),
-    },
-    detectionOverheadPct: rounded((1 - meanTxPerS(ons) / meanTxPerS(offs)) * 100, 2),
+    cpu: overhead,
+    detectionOverheadPct: overhead.overheadPct,
+    detectionOverheadSpreadPct: overhead.spreadPct,
+    overheadTargetPct: 15,
+    overheadRepresentative: representative,
     model: model ? { components: model.components.length, trainedOn: model.trainedOn, fraudVectors: (model as TrainedModel).fraudVectors?.length ?? 0 } : null,
-    complete: [...offs, ...ons].every((p) => p.stored === options.count),
+    complete: run.stored === options.count,
     generatedAt: new Date().toISOString(),
   };
   fs.writeFileSync(path.resolve(options.out), `${JSON.stringify(report, null, 2)}\n`);
-  for (const phase of [...offs, ...ons]) {
-    fs.rmSync(phase.labelsPath, { force: true });
-    await dropPhase(phase.config);
-  }
   return report;
 }

@@ -2,7 +2,7 @@ import { detectBatch, type FraudFlag, type NearestFraud } from '../domain/fraud/
 import type { PcaModel } from '../domain/fraud/embedding';
 import type { FraudThresholds, TransferLeg } from '../domain/fraud/rules';
 import type { AccountStats } from '../domain/fraud/stats';
-import { createLabelledWorkload, type FraudPattern, type LabelledOptions } from '../producer/labelled';
+import { createTraffic, type FraudPattern, type TrafficOptions } from '../producer/traffic';
 
 export interface OfflineRun {
   labels: Map<string, FraudPattern>;
@@ -11,15 +11,15 @@ export interface OfflineRun {
 }
 
 /**
- * Runs a labelled workload through the same pure detection in memory, one batch after another
+ * Runs a workload of the traffic model through the same pure detection in memory, one batch after another
  * (no Kafka, no database): the training pass of `fraud train`, and a fast way to see thresholds.
  */
 export function runOffline(
-  workload: LabelledOptions & { count: number },
+  workload: TrafficOptions & { count: number },
   thresholds: FraudThresholds,
   options: { model?: PcaModel | null; nearestFraud?: (v: number[]) => NearestFraud | null; onFeatures?: (id: string, f: number[], fraud: boolean) => void; batchSize?: number } = {},
 ): OfflineRun {
-  const next = createLabelledWorkload(workload);
+  const next = createTraffic(workload);
   const stats = new Map<string, AccountStats>();
   const labels = new Map<string, FraudPattern>();
   const flags = new Map<string, FraudFlag>();

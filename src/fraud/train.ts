@@ -4,7 +4,7 @@ import { fraudThresholdsOf, type Config } from '../config';
 import { EMBEDDING_DIM, fitPca, normalised, project, type PcaModel } from '../domain/fraud/embedding';
 import { evaluateFlags } from '../domain/fraud/evaluate';
 import { createRandom } from '../domain/random';
-import { FRAUD_PATTERNS } from '../producer/labelled';
+import { FRAUD_PATTERNS } from '../producer/traffic';
 import type { Logger } from '../telemetry/log';
 import { runOffline } from './offline';
 
@@ -31,7 +31,7 @@ const FRAUD_VECTORS_MAX = 2_000;
  */
 export function train(config: Config, options: TrainOptions, log: Logger): { model: TrainedModel; file: string } {
   const thresholds = fraudThresholdsOf(config);
-  const workload = { seed: options.seed, accounts: options.accounts, fraudRate: options.fraudRate, count: options.count };
+  const workload = { seed: options.seed, accounts: options.accounts, fraudRate: options.fraudRate, count: options.count, clock: 'simulated' as const };
   const keep = createRandom(options.seed ^ 0x5eed);
   const normal: number[][] = [];
   const fraud: Array<{ id: string; features: number[] }> = [];

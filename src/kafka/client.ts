@@ -1,6 +1,7 @@
 import { Kafka, Partitioners, logLevel, type Admin, type CompressionTypes, type Message, type PartitionMetadata, type Producer } from 'kafkajs';
 import type { Config } from '../config';
 import type { Logger } from '../telemetry/log';
+import { kafkaRecordLevel } from './logLevels';
 import { compressionType, registerCodecs } from './codecs';
 import { checkBrokerCertificate, explainKafkaStartError, isAuthorizationRefusal, kafkaSasl, kafkaTls } from './security';
 
@@ -25,7 +26,7 @@ export function createKafka(config: Config, clientSuffix: string, log?: Logger):
     retry: { initialRetryTime: 200, retries: 10, maxRetryTime: 5_000 },
     logLevel: logLevel.WARN,
     logCreator: () => (entry) => {
-      log?.warn({ kafka: entry.namespace, ...entry.log }, entry.log.message);
+      log?.[kafkaRecordLevel(entry)]({ kafka: entry.namespace, ...entry.log }, entry.log.message);
     },
   });
 }

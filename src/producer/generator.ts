@@ -1,13 +1,17 @@
-import { newTransactionId } from '../domain/ids';
-import { createRandom, createZipfPicker } from '../domain/random';
+import { createRandom } from '../domain/random';
 import type { TransactionEvent } from '../domain/transaction';
+import { createTraffic, type FraudPattern, type TrafficOptions } from './traffic';
 
-export interface GeneratorOptions {
-  accounts: number;
-  seed: number;
+export { accountName } from './population';
+
+/** The default traffic's injected fraud share: about one transaction in seventy. */
+export const DEFAULT_FRAUD_RATE = 0.015;
+
+export interface GeneratorOptions extends Omit<TrafficOptions, 'fraudRate'> {
   /** Share of events that are deliberately malformed (0..1). */
   malformedRatio: number;
-  currency?: string;
+  /** Injected fraud share (default DEFAULT_FRAUD_RATE). */
+  fraudRate?: number;
 }
 
 export interface GeneratedMessage {
@@ -17,19 +21,11 @@ export interface GeneratedMessage {
   /** The event when well-formed; absent for a malformed one. */
   event?: TransactionEvent;
   malformedKind?: string;
+  /** The fraud pattern this well-formed event belongs to (never sent: the producer records it apart). */
+  label?: FraudPattern;
 }
 
-export function accountName(index: number): string {
-  return `acc-${String(index + 1).padStart(6, '0')}`;
-}
-
-/** Amount in minor units, log-uniform between lo and hi: many small payments, a few large ones. */
-function amountBetween(random: () => number, lo: number, hi: number): string {
-  const value = Math.exp(Math.log(lo) + random() * (Math.log(hi) - Math.log(lo)));
-  return String(Math.max(1, Math.round(value)));
-}
-
-const MALFORMED_KINDS: ReadonlyArray<(base: TransactionEvent, random: () => number) => string> = [
+const MALFORMED_KINDS: ReadonlyArray<(base: TransactionEvent) => string> = [
   (b) => JSON.stringify(b).slice(0, 20), // truncated JSON
   (b) => JSON.stringify({ ...b, amountMinor: `-${b.amountMinor}` }),
   (b) => JSON.stringify({ ...b, type: 'refund' }),
@@ -53,64 +49,37 @@ export const MALFORMED_KIND_NAMES = [
   'overflowing_amount',
 ];
 
-/** A malformed message made from a well-formed event (one of MALFORMED_KIND_NAMES, drawn from `random`). */
-export function malformedOf(event: TransactionEvent, random: () => number): GeneratedMessage {
-  const kind = Math.floor(random() * MALFORMED_KINDS.length);
-  const value = (MALFORMED_KINDS[kind] as (b: TransactionEvent, r: () => number) => string)(event, random);
-  return { key: event.account, value: Buffer.from(value), malformedKind: MALFORMED_KIND_NAMES[kind] as string };
-}
-
-/** The well-formed event stream behind both generators; `random` is shared with the caller. */
-function eventSource(options: Pick<GeneratorOptions, 'accounts' | 'currency'>, random: () => number, occurredAt: () => string): () => TransactionEvent {
-  const pickAccount = createZipfPicker(options.accounts, 1.1, random);
-  const currency = options.currency ?? 'EUR';
-  // Object literals in the final key order, not spreads of a common base: a spread cost ~1.5 µs
-  // per event, a third of the generator's time (docs/decisions/014-cpu-per-event-and-deadlock-safety.md).
-  // The JSON text is the same.
-  return () => {
-    const account = accountName(pickAccount());
-    const roll = random();
-    const id = newTransactionId();
-    const at = occurredAt();
-    if (roll < 0.3) {
-      const salary = random() < 0.2;
-      const amountMinor = salary ? amountBetween(random, 150_000, 600_000) : amountBetween(random, 1_000, 50_000);
-      return { id, account, currency, occurredAt: at, type: 'credit', amountMinor, description: salary ? 'salary' : 'top-up' };
-    }
-    if (roll < 0.8) return { id, account, currency, occurredAt: at, type: 'debit', amountMinor: amountBetween(random, 100, 25_000), description: 'card payment' };
-    let counterparty = accountName(Math.floor(random() * options.accounts));
-    if (counterparty === account) counterparty = accountName((Math.floor(random() * options.accounts) + 1) % options.accounts);
-    return { id, account, currency, occurredAt: at, type: 'transfer', counterparty, amountMinor: amountBetween(random, 500, 100_000), description: 'transfer' };
-  };
-}
-
-const nowIso = () => new Date().toISOString();
-
 /**
- * The events createGenerator yields with malformedRatio 0 (same seed, same sequence), without
- * encoding them as Kafka values: for bulk loads, which never send them. occurredAt defaults to now.
+ * The well-formed events createGenerator yields (same seed, same sequence), without encoding them
+ * as Kafka values: for bulk loads, which never send them. `occurredAt` replaces the event time.
  */
 export function createEventGenerator(options: Omit<GeneratorOptions, 'malformedRatio'> & { occurredAt?: () => string }): () => TransactionEvent {
-  const random = createRandom(options.seed);
-  const next = eventSource(options, random, options.occurredAt ?? nowIso);
+  const next = createTraffic({ ...options, fraudRate: options.fraudRate ?? DEFAULT_FRAUD_RATE });
+  const at = options.occurredAt;
   return () => {
-    const event = next();
-    random(); // createGenerator's malformed roll: keeps both sequences identical
+    const { event } = next();
+    if (at) event.occurredAt = at();
     return event;
   };
 }
 
 /**
- * Realistic synthetic traffic: salaries and top-ups (credit), card spending (debit), transfers
- * between accounts; skewed account popularity. Ids are assigned here, before Kafka.
+ * The producer's traffic as Kafka messages (the model: traffic.ts), with a share of deliberately
+ * malformed ones. Malformed messages are drawn from a stream of their own, so the well-formed
+ * sequence of a seed is the same whatever the malformed share. Ids are assigned here, before Kafka.
  */
 export function createGenerator(options: GeneratorOptions): () => GeneratedMessage {
-  const random = createRandom(options.seed);
-  const nextEvent = eventSource(options, random, nowIso);
+  const next = createTraffic({ ...options, fraudRate: options.fraudRate ?? DEFAULT_FRAUD_RATE });
+  const random = createRandom((options.seed ^ 0x6d616c66) >>> 0);
   return () => {
-    const event = nextEvent();
+    const { event, label } = next();
     const account = event.account;
-    if (random() < options.malformedRatio) return malformedOf(event, random);
-    return { key: account, value: Buffer.from(JSON.stringify(event)), event };
+    if (options.malformedRatio > 0 && random() < options.malformedRatio) {
+      const kind = Math.floor(random() * MALFORMED_KINDS.length);
+      const value = (MALFORMED_KINDS[kind] as (b: TransactionEvent) => string)(event);
+      return { key: account, value: Buffer.from(value), malformedKind: MALFORMED_KIND_NAMES[kind] as string };
+    }
+    const value = Buffer.from(JSON.stringify(event));
+    return label ? { key: account, value, event, label } : { key: account, value, event };
   };
 }

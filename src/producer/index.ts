@@ -4,11 +4,11 @@ import { invariant, LedgerflowError } from '../domain/errors';
 import type { Logger } from '../telemetry/log';
 import { countProduced, createMetrics } from '../telemetry/metrics';
 import { startProbeServer } from '../telemetry/server';
-import fs from 'node:fs';
 import { withProduceSpan } from '../telemetry/trace-context';
-import { createRandom } from '../domain/random';
-import { createGenerator, malformedOf, type GeneratedMessage } from './generator';
-import { createLabelledWorkload } from './labelled';
+import type { FraudLabel } from '../store/fraudLabels';
+import { createGenerator, DEFAULT_FRAUD_RATE, type GeneratedMessage } from './generator';
+import { createLabelSink } from './labels';
+import { trafficPopulation } from './traffic';
 import { pace } from './pace';
 import { kafkajsSender, platformaticSender, refuseUnsupportedBroker, type KeyedSender, type ProducerClient } from './senders';
 
@@ -17,24 +17,30 @@ export interface ProduceOptions {
   ratePerSec: number;
   /** Events to send; 0 means until stopped. */
   count: number;
-  accounts: number;
+  /** Accounts of the synthetic bank; absent or 0: as many as the rate needs (docs/traffic-model.md). */
+  accounts?: number;
   seed: number;
   malformedRatio: number;
+  /** Injected fraud share (default DEFAULT_FRAUD_RATE); 0 sends none. */
+  fraudRate?: number;
+  /**
+   * `wall` (default): events occur now. `simulated`: the model's own clock from a fixed start, so
+   * a whole workload, account history included, follows from the seed (`fraud eval`, the bench).
+   */
+  clock?: 'wall' | 'simulated';
+  /** Where the fraud labels go (default: the database, as config producer.fraudLabels says). */
+  labels?: { database: boolean; file?: string };
   /** Serve /metrics while producing (off for short in-process runs such as tests). */
   serveMetrics?: boolean;
   /** Called with each chunk once Kafka acknowledged it (chaos runs keep the acknowledged ids). */
   onAcknowledged?: (messages: ReadonlyArray<{ key: string; value: Buffer }>) => void;
-  /**
-   * The labelled workload (createLabelledWorkload: simulated event time, per-account habits, a
-   * share of injected fraud) instead of the default traffic. Labels never go into events; with a
-   * labelsPath they go to that side file (JSON lines).
-   */
-  labelled?: { fraudRate: number; labelsPath?: string };
+  /** Called after each acknowledged chunk with the run's totals so far (the demo's progress line). */
+  onProgress?: (report: ProduceReport) => void;
   /**
    * Generate every event before the first send (needs a count). The benchmark's load generator
    * shares the 2 cores with the pipeline it measures; generating its events up front (~3.4 µs
    * each) keeps that work out of the measured window, as load generators do (Kafka's own
-   * producer-perf-test sends a prepared payload). Ids and default-traffic times are those of
+   * producer-perf-test sends a prepared payload). Ids and wall-clock times are those of
    * generation, up to the run's length before the send.
    */
   prepare?: boolean;
@@ -42,31 +48,27 @@ export interface ProduceOptions {
   client?: ProducerClient;
 }
 
-/** The labelled workload as generator messages; each fraud label is appended to the side file. */
-function labelledMessages(options: ProduceOptions & { labelled: { fraudRate: number; labelsPath?: string } }): () => GeneratedMessage {
-  const next = createLabelledWorkload({ seed: options.seed, accounts: options.accounts, fraudRate: options.labelled.fraudRate });
-  const labelsPath = options.labelled.labelsPath;
-  if (labelsPath) fs.writeFileSync(labelsPath, '');
-  // Its own random stream: the labelled sequence is the same with or without malformed events.
-  const random = createRandom(options.seed ^ 0x6d616c66);
-  return () => {
-    const { event, label } = next();
-    if (options.malformedRatio > 0 && random() < options.malformedRatio) return malformedOf(event, random);
-    if (label && labelsPath) fs.appendFileSync(labelsPath, `${JSON.stringify({ id: event.id, pattern: label })}\n`);
-    return { key: event.account, value: Buffer.from(JSON.stringify(event)), event };
-  };
+/** A message as the send loop needs it; a labelled one carries its label for the label sink. */
+interface OutgoingMessage {
+  key: string;
+  value: Buffer;
+  malformedKind?: string;
+  label?: FraudLabel;
+}
+
+function outgoing(m: GeneratedMessage): OutgoingMessage {
+  if (m.malformedKind) return { key: m.key, value: m.value, malformedKind: m.malformedKind };
+  if (!m.label || !m.event) return { key: m.key, value: m.value };
+  // Only what a send needs: the event object would double the memory a prepared run holds.
+  return { key: m.key, value: m.value, label: { txId: m.event.id, account: m.event.account, pattern: m.label, occurredAt: m.event.occurredAt } };
 }
 
 /** Every message generated now; the returned source hands them out in order, once each. */
-function prepareAll(generate: () => GeneratedMessage, count: number, log: Logger): () => GeneratedMessage {
+function prepareAll(generate: () => OutgoingMessage, count: number, log: Logger): () => OutgoingMessage {
   if (!(count > 0)) throw new LedgerflowError('LF_CONFIG', 'preparing the events ahead needs a count', 'count');
   const startedMs = Date.now();
-  const prepared: Array<GeneratedMessage | undefined> = [];
-  for (let i = 0; i < count; i++) {
-    const m = generate();
-    // Only what a send needs: the event object would double the memory held.
-    prepared.push({ key: m.key, value: m.value, ...(m.malformedKind ? { malformedKind: m.malformedKind } : {}) });
-  }
+  const prepared: Array<OutgoingMessage | undefined> = [];
+  for (let i = 0; i < count; i++) prepared.push(generate());
   log.info({ events: count, ms: Date.now() - startedMs }, 'events prepared');
   let at = 0;
   return () => {
@@ -80,7 +82,12 @@ function prepareAll(generate: () => GeneratedMessage, count: number, log: Logger
 export interface ProduceReport {
   sent: number;
   malformed: number;
+  /** Well-formed events labelled as injected fraud. */
+  fraud: number;
   elapsedMs: number;
+  /** The resolved population and seed (for the record: a run is replayed from them). */
+  accounts: number;
+  seed: number;
 }
 
 /** A broker outage longer than about this many attempts (backoff up to 5 s) ends the run. */
@@ -101,14 +108,25 @@ export async function startProducer(config: Config, options: ProduceOptions, log
             throw err;
           })
       : kafkajsSender(kafka, await connectProducerWithTopics(config, kafka, 'transactions'));
-  const generate = options.labelled
-    ? labelledMessages({ ...options, labelled: options.labelled })
-    : createGenerator({ accounts: options.accounts, seed: options.seed, malformedRatio: options.malformedRatio });
+  const traffic = {
+    seed: options.seed,
+    malformedRatio: options.malformedRatio,
+    fraudRate: options.fraudRate ?? DEFAULT_FRAUD_RATE,
+    ratePerSec: options.ratePerSec,
+    clock: options.clock ?? 'wall',
+    ...(options.accounts ? { accounts: options.accounts } : {}),
+    ...(options.count > 0 ? { count: options.count } : {}),
+  } as const;
+  const accounts = trafficPopulation(traffic);
+  const generator = createGenerator({ ...traffic, accounts });
+  const generate = () => outgoing(generator());
+  const labels = createLabelSink(config, options.labels ?? { database: config.producer.fraudLabels === 'database' }, log);
   const next = options.prepare ? prepareAll(generate, options.count, log) : generate;
+  log.info({ accounts, seed: options.seed, fraudRate: traffic.fraudRate, clock: traffic.clock }, 'traffic model ready');
   // Ready once connected and, with `prepare`, once every event is generated: the benchmark starts its clock here.
   probe?.setReady(true);
   let stopping = false;
-  const report: ProduceReport = { sent: 0, malformed: 0, elapsedMs: 0 };
+  const report: ProduceReport = { sent: 0, malformed: 0, fraud: 0, elapsedMs: 0, accounts, seed: options.seed };
   const started = Date.now();
 
   /**
@@ -142,22 +160,28 @@ export async function startProducer(config: Config, options: ProduceOptions, log
       lastSendAtMs = nowMs;
       const messages = [];
       const isMalformed: boolean[] = [];
+      const chunkLabels: FraudLabel[] = [];
       for (let i = 0; i < size; i++) {
         const m = next();
         isMalformed.push(Boolean(m.malformedKind));
+        if (m.label) chunkLabels.push(m.label);
         messages.push({ key: m.key, value: m.value });
       }
       const partitions = await sendUntilAcknowledged(messages);
+      labels.add(chunkLabels);
       options.onAcknowledged?.(messages);
       const malformed = isMalformed.filter(Boolean).length;
       report.sent += size;
       report.malformed += malformed;
+      report.fraud += chunkLabels.length;
       countProduced(metrics, config.kafka.topic, partitions, (i) => (isMalformed[i] ? 'malformed' : 'valid'));
+      options.onProgress?.(report);
     }
     report.elapsedMs = Date.now() - started;
     return report;
   };
   const done = run().finally(async () => {
+    await labels.close();
     await sender.close();
     await probe?.close();
   });

@@ -106,6 +106,12 @@ export async function openReviews(conn: Connection, flags: ReadonlyArray<FraudFl
   }
 }
 
+/** Undecided (open or escalated) reviews: the review queue's depth, one index range (ix_status_opened). */
+export async function undecidedReviewCount(conn: Connection | Pool): Promise<number> {
+  const [rows] = await conn.query("SELECT COUNT(*) AS n FROM reviews WHERE status IN ('open','escalated')");
+  return Number((rows as Array<{ n: string | number }>)[0]?.n ?? 0);
+}
+
 /** Reviews of these transactions that are still undecided (their workflows must be running). */
 export async function undecidedReviews(pool: Pool, txIds: ReadonlyArray<string>): Promise<Array<{ txId: string; account: string; score: number }>> {
   const out: Array<{ txId: string; account: string; score: number }> = [];

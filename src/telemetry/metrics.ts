@@ -186,6 +186,27 @@ export function createMetrics(processName: string) {
       labelNames: ['route', 'code'],
       registers: [registry],
     }),
+    reviewsOpened: new client.Counter({
+      name: 'ledgerflow_fraud_reviews_opened_total',
+      help: 'Fraud reviews opened (each a reviewTransaction workflow waiting for a person).',
+      registers: [registry],
+    }),
+    reviewsNotQueued: new client.Counter({
+      name: 'ledgerflow_fraud_reviews_not_queued_total',
+      help: 'Transactions that scored for review but were left as flags: batch_limit (over fraud.reviewOpensPerBatchMax in one batch) or queue_full (fraud.reviewQueueMax undecided reviews).',
+      labelNames: ['reason'],
+      registers: [registry],
+    }),
+    reviewQueueDepth: new client.Gauge({
+      name: 'ledgerflow_fraud_review_queue_depth',
+      help: 'Undecided (open or escalated) fraud reviews, as the last batch with review candidates saw them.',
+      registers: [registry],
+    }),
+    reviewQueueMax: new client.Gauge({
+      name: 'ledgerflow_fraud_review_queue_max',
+      help: 'The review queue\'s limit (fraud.reviewQueueMax).',
+      registers: [registry],
+    }),
     apiKeyReloadFailures: new client.Counter({
       name: 'ledgerflow_api_key_reload_failures_total',
       help: 'Re-reads of the api key set that failed (unreadable or invalid file); the last good key set stays in force.',

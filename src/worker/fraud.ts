@@ -4,7 +4,9 @@ import type { ReviewStart, FraudDeps } from '../activities/fraud';
 import { fraudThresholdsOf, type Config } from '../config';
 import { LedgerflowError } from '../domain/errors';
 import { isPcaModel, type PcaModel } from '../domain/fraud/embedding';
+import { undecidedReviewCount } from '../store/fraud';
 import { FraudVectorIndex } from '../store/fraudIndex';
+import type { Metrics } from '../telemetry/metrics';
 import type { Pool } from '../store/pool';
 import type { Logger } from '../telemetry/log';
 import { temporalConnectionOptions } from '../temporal/connection';
@@ -30,10 +32,9 @@ export interface FraudRuntime {
 }
 
 /**
- * Review workflows started at once. With reviews on, a batch starts one per held transaction
- * (~45 per 4,500-event batch of the benchmark's workload, 1.5 % injected fraud), and its activity
- * returns only after they started (a retry starts the missing ones; ids make it idempotent): one
- * after another they were all on the batch's path.
+ * Review workflows started at once. A batch starts one per review it opened (at most
+ * fraud.reviewOpensPerBatchMax), and its activity returns only after they started (a retry starts
+ * the missing ones; ids make it idempotent): one after another they were all on the batch's path.
  */
 const REVIEW_STARTS_IN_FLIGHT = 32;
 
@@ -41,7 +42,7 @@ const REVIEW_STARTS_IN_FLIGHT = 32;
  * The worker's fraud detection: thresholds and model from config, the confirmed-fraud vector index
  * (refreshed on a timer), and a Temporal client that starts reviewTransaction workflows.
  */
-export async function startFraudRuntime(config: Config, pool: Pool, log: Logger): Promise<FraudRuntime> {
+export async function startFraudRuntime(config: Config, pool: Pool, log: Logger, metrics?: Metrics): Promise<FraudRuntime> {
   if (!config.fraud.enabled) return { deps: undefined, stop: async () => undefined };
   const model = loadFraudModel(config.fraud.modelPath);
   const index = new FraudVectorIndex();
@@ -52,10 +53,26 @@ export async function startFraudRuntime(config: Config, pool: Pool, log: Logger)
   const deps: FraudDeps = {
     thresholds: fraudThresholdsOf(config),
     reviewThreshold: config.fraud.reviewThreshold,
+    reviewOpensPerBatchMax: config.fraud.reviewOpensPerBatchMax,
     model,
     nearestFraud: (v) => index.nearest(v),
   };
   if (config.fraud.reviewEnabled) {
+    deps.reviewQueueMax = config.fraud.reviewQueueMax;
+    if (metrics) {
+      // Present from the start at 0, so rate() and the alert see a series before the first overflow.
+      metrics.reviewsNotQueued.inc({ reason: 'batch_limit' }, 0);
+      metrics.reviewsNotQueued.inc({ reason: 'queue_full' }, 0);
+      metrics.reviewQueueMax.set(config.fraud.reviewQueueMax);
+      metrics.reviewQueueDepth.set(await undecidedReviewCount(pool));
+      deps.onReviewAdmission = (a) => {
+        if (a.opened + a.overBatchLimit + a.queueFull === 0) return;
+        metrics.reviewsOpened.inc(a.opened);
+        metrics.reviewsNotQueued.inc({ reason: 'batch_limit' }, a.overBatchLimit);
+        metrics.reviewsNotQueued.inc({ reason: 'queue_full' }, a.queueFull);
+        metrics.reviewQueueDepth.set(a.queueDepth);
+      };
+    }
     connection = await Connection.connect(temporalConnectionOptions(config));
     const client = new Client({ connection, namespace: config.temporal.namespace, dataConverter: dataConverter() });
     const start = async (r: ReviewStart) => {
@@ -68,7 +85,7 @@ export async function startFraudRuntime(config: Config, pool: Pool, log: Logger)
     };
     deps.startReviews = (reviews: ReadonlyArray<ReviewStart>) => forEachInFlight(reviews, REVIEW_STARTS_IN_FLIGHT, start);
   }
-  log.info({ model: model ? `pca(${model.components.length})` : 'none', vectors: index.size, index: index.kind, reviews: config.fraud.reviewEnabled }, 'fraud detection on');
+  log.info({ model: model ? `pca(${model.components.length})` : 'none', vectors: index.size, index: index.kind, reviews: config.fraud.reviewEnabled, reviewQueueMax: deps.reviewQueueMax ?? null }, 'fraud detection on');
   return {
     deps,
     stop: async () => {

@@ -76,7 +76,7 @@ export async function startWorker(config: Config, log: Logger): Promise<WorkerHa
     throw err;
   });
   const unobservePool = observePool(pool, metrics);
-  const fraud = await startFraudRuntime(config, pool, log);
+  const fraud = await startFraudRuntime(config, pool, log, metrics);
   const activities = createActivities({
     pool,
     overdraftLimitMinor: BigInt(config.rules.overdraftLimitMinor),

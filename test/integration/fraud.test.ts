@@ -5,7 +5,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { evaluate } from '../../src/fraud/eval';
 import { train } from '../../src/fraud/train';
-import { FRAUD_PATTERNS } from '../../src/producer/labelled';
+import { FRAUD_PATTERNS } from '../../src/producer/traffic';
 import { createTestPipeline, type TestPipeline } from '../helpers/pipeline';
 
 /**
@@ -41,9 +41,10 @@ test(`${COUNT} labelled transactions: precision and recall above the floors, fla
   assert.ok(model.fraudVectors.length > 100, 'training fraud becomes the first confirmed-fraud set');
 
   const out = path.join(dir, 'fraud-eval.json');
-  const report = await evaluate(env.config, { seed: EVAL_SEED, count: COUNT, accounts: 2_000, fraudRate: 0.015, modelPath, out }, env.log);
-  t.diagnostic(JSON.stringify({ precision: report.precision, recall: report.recall, overheadPct: report.detectionOverheadPct, throughput: report.throughput, latency: report.flagLatencyMs, perPattern: report.perPattern }));
-  assert.equal(report.complete, true, 'both phases stored every transaction');
+  // CPU phases of a few seconds: enough to prove the measurement; the report says it is not representative.
+  const report = await evaluate(env.config, { seed: EVAL_SEED, count: COUNT, accounts: 2_000, fraudRate: 0.015, modelPath, out, phaseS: 5, rounds: 2, ratePerSec: 1_500 }, env.log);
+  t.diagnostic(JSON.stringify({ precision: report.precision, recall: report.recall, overheadPct: report.detectionOverheadPct, cpu: report.cpu, latency: report.flagLatencyMs, perPattern: report.perPattern }));
+  assert.equal(report.complete, true, 'every transaction stored');
   assert.equal(report.transactions, COUNT);
   assert.ok(report.fraudInjected >= COUNT * 0.01, `fraud injected: ${report.fraudInjected}`);
   assert.ok(report.precision >= 0.7, `precision ${report.precision}`);
@@ -56,6 +57,15 @@ test(`${COUNT} labelled transactions: precision and recall above the floors, fla
   assert.equal(report.flagLatencyMs.sameBatchShare, 1, 'every non-late flag is stored by its transaction\'s batch');
   assert.equal(report.trainSeed, TRAIN_SEED);
   assert.ok(Number.isFinite(report.detectionOverheadPct));
+  assert.deepEqual(report.cpu.phases.map((p) => `${p.detection}${p.round}`), ['off1', 'on1', 'off2', 'on2'], 'alternating phases, two rounds');
+  for (const phase of report.cpu.phases) {
+    assert.ok(phase.committed > 0, `${phase.detection}${phase.round} committed events`);
+    for (const process of ['consumer', 'worker', 'mariadb']) assert.ok((phase.msPer1kEvents[process] ?? 0) > 0, `${phase.detection}${phase.round}: CPU of the ${process}`);
+  }
+  assert.equal(report.cpu.roundOverheadPct.length, 2);
+  assert.ok(Number.isFinite(report.detectionOverheadSpreadPct));
+  assert.equal(report.overheadRepresentative, false, 'five-second phases are flagged as such');
+  assert.match(report.commit, /^[0-9a-f]{40}|unknown/);
 
   const written = JSON.parse(fs.readFileSync(out, 'utf8')) as Record<string, unknown>;
   for (const field of ['transactions', 'fraudInjected', 'precision', 'recall', 'detectionOverheadPct', 'seed']) assert.equal(typeof written[field], 'number', field);

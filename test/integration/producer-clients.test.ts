@@ -26,7 +26,7 @@ after(async () => {
 /** Produces COUNT events at 3,000/s and reads them back: per partition, [account, id, timestamp] in offset order. */
 async function produceAndRead(run: ScratchRun, client: ProduceOptions['client']) {
   const startedMs = Date.now();
-  const producer = await startProducer(run.config, { ratePerSec: 3_000, count: COUNT, accounts: 500, seed: 20261201, malformedRatio: 0, labelled: { fraudRate: 0.015 }, prepare: true, ...(client ? { client } : {}) }, createLogger('warn', 'it-produce'));
+  const producer = await startProducer(run.config, { ratePerSec: 3_000, count: COUNT, accounts: 500, seed: 20261201, malformedRatio: 0, fraudRate: 0.015, clock: 'simulated', labels: { database: false }, prepare: true, ...(client ? { client } : {}) }, createLogger('warn', 'it-produce'));
   const report = await producer.done;
   assert.equal(report.sent, COUNT);
   const kafka = createKafka(run.config, 'it-read');

@@ -73,6 +73,8 @@ LF_API_SESSION_COOKIE_SECURE: {{ .Values.api.session.secureCookie | quote }}
 LF_FRAUD_ENABLED: {{ .Values.fraud.enabled | quote }}
 LF_FRAUD_REVIEW_ENABLED: {{ .Values.fraud.reviewEnabled | quote }}
 LF_FRAUD_REVIEW_THRESHOLD: {{ .Values.fraud.reviewThreshold | quote }}
+LF_FRAUD_REVIEW_OPENS_PER_BATCH_MAX: {{ .Values.fraud.reviewOpensPerBatchMax | quote }}
+LF_FRAUD_REVIEW_QUEUE_MAX: {{ .Values.fraud.reviewQueueMax | quote }}
 {{- range $name, $value := .Values.extraConfig }}
 {{ $name }}: {{ $value | toString | quote }}
 {{- end }}

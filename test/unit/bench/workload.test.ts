@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { BENCH_FRAUD_RATE, isWorkload, produceArgs, workloadEvents } from '../../../src/bench/workload';
-import { createLabelledWorkload } from '../../../src/producer/labelled';
+import { createTraffic } from '../../../src/producer/traffic';
 
-test('the labelled bench workload is the labelled generator of the same seed, labels dropped', () => {
+test('the labelled bench workload is the traffic model on its simulated clock, labels dropped', () => {
   const events = workloadEvents('labelled', { accounts: 500, seed: 9 });
-  const labelled = createLabelledWorkload({ seed: 9, accounts: 500, fraudRate: BENCH_FRAUD_RATE });
+  const traffic = createTraffic({ seed: 9, accounts: 500, fraudRate: BENCH_FRAUD_RATE, clock: 'simulated' });
   for (let i = 0; i < 2_000; i++) {
-    const { event } = labelled();
+    const { event } = traffic();
     const e = events();
     assert.deepEqual({ ...e, id: '' }, { ...event, id: '' });
     assert.equal('label' in e, false);
@@ -24,6 +24,6 @@ test('workload names and the produce arguments that select them', () => {
   assert.equal(isWorkload('labelled'), true);
   assert.equal(isWorkload('random'), true);
   assert.equal(isWorkload('realistic'), false);
-  assert.deepEqual(produceArgs('labelled'), ['--fraud-rate', String(BENCH_FRAUD_RATE)]);
-  assert.deepEqual(produceArgs('random'), []);
+  assert.deepEqual(produceArgs('labelled'), ['--clock', 'simulated', '--fraud-rate', String(BENCH_FRAUD_RATE)]);
+  assert.deepEqual(produceArgs('random'), ['--fraud-rate', String(BENCH_FRAUD_RATE)]);
 });
