@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { loadConfig, settingsMarkdown, type Config } from './config';
 import { LedgerflowError } from './domain/errors';
 import { createLogger, type Logger } from './telemetry/log';
+import { otlpMetricsEnabled } from './telemetry/otlp';
 
 const USAGE = `ledgerflow <command> [options]
 
@@ -163,9 +164,12 @@ async function main(argv: string[]): Promise<number> {
   const role = TRACED_COMMANDS[name as string];
   const tracing = config.tracing.enabled && role ? await import('./telemetry/tracing') : undefined;
   if (role) tracing?.startTracing(config, role);
+  const otlpMetrics = role && otlpMetricsEnabled(config) ? await import('./telemetry/otlp-metrics') : undefined;
+  if (role) otlpMetrics?.startMetricsExport(config, role);
   try {
     return await command(config, args, log);
   } finally {
+    await otlpMetrics?.stopMetricsExport().catch((err: Error) => log.warn({ err: err.message }, 'exporting the last metrics failed'));
     await tracing?.stopTracing().catch((err: Error) => log.warn({ err: err.message }, 'flushing traces failed'));
   }
 }

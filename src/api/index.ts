@@ -22,7 +22,7 @@ export interface ApiHandle {
 export async function startApi(config: Config, log: Logger): Promise<ApiHandle> {
   const metrics = createMetrics('api');
   const pool = createPool(config, 'app');
-  const unobservePool = observePool(pool, metrics);
+  const unobservePool = observePool(pool, metrics, config.db.dialect);
   const kafka = createKafka(config, 'api', log);
   const target = await connectProducerWithTopics(config, kafka);
   let draining = false;
@@ -40,7 +40,11 @@ export async function startApi(config: Config, log: Logger): Promise<ApiHandle> 
     },
   });
   app.addHook('onResponse', async (req, reply) => {
-    metrics.httpRequests.inc({ route: req.routeOptions.url ?? 'unmatched', code: String(reply.statusCode) });
+    metrics.httpServerDuration.observe(
+      // No http.route for a request no route matched (the convention): its path is unbounded.
+      { http_request_method: req.method, url_scheme: 'http', ...(req.routeOptions.url ? { http_route: req.routeOptions.url } : {}), http_response_status_code: reply.statusCode },
+      reply.elapsedTime / 1000,
+    );
   });
   app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, _req, reply) => {
     if (err.statusCode && err.statusCode < 500) {

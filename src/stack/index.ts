@@ -12,7 +12,7 @@ import {
   STOP_GRACE_MS,
   upService,
 } from './lifecycle';
-import { SERVICE_NAMES, ServiceName } from './layout';
+import { DEFAULT_SERVICES, SERVICE_NAMES, ServiceName } from './layout';
 import { ServiceDefinition } from './service';
 import { removeFile, signalAndWait, stopProcess, tailFile } from './process';
 
@@ -22,7 +22,9 @@ import { removeFile, signalAndWait, stopProcess, tailFile } from './process';
  */
 
 export type { ServiceName } from './layout';
-export { SERVICE_NAMES, stackLayout, stackPorts } from './layout';
+export { DEFAULT_SERVICES, SERVICE_NAMES, stackLayout, stackPorts } from './layout';
+export { OTELCOL_VERSION } from './otelcol';
+export { JAEGER_VERSION, jaegerPorts } from './jaeger';
 export { assertPortFree } from './process';
 export { brokerProperties, KAFKA_VERSION } from './kafka';
 export type { BrokerSpec } from './kafka';
@@ -53,10 +55,12 @@ export interface ServiceStatus {
   pid?: number;
   address: string;
   answering: boolean;
+  /** Started only when named (`stack up otelcol jaeger`): stopped is a normal state for it. */
+  optional: boolean;
 }
 
-function selected(services: ServiceName[] | undefined): ServiceName[] {
-  const names = [...new Set(services ?? SERVICE_NAMES)];
+function selected(services: ServiceName[] | undefined, fallback: readonly ServiceName[] = SERVICE_NAMES): ServiceName[] {
+  const names = [...new Set(services ?? fallback)];
   const unknown = names.filter((n) => !SERVICE_NAMES.includes(n));
   if (unknown.length > 0) {
     throw new LedgerflowError('LF_STACK', `unknown stack service(s) ${unknown.join(', ')}; known: ${SERVICE_NAMES.join(', ')}`, unknown);
@@ -70,7 +74,7 @@ function selected(services: ServiceName[] | undefined): ServiceName[] {
  */
 export async function stackUp(config: Config, opts: StackUpOptions = {}): Promise<void> {
   const ctx = stackContext(config, opts.log);
-  const names = selected(opts.services);
+  const names = selected(opts.services, DEFAULT_SERVICES);
   const t0 = Date.now();
   ensureStackDirs(ctx);
   const defs = names.map((name) => serviceDefinition(ctx, name));
@@ -98,7 +102,8 @@ export async function stackStatus(config: Config): Promise<ServiceStatus[]> {
       const def = serviceDefinition(ctx, service);
       const pid = runningPid(ctx, service);
       const answering = await def.probe(ctx, 2_000);
-      return { service, running: pid !== undefined, ...(pid !== undefined ? { pid } : {}), address: def.address, answering };
+      const optional = !DEFAULT_SERVICES.includes(service);
+      return { service, running: pid !== undefined, ...(pid !== undefined ? { pid } : {}), address: def.address, answering, optional };
     }),
   );
 }
@@ -133,9 +138,9 @@ export async function restartService(config: Config, service: ServiceName, signa
 }
 
 /** Marker files of finished installs/initialisations, per service (tests: a second `up` writes none). */
-export function stackMarkers(config: Config): Record<ServiceName, string[]> {
+export function stackMarkers(config: Config, services: readonly ServiceName[] = DEFAULT_SERVICES): Partial<Record<ServiceName, string[]>> {
   const ctx = stackContext(config, () => undefined);
-  const out = {} as Record<ServiceName, string[]>;
-  for (const name of SERVICE_NAMES) out[name] = serviceDefinition(ctx, name).markers(ctx);
+  const out: Partial<Record<ServiceName, string[]>> = {};
+  for (const name of services) out[name] = serviceDefinition(ctx, name).markers(ctx);
   return out;
 }

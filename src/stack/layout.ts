@@ -3,10 +3,16 @@ import path from 'node:path';
 import { Config, envVarOf } from '../config';
 import { LedgerflowError } from '../domain/errors';
 
-export type ServiceName = 'kafka' | 'temporal' | 'mariadb' | 'prometheus';
+export type ServiceName = 'kafka' | 'temporal' | 'mariadb' | 'prometheus' | 'otelcol' | 'jaeger';
 
 /** Start order when nothing else decides it; also the order of `status`. */
-export const SERVICE_NAMES: readonly ServiceName[] = ['kafka', 'temporal', 'mariadb', 'prometheus'];
+export const SERVICE_NAMES: readonly ServiceName[] = ['kafka', 'temporal', 'mariadb', 'prometheus', 'otelcol', 'jaeger'];
+
+/**
+ * What `stack up` starts when no service is named. The OpenTelemetry Collector and Jaeger start on
+ * request (`stack up otelcol jaeger`): their first build takes minutes (docs/observability.md).
+ */
+export const DEFAULT_SERVICES: readonly ServiceName[] = ['kafka', 'temporal', 'mariadb', 'prometheus'];
 
 /** Every local service binds loopback only: the stack is a dev tool, never reachable from outside. */
 export const STACK_HOST = '127.0.0.1';

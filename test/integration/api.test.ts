@@ -119,7 +119,7 @@ test('reads validate their input; probes, metrics, OpenAPI and the live feed ans
   assert.equal((await fetch(`${base}/accounts/http-bob/transactions?cursor=zzz`)).status, 400);
   assert.equal((await fetch(`${base}/healthz`)).status, 200);
   assert.equal((await fetch(`${base}/readyz`)).status, 200);
-  assert.match(await (await fetch(`${base}/metrics`)).text(), /ledgerflow_http_requests_total/);
+  assert.match(await (await fetch(`${base}/metrics`)).text(), /http_server_request_duration_seconds_count/);
   const spec = (await (await fetch(`${base}/openapi.json`)).json()) as { openapi: string; paths: Record<string, unknown> };
   assert.equal(spec.openapi, '3.1.0');
   assert.ok(spec.paths['/accounts/{account}/transactions']);
