@@ -2,7 +2,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import type { Config } from '../config';
 import { startProducer } from '../producer';
-import { stackUp } from '../stack';
+import { localTelemetry, stackUp } from '../stack';
+import { otlpMetricsEnabled } from '../telemetry/otlp';
 import { migrate } from '../store/migrate';
 import type { Logger } from '../telemetry/log';
 import { verify } from '../verify';
@@ -52,13 +53,19 @@ export async function demo(config: Config, args: string[], log: Logger): Promise
       waitForHttp(`http://${config.api.host}:${config.consumer.httpPort}/readyz`, 120_000),
       waitForHttp(`http://${config.api.host}:${config.worker.httpPort}/readyz`, 120_000),
     ]);
-    log.info({ livePage: `${base}/`, api: `${base}/openapi.json`, temporalUi: 'http://127.0.0.1:8233', prometheus: `http://127.0.0.1:${config.stack.prometheusPort}` }, 'pipeline up: open the live page');
+    const telemetry = localTelemetry(config);
+    log.info({ livePage: `${base}/`, api: `${base}/openapi.json`, temporalUi: 'http://127.0.0.1:8233', prometheus: `http://127.0.0.1:${config.stack.prometheusPort}`, ...telemetry }, 'pipeline up: open the live page');
+    if (telemetry.collectorOtlp && !config.tracing.enabled && !otlpMetricsEnabled(config)) {
+      log.info(`the stack's collector runs; to send it this demo's traces and metrics: LF_TRACING_ENABLED=true OTEL_METRICS_EXPORTER=otlp OTEL_EXPORTER_OTLP_ENDPOINT=${telemetry.collectorOtlp}`);
+    }
     const producer = await startProducer(config, { ratePerSec: rate, count, accounts: 1000, seed: 42, malformedRatio: 0.01, serveMetrics: true }, log);
     const produced = await producer.done;
     log.info(produced, 'load produced; waiting for the pipeline to drain');
     const report = await verify(config, { waitMs: 300_000 }, log);
     process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
     process.stdout.write(`\nLive page: ${base}/   Summary: ${base}/stats/summary   Temporal UI: http://127.0.0.1:8233\n`);
+    if (telemetry.collectorPrometheus) process.stdout.write(`OpenTelemetry Collector: ${telemetry.collectorOtlp} (OTLP)   metrics received: ${telemetry.collectorPrometheus}\n`);
+    if (telemetry.jaegerUi) process.stdout.write(`Jaeger: ${telemetry.jaegerUi}\n`);
     if (!values.exit) {
       process.stdout.write('Running; press Ctrl-C to stop the processes (the stack keeps running: `ledgerflow stack down`).\n');
       await new Promise<void>((resolve) => {

@@ -25,6 +25,7 @@ export type { ServiceName } from './layout';
 export { DEFAULT_SERVICES, SERVICE_NAMES, stackLayout, stackPorts } from './layout';
 export { OTELCOL_VERSION } from './otelcol';
 export { JAEGER_VERSION, jaegerPorts } from './jaeger';
+export { localTelemetry, type LocalTelemetry } from './telemetry';
 export { assertPortFree } from './process';
 export { brokerProperties, KAFKA_VERSION } from './kafka';
 export type { BrokerSpec } from './kafka';

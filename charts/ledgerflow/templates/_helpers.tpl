@@ -111,7 +111,7 @@ app.kubernetes.io/part-of: ledgerflow
 {{- fail "fraud.reviewEnabled needs fraud.reviewToken.existingSecret (reviewers authenticate with that token)" -}}
 {{- end -}}
 {{- range $name, $_ := .Values.extraConfig -}}
-{{- if regexMatch "PASSWORD|API_KEY|SECRET|TOKEN" $name -}}
+{{- if regexMatch "PASSWORD|API_KEY|SECRET|TOKEN|HEADERS" $name -}}
 {{- fail (printf "extraConfig.%s looks sensitive: pass it through an existing Secret, never as a value" $name) -}}
 {{- end -}}
 {{- end -}}
