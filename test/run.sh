@@ -4,7 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 npx tsc -p tsconfig.json --noEmit
-npx tsx src/cli.ts stack up
+# With the OpenTelemetry Collector and Jaeger (on request otherwise): built once into the per-user
+# cache, in parallel with the other installs, before any test needs them.
+npx tsx src/cli.ts stack up kafka temporal mariadb prometheus otelcol jaeger
 mapfile -t files < <(find test -path test/fixtures -prune -o -name "*.test.ts" -print | sort)
 # --test-force-exit: a file whose tests finished exits even if a client still holds a socket;
 # --test-timeout: no single test may hang CI (the long ones set their own, shorter, bounds).

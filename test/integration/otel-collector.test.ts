@@ -16,7 +16,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import { after, before, test } from 'node:test';
 import { loadConfig } from '../../src/config';
-import { JAEGER_VERSION, localTelemetry, OTELCOL_VERSION, stackUp } from '../../src/stack';
+import { JAEGER_VERSION, localTelemetry, OTELCOL_VERSION, stackMarkers, stackStatus, stackUp } from '../../src/stack';
 import { parseExposition, samplesOf, seriesKey, type Sample } from '../helpers/exposition';
 import { findTraces, getTrace, type TraceSpan } from '../helpers/jaeger';
 import { createTestPipeline, type TestPipeline } from '../helpers/pipeline';
@@ -78,6 +78,23 @@ after(async () => {
     await Promise.all(group.map((c) => exited(c)));
   }
   await env?.dispose();
+});
+
+test('a second stack up of the collector and Jaeger builds, rewrites and starts nothing', { timeout: 120_000 }, async () => {
+  const services = ['otelcol', 'jaeger'] as const;
+  const markers = Object.values(stackMarkers(baseConfig, services)).flat();
+  assert.equal(markers.length, 2);
+  const mtimes = () => markers.map((f) => fs.statSync(f).mtimeMs);
+  const before = mtimes();
+  const pids = (await stackStatus(baseConfig)).filter((s) => s.optional).map((s) => s.pid);
+  const lines: string[] = [];
+  await stackUp(baseConfig, { services: [...services], log: (line) => lines.push(line) });
+  assert.deepEqual(mtimes(), before);
+  assert.deepEqual(lines.filter((l) => /building|started \(pid/.test(l)), []);
+  assert.equal(lines.filter((l) => /already running/.test(l)).length, 2);
+  const after = (await stackStatus(baseConfig)).filter((s) => s.optional);
+  assert.deepEqual(after.map((s) => s.pid), pids);
+  assert.ok(after.every((s) => s.running && s.answering));
 });
 
 // ---------------------------------------------------------------------------------------------
