@@ -135,6 +135,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: Error) => {
-  process.stderr.write(`metrics-cost: ${err.message}\n${USAGE}\n`);
+  process.stderr.write(`metrics-cost: ${err.message.split('. ')[0]} (--help for usage)\n`);
   process.exit(2);
 });

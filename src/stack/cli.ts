@@ -12,7 +12,8 @@ import {
 const USAGE = `ledgerflow stack up [service…]        install (once) and start; waits until every service answers;
                                       no service named: ${DEFAULT_SERVICES.join(', ')} (otelcol and jaeger on request)
 ledgerflow stack down [service…]      stop (SIGTERM, SIGKILL after 20 s); data is kept
-ledgerflow stack status               one line per service; exit 1 unless all run and answer
+ledgerflow stack status               one line per service; exit 1 unless the default services run and answer
+                                      (and otelcol and jaeger answer if they run)
 ledgerflow stack logs <service> [--lines N]
 ledgerflow stack restart <service> [--kill]
 ledgerflow stack kafka-cluster up|down [--wipe]
@@ -30,11 +31,22 @@ function serviceNames(names: string[]): ServiceName[] | undefined {
 }
 
 export async function stackCommand(config: Config, args: string[], log: Logger): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    options: { lines: { type: 'string' }, kill: { type: 'boolean' }, wipe: { type: 'boolean' } },
-  });
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args,
+      allowPositionals: true,
+      options: { lines: { type: 'string' }, kill: { type: 'boolean' }, wipe: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+    });
+  } catch (err) {
+    // One line for the operator (node's message suggests `--` tricks that do not apply here).
+    throw new LedgerflowError('LF_CONFIG', `stack: ${(err as Error).message.split('. ')[0]} (see \`ledgerflow stack --help\`)`);
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
   const [sub, ...rest] = positionals;
   const logLine = (line: string) => log.info(line);
   switch (sub) {
