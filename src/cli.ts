@@ -165,7 +165,7 @@ async function main(argv: string[]): Promise<number> {
   const tracing = config.tracing.enabled && role ? await import('./telemetry/tracing') : undefined;
   if (role) tracing?.startTracing(config, role);
   const otlpMetrics = role && otlpMetricsEnabled(config) ? await import('./telemetry/otlp-metrics') : undefined;
-  if (role) otlpMetrics?.startMetricsExport(config, role);
+  if (role) otlpMetrics?.startMetricsExport(config, role, (message) => log.warn(message));
   try {
     return await command(config, args, log);
   } finally {

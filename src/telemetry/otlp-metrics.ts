@@ -1,5 +1,5 @@
 import { ValueType, type Attributes, type HrTime } from '@opentelemetry/api';
-import { millisToHrTime } from '@opentelemetry/core';
+import { ExportResultCode, millisToHrTime } from '@opentelemetry/core';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import {
   AggregationTemporality,
@@ -123,6 +123,26 @@ function exporterOf(config: Config): PushMetricExporter {
 }
 
 let provider: MeterProvider | undefined;
+const WARN_EVERY_MS = 60_000;
+
+/** The exporter, telling the log when an export fails (collector down, refused), at most once a minute. */
+function warnOnFailure(exporter: PushMetricExporter, warn: (message: string) => void): PushMetricExporter {
+  let lastWarnMs = 0;
+  return {
+    export: (metrics, done) =>
+      exporter.export(metrics, (result) => {
+        if (result.code !== ExportResultCode.SUCCESS && Date.now() - lastWarnMs >= WARN_EVERY_MS) {
+          lastWarnMs = Date.now();
+          warn(`OTLP metrics export failed (logged at most once a minute): ${result.error?.message ?? 'unknown error'}`);
+        }
+        done(result);
+      }),
+    forceFlush: () => exporter.forceFlush(),
+    shutdown: () => exporter.shutdown(),
+    ...(exporter.selectAggregationTemporality ? { selectAggregationTemporality: exporter.selectAggregationTemporality.bind(exporter) } : {}),
+    ...(exporter.selectAggregation ? { selectAggregation: exporter.selectAggregation.bind(exporter) } : {}),
+  };
+}
 
 /**
  * Starts the periodic OTLP export for the process `role` (once per process); every metrics
@@ -130,11 +150,11 @@ let provider: MeterProvider | undefined;
  * auto-instrumentations (tracing) would otherwise record HTTP and database metrics of their own
  * under the same names.
  */
-export function startMetricsExport(config: Config, role: string): void {
+export function startMetricsExport(config: Config, role: string, warn: (message: string) => void = () => undefined): void {
   if (provider) return;
   exportNewRegistries(true);
   const reader = new PeriodicExportingMetricReader({
-    exporter: exporterOf(config),
+    exporter: warnOnFailure(exporterOf(config), warn),
     exportIntervalMillis: config.otel.metricExportIntervalMs,
     exportTimeoutMillis: Math.min(config.otel.metricExportTimeoutMs, config.otel.metricExportIntervalMs),
     metricProducers: [new RegistryProducer()],
