@@ -126,7 +126,10 @@ async function waitForTraces(service: string, root: (s: TraceSpan) => boolean, t
   let problems = ['no trace in Jaeger'];
   const deadline = Date.now() + 90_000;
   while (Date.now() < deadline) {
-    const ids = (await findTraces(urls.jaeger, service)).filter((t) => t.some(root)).map((t) => (t[0] as TraceSpan).traceId);
+    // This run's traces only: Jaeger keeps earlier runs' (same services, other topics).
+    const ids = (await findTraces(urls.jaeger, service))
+      .filter((t) => t.some(root) && t.some((s) => s.name === `send ${topic}`))
+      .map((t) => (t[0] as TraceSpan).traceId);
     traces = await Promise.all([...new Set(ids)].map((id) => getTrace(urls.jaeger, id)));
     problems = traces.length === 0 ? ['no trace in Jaeger'] : traces.flatMap((t) => traceProblems(t, root, topic));
     if (problems.length === 0) break;
