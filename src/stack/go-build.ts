@@ -38,7 +38,7 @@ export interface CachedBinary {
 
 const shortHash = (text: string) => createHash('sha256').update(text).digest('hex').slice(0, 12);
 
-/** Where a program's build is cached; the marker holds the recipe it was built from. */
+/** Where a program's build is cached; the marker holds the hash of the recipe it was built from. */
 export function cachedBinary(cacheDir: string, program: Pick<GoProgram, 'component' | 'binary' | 'recipe' | 'version'>): CachedBinary {
   const dir = path.join(cacheDir, program.component, `${program.version}-${shortHash(program.recipe)}`);
   return { binary: path.join(dir, program.binary), marker: path.join(dir, '.built') };
@@ -47,7 +47,9 @@ export function cachedBinary(cacheDir: string, program: Pick<GoProgram, 'compone
 /** Builds the program once per recipe; later calls (and later clones) find the cached binary. */
 export async function ensureGoProgram(ctx: StackContext, cacheDir: string, program: GoProgram): Promise<string> {
   const target = cachedBinary(cacheDir, program);
-  if (hasMarker(target.marker, program.recipe) && fs.existsSync(target.binary)) return target.binary;
+  // The marker holds the recipe's full hash (the directory name carries a short one).
+  const built = createHash('sha256').update(program.recipe).digest('hex');
+  if (hasMarker(target.marker, built) && fs.existsSync(target.binary)) return target.binary;
   const go = requireBinary('go', `building ${program.component} (Go 1.25 or newer)`);
   const logFile = ctx.layout.installLogFile(program.component);
   const started = Date.now();
@@ -68,7 +70,7 @@ export async function ensureGoProgram(ctx: StackContext, cacheDir: string, progr
     }
     ensureDir(path.dirname(target.binary));
     fs.renameSync(output, target.binary);
-    writeMarker(target.marker, program.recipe);
+    writeMarker(target.marker, built);
   } finally {
     fs.rmSync(workDir, { recursive: true, force: true });
   }

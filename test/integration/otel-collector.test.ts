@@ -16,7 +16,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import { after, before, test } from 'node:test';
 import { loadConfig } from '../../src/config';
-import { JAEGER_VERSION, localTelemetry, OTELCOL_VERSION, stackMarkers, stackStatus, stackUp } from '../../src/stack';
+import { JAEGER_VERSION, localTelemetry, OTELCOL_VERSION, stackDown, stackMarkers, stackStatus, stackUp } from '../../src/stack';
 import { parseExposition, samplesOf, seriesKey, type Sample } from '../helpers/exposition';
 import { findTraces, getTrace, type TraceSpan } from '../helpers/jaeger';
 import { createTestPipeline, type TestPipeline } from '../helpers/pipeline';
@@ -95,6 +95,13 @@ test('a second stack up of the collector and Jaeger builds, rewrites and starts 
   const after = (await stackStatus(baseConfig)).filter((s) => s.optional);
   assert.deepEqual(after.map((s) => s.pid), pids);
   assert.ok(after.every((s) => s.running && s.answering));
+  // Stopped and started again: the cached build is used as it is.
+  await stackDown(baseConfig, { services: ['otelcol'], log: () => undefined });
+  lines.length = 0;
+  await stackUp(baseConfig, { services: ['otelcol'], log: (line) => lines.push(line) });
+  assert.deepEqual(lines.filter((l) => /building/.test(l)), []);
+  assert.equal(lines.filter((l) => /otelcol: started \(pid/.test(l)).length, 1);
+  assert.deepEqual(mtimes(), before);
 });
 
 // ---------------------------------------------------------------------------------------------
