@@ -7,7 +7,7 @@ import { otlpMetricsEnabled } from './telemetry/otlp';
 
 const USAGE = `ledgerflow <command> [options]
 
-  stack up|down|status|logs [service]   local Kafka, Temporal, MariaDB, Prometheus under .stack/
+  stack up|down|status|logs [service]   local Kafka, Temporal, MariaDB, Prometheus under .stack/ (+ otelcol, jaeger on request)
   migrate                               apply pending SQL migrations (migration user)
   produce --rate R --count N --accounts A [--seed S] [--malformed 0.01] [--fraud-rate 0.015 [--labels FILE]] [--prepare] [--client kafkajs|platformatic]
   consume                               Kafka consumer → processBatch workflows

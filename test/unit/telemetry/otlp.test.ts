@@ -45,3 +45,17 @@ test('the Temporal SDK exports OTLP to the same collector when metrics do, else 
   assert.ok(prom && 'prometheus' in prom && prom.prometheus.bindAddress === '127.0.0.1:9999');
   assert.equal(temporalMetricsOptions(loadConfig({}, { LF_WORKER_SDK_METRICS_PORT: '0' })), undefined);
 });
+
+test('a failed metrics export is reported to the log, and the export still stops', async () => {
+  const { freePort } = await import('../../../src/stack/process');
+  const { createMetrics } = await import('../../../src/telemetry/metrics');
+  const { startMetricsExport, stopMetricsExport } = await import('../../../src/telemetry/otlp-metrics');
+  // Nothing listens there: the final export on stop is refused.
+  const config = loadConfig({}, { OTEL_METRICS_EXPORTER: 'otlp', OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${await freePort()}`, OTEL_METRIC_EXPORT_TIMEOUT: '2000' });
+  const warnings: string[] = [];
+  startMetricsExport(config, 'consumer', (message) => warnings.push(message));
+  createMetrics('consumer').eventsConsumed.inc({ topic: 't', partition: 0 }, 3);
+  await stopMetricsExport();
+  assert.equal(warnings.length, 1, warnings.join('\n'));
+  assert.match(warnings[0] ?? '', /^OTLP metrics export failed/);
+});
