@@ -8,12 +8,16 @@ import { otlpMetricsEnabled } from './telemetry/otlp';
 const USAGE = `ledgerflow <command> [options]
 
   stack up|down|status|logs [service]   local Kafka, Temporal, MariaDB, Prometheus under .stack/ (+ otelcol, jaeger on request)
+  image build|bases|save [options]      the container image, built with podman (ledgerflow image --help)
   migrate                               apply pending SQL migrations (migration user)
   produce --rate R --count N --accounts A [--seed S] [--malformed 0.01] [--fraud-rate 0.015 [--labels FILE]] [--prepare] [--client kafkajs|platformatic]
   consume                               Kafka consumer → processBatch workflows
   work                                  Temporal worker (workflows + applyBatch activity)
   api                                   REST API, HTTP ingest, live page, /metrics
+  api-key create|revoke|list [options]  API credentials (ledgerflow api-key --help)
   verify [--wait-ms MS]                 compare Kafka with the database; non-zero exit on any difference
+  parked list|show|replay [id]          events the store refused, isolated from their batch (ledgerflow parked --help)
+  conflicts list|show [id]              transaction ids reused with other content (ledgerflow conflicts --help)
   demo [--count N] [--rate R] [--exit]  everything above, end to end
   chaos [--seed S] [--transactions N] [--faults F] [--rate R] [--consumers C] [--workers W]
         [--max-down-ms MS] [--max-minutes M] [--report FILE] [--keep]
@@ -55,6 +59,7 @@ function numberOption(value: string | undefined, name: string, fallback: number)
 
 const commands: Record<string, Command> = {
   stack: async (config, args, log) => (await import('./stack/cli')).stackCommand(config, args, log),
+  image: async (config, args, log) => (await import('./image/cli')).imageCommand(config, args, log),
   migrate: async (config, _args, log) => {
     const { migrate } = await import('./store/migrate');
     const report = await migrate(config, (line) => log.info(line));
@@ -107,13 +112,20 @@ const commands: Record<string, Command> = {
     const signal = stopSignal();
     return untilSignal(signal, (await (await import('./api')).startApi(config, log)).stop, log);
   },
+  'api-key': async (config, args) => (await import('./api/keysCli')).apiKeyCommand(config, args),
   verify: async (config, args, log) => {
-    const { values } = parseArgs({ args, options: { 'wait-ms': { type: 'string' } } });
+    const { values } = parseArgs({ args, options: { 'wait-ms': { type: 'string' }, help: { type: 'boolean' } } });
+    if (values.help) {
+      process.stdout.write('ledgerflow verify [--wait-ms MS]\n  waits up to MS (60000) for the consumer group to catch up, then compares Kafka with the database;\n  exit 0 when everything matches, 1 on any difference or a record batch it cannot read (named by topic, partition, offset)\n');
+      return 0;
+    }
     const { verify } = await import('./verify');
     const report = await verify(config, { waitMs: numberOption(values['wait-ms'], 'wait-ms', 60_000) }, log);
     process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
     return report.ok ? 0 : 1;
   },
+  parked: async (config, args, log) => (await import('./ops/parked')).parkedCommand(config, args, log),
+  conflicts: async (config, args) => (await import('./ops/conflicts')).conflictsCommand(config, args),
   demo: async (config, args, log) => (await import('./demo')).demo(config, args, log),
   chaos: async (config, args, log) => {
     const opts = {
@@ -183,6 +195,11 @@ main(process.argv.slice(2)).then(
     if (err instanceof LedgerflowError) {
       process.stderr.write(`ledgerflow: ${err.code}: ${err.message}\n`);
       process.exit(err.code === 'LF_CONFIG' ? 2 : 1);
+    }
+    // A wrong flag (node:util parseArgs): one line, no stack trace.
+    if (String((err as { code?: unknown }).code).startsWith('ERR_PARSE_ARGS')) {
+      process.stderr.write(`ledgerflow: ${(err as Error).message.split('.')[0]} (see ledgerflow ${process.argv[2] ?? ''} --help)\n`);
+      process.exit(2);
     }
     process.stderr.write(`ledgerflow: ${(err as Error).stack ?? String(err)}\n`);
     process.exit(1);

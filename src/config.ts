@@ -78,12 +78,6 @@ const schema = {
       default: 9090,
       env: 'LF_STACK_PROMETHEUS_PORT',
     },
-    cacheDir: {
-      doc: 'Per-user cache of versioned builds that outlive a clone (the OpenTelemetry Collector and Jaeger, compiled from the Go module proxy). Empty: $XDG_CACHE_HOME/ledgerflow, else ~/.cache/ledgerflow.',
-      format: String,
-      default: '',
-      env: 'LF_STACK_CACHE_DIR',
-    },
     otelcolPort: {
       doc: "OTLP/HTTP port of the local stack's OpenTelemetry Collector (its OTLP/gRPC port is this minus 1); started by `stack up otelcol`.",
       format: 'port',
@@ -107,6 +101,22 @@ const schema = {
       format: 'nat',
       default: 0,
       env: 'LF_STACK_MARIADB_BUFFER_POOL_MB',
+    },
+  },
+  cache: {
+    dir: {
+      doc: 'Per-user cache of big versioned build inputs, kept outside the clone (a fresh CI clone reuses it): the Node.js and npm packages of the image\'s local base stand-ins, the secure profile\'s Temporal server, the OpenTelemetry Collector and Jaeger (compiled from the Go module proxy). Empty: $XDG_CACHE_HOME/ledgerflow, else ~/.cache/ledgerflow.',
+      format: String,
+      default: '',
+      env: 'LF_CACHE_DIR',
+    },
+  },
+  image: {
+    caFile: {
+      doc: 'CA bundle handed to npm inside `ledgerflow image build` as a build secret (never stored in a layer), for networks whose TLS is re-signed by a proxy. Empty, or a file that does not exist: npm trusts only its built-in CAs.',
+      format: String,
+      default: '/etc/ssl/certs/ca-certificates.crt',
+      env: 'LF_IMAGE_CA_FILE',
     },
   },
   kafka: {
@@ -142,7 +152,19 @@ const schema = {
       env: 'LF_KAFKA_REPLICATION_FACTOR',
     },
     groupId: { doc: 'Consumer group id.', format: String, default: 'ledgerflow', env: 'LF_KAFKA_GROUP_ID' },
-    ssl: { doc: 'Use TLS to reach the brokers.', format: Boolean, default: false, env: 'LF_KAFKA_SSL' },
+    compression: {
+      doc: "Compression of the batches Ledgerflow writes (produce, HTTP ingest, DLQ). Every Kafka codec is read whatever this says; a topic's own compression.type other than 'producer' makes the broker recompress (docs/decisions/016-kafka-compression-codecs.md).",
+      format: ['none', 'gzip', 'snappy', 'lz4', 'zstd'],
+      default: 'zstd',
+      env: 'LF_KAFKA_COMPRESSION',
+    },
+    ssl: { doc: 'Use TLS to reach the brokers (the broker certificate and its host name are always verified).', format: Boolean, default: false, env: 'LF_KAFKA_SSL' },
+    sslCaPath: {
+      doc: "CA certificate(s) (PEM) that signed the brokers' certificates, with kafka.ssl. Empty: the system's trusted CAs.",
+      format: String,
+      default: '',
+      env: 'LF_KAFKA_SSL_CA_PATH',
+    },
     saslMechanism: {
       doc: 'SASL mechanism, empty for none.',
       format: ['', 'plain', 'scram-sha-256', 'scram-sha-512'],
@@ -157,14 +179,32 @@ const schema = {
       sensitive: true,
       env: 'LF_KAFKA_SASL_PASSWORD',
     },
+    saslPasswordFile: {
+      doc: 'File holding the SASL password, read when kafka.saslPassword is empty (a mounted Secret, or the secure local stack\'s generated password files).',
+      format: String,
+      default: '',
+      env: 'LF_KAFKA_SASL_PASSWORD_FILE',
+    },
   },
   temporal: {
     address: { doc: 'Temporal frontend host:port.', format: String, default: '127.0.0.1:7233', env: 'LF_TEMPORAL_ADDRESS' },
     namespace: { doc: 'Temporal namespace.', format: String, default: 'default', env: 'LF_TEMPORAL_NAMESPACE' },
     taskQueue: { doc: 'Task queue of the ledgerflow worker.', format: String, default: 'ledgerflow', env: 'LF_TEMPORAL_TASK_QUEUE' },
-    tls: { doc: 'Use TLS to reach Temporal.', format: Boolean, default: false, env: 'LF_TEMPORAL_TLS' },
-    tlsCertPath: { doc: 'Client certificate (PEM) for mTLS.', format: String, default: '', env: 'LF_TEMPORAL_TLS_CERT_PATH' },
-    tlsKeyPath: { doc: 'Client key (PEM) for mTLS.', format: String, default: '', env: 'LF_TEMPORAL_TLS_KEY_PATH' },
+    tls: { doc: 'Use TLS to reach Temporal (on by itself with a client certificate, a CA or an API key).', format: Boolean, default: false, env: 'LF_TEMPORAL_TLS' },
+    tlsCaPath: {
+      doc: "CA certificate(s) (PEM) that signed the Temporal frontend's certificate. Empty: the system's trusted CAs.",
+      format: String,
+      default: '',
+      env: 'LF_TEMPORAL_TLS_CA_PATH',
+    },
+    tlsServerName: {
+      doc: "Name the Temporal frontend's certificate is checked against (and sent as SNI). Empty: the host of temporal.address.",
+      format: String,
+      default: '',
+      env: 'LF_TEMPORAL_TLS_SERVER_NAME',
+    },
+    tlsCertPath: { doc: 'Client certificate (PEM) for mTLS; with temporal.tlsKeyPath.', format: String, default: '', env: 'LF_TEMPORAL_TLS_CERT_PATH' },
+    tlsKeyPath: { doc: 'Client private key (PEM) for mTLS; with temporal.tlsCertPath.', format: String, default: '', env: 'LF_TEMPORAL_TLS_KEY_PATH' },
     apiKey: {
       doc: 'Temporal Cloud API key (from a Secret).',
       format: String,
@@ -222,6 +262,18 @@ const schema = {
       env: 'LF_DB_MIGRATION_PASSWORD_FILE',
     },
     poolSize: { doc: 'Connections per process.', format: positiveInt('db.poolSize'), default: 8, env: 'LF_DB_POOL_SIZE' },
+    tls: {
+      doc: "Connect to the database over TLS, verifying the server's certificate and host name (on by itself with db.tlsCaPath).",
+      format: Boolean,
+      default: false,
+      env: 'LF_DB_TLS',
+    },
+    tlsCaPath: {
+      doc: "CA certificate(s) (PEM) that signed the database server's certificate. Empty: the system's trusted CAs.",
+      format: String,
+      default: '',
+      env: 'LF_DB_TLS_CA_PATH',
+    },
   },
   consumer: {
     batchMaxEvents: {
@@ -260,7 +312,19 @@ const schema = {
       default: 30000,
       env: 'LF_CONSUMER_SESSION_TIMEOUT_MS',
     },
+    undecodableExitDelayMs: {
+      doc: 'After meeting a record batch it cannot decode, the consumer reports unhealthy and shows the partition and offset on /metrics for this long, so Prometheus scrapes it, then exits non-zero.',
+      format: nonNegativeInt('consumer.undecodableExitDelayMs'),
+      default: 30000,
+      env: 'LF_CONSUMER_UNDECODABLE_EXIT_DELAY_MS',
+    },
     httpPort: { doc: 'Port of the consumer /healthz, /readyz, /metrics.', format: 'port', default: 9471, env: 'LF_CONSUMER_HTTP_PORT' },
+    stallWarnMs: {
+      doc: 'A batch waiting this long for its workflow is logged as stalled (warn, with its workflow id and partitions), and again every such interval while it waits; ledgerflow_consumer_batch_age_seconds shows every wait.',
+      format: positiveInt('consumer.stallWarnMs'),
+      default: 60000,
+      env: 'LF_CONSUMER_STALL_WARN_MS',
+    },
   },
   worker: {
     maxConcurrentActivities: {
@@ -282,6 +346,12 @@ const schema = {
       default: 9474,
       env: 'LF_WORKER_SDK_METRICS_PORT',
     },
+    unknownFailureAttempts: {
+      doc: 'Attempts a batch gets when its apply fails with an error of no known class, before the batch is split and the events at fault are parked (docs/decisions/020-poison-isolation.md). Transient failures are retried without limit, deterministic ones are isolated at once.',
+      format: positiveInt('worker.unknownFailureAttempts'),
+      default: 3,
+      env: 'LF_WORKER_UNKNOWN_FAILURE_ATTEMPTS',
+    },
   },
   producer: {
     httpPort: { doc: 'Port of the producer /metrics.', format: 'port', default: 9473, env: 'LF_PRODUCER_HTTP_PORT' },
@@ -300,6 +370,42 @@ const schema = {
       format: positiveInt('api.ingestBatchMax'),
       default: 1000,
       env: 'LF_API_INGEST_BATCH_MAX',
+    },
+    keysFile: {
+      doc: 'Key set of the API credentials (JSON: id, scopes, SHA-256 of the token; `ledgerflow api-key create` writes it), mounted from a Secret in Kubernetes and re-read every api.keysReloadMs. Empty: <stack.dir>/secrets/api-keys.json, which the local stack writes. See docs/api.md.',
+      format: String,
+      default: '',
+      env: 'LF_API_KEYS_FILE',
+    },
+    keysReloadMs: {
+      doc: 'How often the api re-reads api.keysFile: a credential added, rotated or revoked there takes effect within this time, without a restart.',
+      format: positiveInt('api.keysReloadMs'),
+      default: 5000,
+      env: 'LF_API_KEYS_RELOAD_MS',
+    },
+    rateLimitPerMinute: {
+      doc: 'Requests per minute one credential may make to one api replica (a credential\'s own rateLimitPerMinute in the key set overrides it); beyond it: 429 with Retry-After.',
+      format: positiveInt('api.rateLimitPerMinute'),
+      default: 6000,
+      env: 'LF_API_RATE_LIMIT_PER_MINUTE',
+    },
+    sessionTtlS: {
+      doc: 'Lifetime (s) of a live-page sign-in (the HttpOnly session cookie that /events accepts).',
+      format: positiveInt('api.sessionTtlS'),
+      default: 28800,
+      env: 'LF_API_SESSION_TTL_S',
+    },
+    sessionCookieSecure: {
+      doc: 'Mark the session cookie Secure (sent over HTTPS only). On wherever clients reach the api through TLS; off for plain http://127.0.0.1.',
+      format: Boolean,
+      default: false,
+      env: 'LF_API_SESSION_COOKIE_SECURE',
+    },
+    idempotencyRetentionS: {
+      doc: 'How long (s) an Idempotency-Key stays bound to its first body and answer: a retry within it gets the first answer, another body under the key a 422. Longer covers later retries at the cost of more rows; after it, a reused key with another body is caught only downstream, as an id conflict.',
+      format: positiveInt('api.idempotencyRetentionS'),
+      default: 86400,
+      env: 'LF_API_IDEMPOTENCY_RETENTION_S',
     },
   },
   rules: {
@@ -434,7 +540,7 @@ const schema = {
       env: 'LF_FRAUD_REVIEW_THRESHOLD',
     },
     reviewEnabled: {
-      doc: 'Start a reviewTransaction workflow for each transaction at or above fraud.reviewThreshold. Off by default: turn it on with reviewers (fraud.reviewToken) and a threshold tuned on your traffic; on the synthetic demo traffic it opens a review for most transactions and floods Temporal.',
+      doc: 'Start a reviewTransaction workflow for each transaction at or above fraud.reviewThreshold. Off by default: turn it on with reviewers (API credentials with the review scope) and a threshold tuned on your traffic; on the synthetic demo traffic it opens a review for most transactions and floods Temporal.',
       format: Boolean,
       default: false,
       env: 'LF_FRAUD_REVIEW_ENABLED',
@@ -444,13 +550,6 @@ const schema = {
       format: positiveInt('fraud.reviewEscalateAfterMs'),
       default: 14400000,
       env: 'LF_FRAUD_REVIEW_ESCALATE_AFTER_MS',
-    },
-    reviewToken: {
-      doc: 'Bearer token reviewers send to POST /reviews/:id/approve|reject (from a Secret). Empty: those routes answer 503.',
-      format: String,
-      default: '',
-      sensitive: true,
-      env: 'LF_FRAUD_REVIEW_TOKEN',
     },
     shortWindowS: { doc: 'Time constant (s) of the short decayed counts: velocity and card testing.', format: positiveInt('fraud.shortWindowS'), default: 60, env: 'LF_FRAUD_SHORT_WINDOW_S' },
     fanOutWindowS: { doc: 'Time constant (s) of the new-counterparty count (fan-out).', format: positiveInt('fraud.fanOutWindowS'), default: 600, env: 'LF_FRAUD_FAN_OUT_WINDOW_S' },
@@ -488,7 +587,10 @@ const schema = {
 
 export interface Config {
   log: { level: string };
-  stack: { dir: string; prometheusPort: number; cacheDir: string; otelcolPort: number; otelcolPrometheusPort: number; jaegerPort: number; mariadbBufferPoolMb: number };
+  stack: { dir: string; prometheusPort: number; otelcolPort: number; otelcolPrometheusPort: number; jaegerPort: number; mariadbBufferPoolMb: number };
+  /** dir: resolved when loaded (never empty). */
+  cache: { dir: string };
+  image: { caFile: string };
   kafka: {
     brokers: string[];
     clientId: string;
@@ -497,16 +599,21 @@ export interface Config {
     partitions: number;
     replicationFactor: number;
     groupId: string;
+    compression: 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd';
     ssl: boolean;
     saslMechanism: '' | 'plain' | 'scram-sha-256' | 'scram-sha-512';
     saslUsername: string;
     saslPassword: string;
+    saslPasswordFile: string;
+    sslCaPath: string;
   };
   temporal: {
     address: string;
     namespace: string;
     taskQueue: string;
     tls: boolean;
+    tlsCaPath: string;
+    tlsServerName: string;
     tlsCertPath: string;
     tlsKeyPath: string;
     apiKey: string;
@@ -523,11 +630,24 @@ export interface Config {
     migrationPassword: string;
     migrationPasswordFile: string;
     poolSize: number;
+    tls: boolean;
+    tlsCaPath: string;
   };
-  consumer: { batchMaxEvents: number; batchMaxBytes: number; lingerMs: number; partitionsConcurrently: number; batchesInFlight: number; sessionTimeoutMs: number; httpPort: number };
-  worker: { maxConcurrentActivities: number; maxConcurrentWorkflowTasks: number; httpPort: number; sdkMetricsPort: number };
+  consumer: { batchMaxEvents: number; batchMaxBytes: number; lingerMs: number; partitionsConcurrently: number; batchesInFlight: number; sessionTimeoutMs: number; undecodableExitDelayMs: number; httpPort: number; stallWarnMs: number };
+  worker: { maxConcurrentActivities: number; maxConcurrentWorkflowTasks: number; httpPort: number; sdkMetricsPort: number; unknownFailureAttempts: number };
   producer: { httpPort: number };
-  api: { host: string; port: number; pageSizeMax: number; ingestBatchMax: number };
+  api: {
+    host: string;
+    port: number;
+    pageSizeMax: number;
+    ingestBatchMax: number;
+    keysFile: string;
+    keysReloadMs: number;
+    rateLimitPerMinute: number;
+    sessionTtlS: number;
+    sessionCookieSecure: boolean;
+    idempotencyRetentionS: number;
+  };
   rules: { maxAmountMinor: string; overdraftLimitMinor: string; currencies: string[] };
   tracing: { enabled: boolean };
   otel: OtelConfig;
@@ -562,12 +682,11 @@ export interface FraudConfig extends FraudThresholds {
   reviewThreshold: number;
   reviewEnabled: boolean;
   reviewEscalateAfterMs: number;
-  reviewToken: string;
 }
 
 /** The detection thresholds of the config, as the pure detector takes them. */
 export function fraudThresholdsOf(config: Config): FraudThresholds {
-  const { enabled: _e, modelPath: _m, vectorRefreshMs: _v, reviewThreshold: _r, reviewEnabled: _re, reviewEscalateAfterMs: _ra, reviewToken: _t, ...thresholds } = config.fraud;
+  const { enabled: _e, modelPath: _m, vectorRefreshMs: _v, reviewThreshold: _r, reviewEnabled: _re, reviewEscalateAfterMs: _ra, ...thresholds } = config.fraud;
   return thresholds;
 }
 
@@ -592,16 +711,6 @@ export function withOverrides(config: Config, overrides: ConfigOverrides): Confi
 }
 
 /**
- * The per-user build cache (stack.cacheDir, else the XDG cache directory): outside the clone, so
- * a fresh clone (CI) reuses builds that take minutes; the entries carry their versions.
- */
-export function stackCacheDir(config: Config, env: NodeJS.ProcessEnv = process.env): string {
-  if (config.stack.cacheDir) return path.resolve(config.stack.cacheDir);
-  const xdg = env.XDG_CACHE_HOME;
-  return path.join(xdg && path.isAbsolute(xdg) ? xdg : path.join(os.homedir(), '.cache'), 'ledgerflow');
-}
-
-/**
  * The password of a database role: the env value if set, else the file's content, read when a
  * connection is made (the local stack may write the file after the config was loaded).
  */
@@ -613,6 +722,35 @@ export function dbPassword(config: Config, role: 'app' | 'migrate'): string {
       : [db.migrationPassword, db.migrationPasswordFile, 'db.migrationPasswordFile', 'db-migrate.password'];
   if (value) return value;
   return readSecretFile(file || path.join(stack.dir, 'secrets', fallback), setting);
+}
+
+/** The key set the local stack writes into its secrets directory. */
+export function stackApiKeysFilePath(config: Config): string {
+  return path.resolve(config.stack.dir, 'secrets', 'api-keys.json');
+}
+
+/** The API key set: api.keysFile, or the local stack's. */
+export function apiKeysFilePath(config: Config): string {
+  return config.api.keysFile ? path.resolve(config.api.keysFile) : stackApiKeysFilePath(config);
+}
+
+/** The SASL password: kafka.saslPassword if set, else the content of kafka.saslPasswordFile. */
+export function kafkaSaslPassword(config: Config): string {
+  const { saslPassword, saslPasswordFile } = config.kafka;
+  if (saslPassword || !saslPasswordFile) return saslPassword;
+  return readSettingFile(saslPasswordFile, 'kafka.saslPasswordFile').toString('utf8').trim();
+}
+
+/**
+ * A file a setting names (a CA, a certificate, a password file), read when a client is built; a
+ * missing or unreadable file is LF_CONFIG naming the setting and its env var, not a stack trace.
+ */
+export function readSettingFile(file: string, setting: string): Buffer {
+  try {
+    return fs.readFileSync(path.resolve(file));
+  } catch (err) {
+    throw new LedgerflowError('LF_CONFIG', `${setting} (${envVarOf(setting) ?? 'no env var'}): cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, setting);
+  }
 }
 
 function readSecretFile(file: string, setting: string): string {
@@ -642,8 +780,10 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
   const raw = conf.getProperties() as unknown as Record<string, Record<string, unknown>>;
   const kafka = raw.kafka as Record<string, unknown>;
   const rules = raw.rules as Record<string, unknown>;
+  const cache = raw.cache as { dir: string };
   const config = {
     ...raw,
+    cache: { dir: cache.dir || defaultCacheDir(env) },
     kafka: { ...kafka, brokers: String(kafka.brokers).split(',').map((b) => b.trim()) },
     rules: { ...rules, currencies: String(rules.currencies).split(',').map((c) => c.trim()) },
   } as unknown as Config;
@@ -651,6 +791,12 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
     throw new LedgerflowError('LF_CONFIG', 'rules.maxAmountMinor (LF_RULES_MAX_AMOUNT_MINOR) must be above 0', 'rules.maxAmountMinor');
   }
   return config;
+}
+
+/** The XDG base-directory convention: $XDG_CACHE_HOME/ledgerflow, else ~/.cache/ledgerflow. */
+function defaultCacheDir(env: NodeJS.ProcessEnv): string {
+  const base = env.XDG_CACHE_HOME && path.isAbsolute(env.XDG_CACHE_HOME) ? env.XDG_CACHE_HOME : path.join(os.homedir(), '.cache');
+  return path.join(base, 'ledgerflow');
 }
 
 /** Adds the env var to convict's "key: message" lines so the operator knows what to fix. */

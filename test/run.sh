@@ -7,7 +7,8 @@ npx tsc -p tsconfig.json --noEmit
 # With the OpenTelemetry Collector and Jaeger (on request otherwise): built once into the per-user
 # cache, in parallel with the other installs, before any test needs them.
 npx tsx src/cli.ts stack up kafka temporal mariadb prometheus otelcol jaeger
-mapfile -t files < <(find test -path test/fixtures -prune -o -name "*.test.ts" -print | sort)
+# test/k8s/ builds the image and runs it (and a cluster): `npm run test:k8s`, not part of this suite.
+mapfile -t files < <(find test \( -path test/fixtures -o -path test/k8s \) -prune -o -name "*.test.ts" -print | sort)
 # --test-force-exit: a file whose tests finished exits even if a client still holds a socket;
 # --test-timeout: no single test may hang CI (the long ones set their own, shorter, bounds).
 exec node --import tsx --test --test-concurrency=1 --test-force-exit --test-timeout=900000 "${files[@]}"

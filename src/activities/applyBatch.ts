@@ -1,27 +1,33 @@
+import { ApplicationFailure } from '@temporalio/common';
 import { validateBatch } from '../domain/batch';
-import { decideBatch, netExternalFlow, ownBalanceKeysOf, splitCredits } from '../domain/ledger';
-import { invariant } from '../domain/errors';
-import type { RejectionReason } from '../domain/rules';
+import { ownBalanceKeysOf } from '../domain/ledger';
 import type { SourcedEvent } from '../domain/transaction';
-import { applyAccountRollups, applyBalanceDeltas, applyRollups, deleteFoldedCredits, ensureBalanceRows, findExistingIds, insertPendingCredits, insertTransactions, lockBalances, readPendingCredits, type RowWrite } from '../store/ledger';
-import { inTransaction, isRetryableDbError, type Pool } from '../store/pool';
+import { classifyFailure, type Failure } from '../store/failures';
+import { ensureBalanceRows } from '../store/ledger';
+import { inTransaction, type Pool } from '../store/pool';
+import type { Logger } from '../telemetry/log';
 import { unpackEvents } from '../temporal/packedBatch';
 import type { ApplyBatchInput, ApplyBatchResult, ApplyPackedInput } from '../workflows/types';
-import { detectInTransaction, startBatchReviews, sweepRoundTrips, type FraudDeps } from './fraud';
+import { applyEventsIn, firstOfEachId, type ApplyEventsDeps } from './applyEvents';
+import { startBatchReviews, sweepRoundTrips } from './fraud';
+import { NeedsBalanceKeys, originalsOf, type EventOriginals } from './identity';
+import { isolateBatch, storeRefusesPlainCredit } from './isolate';
 
-export interface ApplyBatchDeps {
-  pool: Pool;
-  overdraftLimitMinor: bigint;
-  /** Fraud detection in the same transaction; absent when fraud.enabled is off. */
-  fraud?: FraudDeps;
-  /** How the rows are written (default `load`; SingleStore: `insert`, see RowWrite). */
-  rowWrite?: RowWrite;
+/** What the worker learns from an apply: every failed try, every parked event, every systemic hold-back. */
+export interface ApplyObserver {
+  failure?(failure: Failure): void;
+  parked?(failure: Failure): void;
+  systemic?(failure: Failure): void;
 }
 
-/** First occurrence of an id wins inside a batch (a client may send the same key twice). */
-function firstOfEachId(events: ReadonlyArray<SourcedEvent>): SourcedEvent[] {
-  const seen = new Set<string>();
-  return events.filter((e) => (seen.has(e.id) ? false : (seen.add(e.id), true)));
+export interface ApplyBatchDeps extends ApplyEventsDeps {
+  pool: Pool;
+  /** Attempts an unknown failure gets before it is isolated like a deterministic one (default 3). */
+  unknownAttemptsMax?: number;
+  /** The activity attempt (1-based) as Temporal counts it; 1 when called outside an activity. */
+  attempt?: () => number;
+  observe?: ApplyObserver;
+  log?: Logger;
 }
 
 /**
@@ -33,6 +39,8 @@ function firstOfEachId(events: ReadonlyArray<SourcedEvent>): SourcedEvent[] {
  * CHECK_FIRST_BATCHES batches, since duplicates come in runs (a replay, a producer's resend).
  */
 const CHECK_FIRST_BATCHES = 50;
+const IN_ACTIVITY_ATTEMPTS_MAX = 5;
+const UNKNOWN_ATTEMPTS_MAX = 3;
 
 /** What a worker (its deps) remembers between batches. */
 interface WorkerMemory {
@@ -43,29 +51,31 @@ interface WorkerMemory {
 }
 const memories = new WeakMap<ApplyBatchDeps, WorkerMemory>();
 
+function memoryOf(deps: ApplyBatchDeps): WorkerMemory {
+  let memory = memories.get(deps);
+  if (!memory) memories.set(deps, (memory = { checkFirst: 0, knownBalanceRows: new Set() }));
+  return memory;
+}
+
 function isDuplicateKey(err: unknown): boolean {
   return (err as { errno?: number }).errno === 1062;
 }
 
 /**
- * Applies a batch in ONE database transaction: only events not stored yet are inserted, and only
- * those move balances and rollups, so any replay of the same batch changes nothing.
+ * One transaction for `input`, run again right here a few times with a short jitter when it
+ * deadlocked or waited too long for a lock, before falling back to Temporal's (slower) retry.
+ * `lookUp`: look stored ids up first; without it a stored id fails the try, and it is tried again
+ * with the lookup (see CHECK_FIRST_BATCHES). Every failed try is reported to `deps.observe`.
  */
-export async function applyBatchWith(deps: ApplyBatchDeps, input: ApplyBatchInput): Promise<ApplyBatchResult> {
-  let memory = memories.get(deps);
-  if (!memory) memories.set(deps, (memory = { checkFirst: 0, knownBalanceRows: new Set() }));
-  const ownKeys = ownBalanceKeysOf(input.events);
-  await ensureBalanceRows(deps.pool, ownKeys, memory.knownBalanceRows);
-  let lookUp = memory.checkFirst > 0;
-  if (lookUp) memory.checkFirst -= 1;
-  // A deadlock or lock-wait timeout rolled the whole transaction back: run it again right here,
-  // a few times with a short jitter, before falling back to Temporal's (slower) activity retry.
+async function applyWithQuickRetries(deps: ApplyBatchDeps, memory: WorkerMemory, input: ApplyBatchInput, lookUpFirst: boolean, originals: EventOriginals): Promise<ApplyBatchResult> {
+  const keys = ownBalanceKeysOf(input.events);
+  await ensureBalanceRows(deps.pool, keys, memory.knownBalanceRows);
+  let lookUp = lookUpFirst;
+  const extraKeys = new Set<string>();
   for (let attempt = 1; ; attempt++) {
     try {
-      const result = await applyOnce(deps, input, lookUp, ownKeys);
-      if (lookUp && result.duplicates > 0) memory.checkFirst = CHECK_FIRST_BATCHES;
-      if (deps.fraud && (result.reviews > 0 || result.duplicates > 0)) await startBatchReviews(deps.pool, deps.fraud, input.events.map((e) => e.id));
-      if (deps.fraud) await sweepRoundTrips(deps.pool, deps.fraud, input.batchId, input.events);
+      const result = await inTransaction(deps.pool, (conn) => applyEventsIn(conn, deps, input, lookUp, keys, { originals, extraKeys: [...extraKeys] }));
+      if (lookUp && result.duplicates + result.conflicts > 0) memory.checkFirst = CHECK_FIRST_BATCHES;
       return result;
     } catch (err) {
       if (!lookUp && isDuplicateKey(err)) {
@@ -74,77 +84,93 @@ export async function applyBatchWith(deps: ApplyBatchDeps, input: ApplyBatchInpu
         attempt -= 1;
         continue;
       }
-      if (!isRetryableDbError(err) || attempt >= IN_ACTIVITY_ATTEMPTS_MAX) throw err;
+      // A supersession found rows of other accounts to reverse: run again holding them too (one
+      // sorted lock pass). Bounded like the quick retries: a stored row changing under us each time.
+      if (err instanceof NeedsBalanceKeys && attempt < IN_ACTIVITY_ATTEMPTS_MAX) {
+        for (const key of err.keys) extraKeys.add(key);
+        continue;
+      }
+      const failure = classifyFailure(err);
+      deps.observe?.failure?.(failure);
+      if (failure.class !== 'transient' || attempt >= IN_ACTIVITY_ATTEMPTS_MAX) throw err;
       await new Promise((r) => setTimeout(r, 5 + Math.floor(Math.random() * 20 * attempt)));
     }
   }
 }
 
-const IN_ACTIVITY_ATTEMPTS_MAX = 5;
+/** Retried by Temporal with backoff (its retry policy): the store takes no event now, and no event is to blame. */
+function systemicFailure(failure: Failure, cause: unknown): ApplicationFailure {
+  return ApplicationFailure.create({
+    type: 'LF_STORE_SYSTEMIC',
+    message: `the store refuses a plain credit too (${failure.code}: ${failure.message}); nothing is parked, the batch is retried`,
+    nonRetryable: false,
+    ...(cause instanceof Error ? { cause } : {}),
+  });
+}
+
+/** After commit: reviews and the round-trip sweep over the events that were stored (both idempotent). */
+async function afterCommit(deps: ApplyBatchDeps, batchId: string, events: ReadonlyArray<SourcedEvent>, result: ApplyBatchResult): Promise<void> {
+  if (!deps.fraud) return;
+  if (result.reviews > 0 || result.duplicates > 0 || result.isolationSteps > 0) await startBatchReviews(deps.pool, deps.fraud, events.map((e) => e.id));
+  await sweepRoundTrips(deps.pool, deps.fraud, batchId, events);
+}
+
+/**
+ * Applies a batch: ONE database transaction when nothing fails (the common path, unchanged by
+ * what follows). A failure is classified (src/store/failures.ts, docs/decisions/020): transient
+ * ones and, up to `unknownAttemptsMax` attempts, unknown ones go back to Temporal and are retried;
+ * a systemic one is retried with backoff and nothing is parked; a deterministic one (or an
+ * unknown one past its attempts) first asks the store to take a plain credit: if it refuses that
+ * too, the fault is the store's (systemic); otherwise the batch is split until the events at
+ * fault are found and parked, and the rest is applied.
+ */
+export async function applyBatchWith(deps: ApplyBatchDeps, input: ApplyBatchInput, packed?: Uint8Array): Promise<ApplyBatchResult> {
+  const memory = memoryOf(deps);
+  const lookUp = memory.checkFirst > 0;
+  if (lookUp) memory.checkFirst -= 1;
+  const originals = originalsOf(input.events, packed);
+  let failure: Failure;
+  try {
+    const result = await applyWithQuickRetries(deps, memory, input, lookUp, originals);
+    await afterCommit(deps, input.batchId, input.events, result);
+    return result;
+  } catch (err) {
+    failure = classifyFailure(err);
+    if (failure.class === 'transient') throw err;
+    if (failure.class === 'systemic') {
+      deps.observe?.systemic?.(failure);
+      throw systemicFailure(failure, err);
+    }
+    if (failure.class === 'unknown' && (deps.attempt?.() ?? 1) < (deps.unknownAttemptsMax ?? UNKNOWN_ATTEMPTS_MAX)) throw err;
+    const refused = await storeRefusesPlainCredit(deps, input);
+    if (refused) {
+      deps.observe?.systemic?.(refused);
+      deps.log?.error({ batchId: input.batchId, code: failure.code, probe: refused.code, reason: refused.message }, 'the store refuses a plain credit too: systemic fault, nothing parked, retrying');
+      throw systemicFailure(refused, err);
+    }
+  }
+  const { result, parked } = await isolateBatch(deps, input, failure, (part) => applyWithQuickRetries(deps, memory, part, true, originals), originals);
+  const parkedIds = new Set(parked.map((p) => `${p.partition}:${p.offset}`));
+  await afterCommit(deps, input.batchId, firstOfEachId(input.events).filter((e) => !parkedIds.has(`${e.partition}:${e.offset}`)), result);
+  deps.log?.warn({ batchId: input.batchId, events: input.events.length, parked: parked.length, isolationSteps: result.isolationSteps, code: failure.code }, 'batch isolated: the events at fault are parked, the rest applied');
+  return result;
+}
 
 /**
  * A packed batch (decision 012): unpacked and validated here, with the same pure rules the
  * workflow applied to inline batches, then applied like one. Validation is a function of the
- * events and the rules in the header only, so every attempt decides the same.
+ * events and the rules in the header only, so every attempt decides the same; a blob that does
+ * not unpack or breaks the batch's invariants fails the same way every time, so Temporal is told
+ * not to retry it (the consumer fetches the slice again and builds a new one).
  */
 export async function applyPackedBatchWith(deps: ApplyBatchDeps, input: ApplyPackedInput, packed: Uint8Array): Promise<ApplyBatchResult> {
-  const events = await unpackEvents(packed, input.eventCount);
-  return applyBatchWith(deps, { batchId: input.batchId, events, rejections: validateBatch(input.partitions, events, input.rules) });
-}
-
-/**
- * One attempt; `lookUp`: skip the ids already stored (else any stored id fails the attempt).
- * `eventKeys` are ownBalanceKeysOf(input.events): the same keys as the unique events' when no id
- * repeats (a repeated id may carry another account, and only its first copy counts).
- */
-async function applyOnce(deps: ApplyBatchDeps, input: ApplyBatchInput, lookUp: boolean, eventKeys: string[]): Promise<ApplyBatchResult> {
-  const unique = firstOfEachId(input.events);
-  return inTransaction(deps.pool, async (conn) => {
-    // Only the batch's own balance rows are locked (its partition's accounts); credits to other
-    // accounts wait in balance_credits, and the credits waiting for our own accounts are folded in.
-    const ownKeys = unique.length === input.events.length ? eventKeys : ownBalanceKeysOf(unique);
-    const held = new Set(ownKeys);
-    const locked = await lockBalances(conn, ownKeys);
-    const pending = await readPendingCredits(conn, held);
-    const balances = new Map(locked);
-    for (const [key, sum] of pending.sums) balances.set(key, (balances.get(key) ?? 0n) + sum);
-    const existing = lookUp ? await findExistingIds(conn, unique.map((e) => e.id)) : new Set<string>();
-    const fresh = unique.filter((e) => !existing.has(e.id));
-    const rejections = new Map(Object.entries(input.rejections) as Array<[string, RejectionReason]>);
-    const outcome = decideBatch(fresh, rejections, balances, deps.overdraftLimitMinor);
-    const { deltas, credits } = splitCredits(outcome, held);
-
-    let deltaSum = 0n;
-    for (const d of deltas.values()) deltaSum += d;
-    for (const c of credits) deltaSum += c.amountMinor;
-    invariant(deltaSum === netExternalFlow(outcome.decisions), 'transfers must net to zero', input.batchId);
-    for (const [key, sum] of pending.sums) deltas.set(key, (deltas.get(key) ?? 0n) + sum);
-    const fraud = deps.fraud ? await detectInTransaction(conn, deps.fraud, input.batchId, outcome.decisions) : { flags: [], reviews: 0 };
-
-    await insertTransactions(conn, input.batchId, outcome.decisions, deps.rowWrite);
-    await applyBalanceDeltas(conn, deltas);
-    await deleteFoldedCredits(conn, pending.rows);
-    await applyAccountRollups(conn, outcome.accountDays);
-    // Rows every concurrent batch shares come last, so their locks are held only until the commit
-    // (detection, above, runs before them for the same reason: issue 7).
-    await insertPendingCredits(conn, credits);
-    await applyRollups(conn, outcome.rollups);
-
-    const rejectedByReason: Partial<Record<RejectionReason, number>> = {};
-    let applied = 0;
-    for (const d of outcome.decisions) {
-      if (d.status === 'applied') applied += 1;
-      else if (d.reason) rejectedByReason[d.reason] = (rejectedByReason[d.reason] ?? 0) + 1;
-    }
-    return {
-      batchId: input.batchId,
-      inserted: outcome.decisions.length,
-      duplicates: input.events.length - fresh.length,
-      applied,
-      rejected: outcome.decisions.length - applied,
-      rejectedByReason,
-      flagged: fraud.flags.length,
-      reviews: fraud.reviews,
-    };
-  });
+  let events: SourcedEvent[];
+  let rejections: ApplyBatchInput['rejections'];
+  try {
+    events = await unpackEvents(packed, input.eventCount);
+    rejections = validateBatch(input.partitions, events, input.rules);
+  } catch (err) {
+    throw ApplicationFailure.create({ type: 'LF_INVALID_BATCH', message: `batch ${input.batchId} cannot be read: ${(err as Error).message}`, nonRetryable: true, ...(err instanceof Error ? { cause: err } : {}) });
+  }
+  return applyBatchWith(deps, { batchId: input.batchId, events, rejections }, packed);
 }

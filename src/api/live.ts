@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
 import fs from 'node:fs/promises';
 import type { ServerResponse } from 'node:http';
 import type { Config } from '../config';
@@ -6,6 +7,7 @@ import { createKafka } from '../kafka/client';
 import type { Pool } from '../store/pool';
 import type { Logger } from '../telemetry/log';
 import { LIVE_PAGE_HTML } from './assets/livePage';
+import { access } from './auth/authorize';
 import { createLiveFeed, type LiveKafkaSource } from './liveFeed';
 
 /** A client that stops reading is dropped once this much is queued for it, not buffered forever. */
@@ -31,10 +33,13 @@ export function registerLive(app: FastifyInstance, pool: Pool, log: Logger, conf
   const feed = createLiveFeed(pool, log, kafkaSource);
   const streams = new Set<ServerResponse>();
 
-  app.get('/', async (_req, reply) => reply.type('text/html; charset=utf-8').header('cache-control', 'no-cache').send(LIVE_PAGE_HTML));
+  // The page and its charting library hold no data: anyone may load them; the data needs a sign-in.
+  const shell = access('public');
+  const page = { config: shell.config, schema: { hide: true } };
+  app.get('/', page, async (_req, reply) => reply.type('text/html; charset=utf-8').header('cache-control', 'no-cache').send(LIVE_PAGE_HTML));
 
   const assetCache = new Map<string, Buffer>();
-  app.get<{ Params: { name: string } }>('/assets/:name', async (req, reply) => {
+  app.get<{ Params: { name: string } }>('/assets/:name', page, async (req, reply) => {
     const asset = ASSETS[req.params.name];
     if (!asset) return reply.callNotFound();
     let body = assetCache.get(req.params.name);
@@ -45,7 +50,21 @@ export function registerLive(app: FastifyInstance, pool: Pool, log: Logger, conf
     return reply.type(asset.type).header('cache-control', 'public, max-age=3600').send(body);
   });
 
-  app.get('/events', (req, reply) => {
+  const feedRule = access({ scopes: ['read'], session: true });
+  const sseEvent = z.object({
+    event: z.enum(['summary', 'history']),
+    data: z.string().meta({ description: "JSON: a summary (totals, tx/s, latency, recent rows, lag, DLQ; a failed source is null with its reason in errors) or the charts' history." }),
+  });
+  const feedSchema = {
+    summary: 'Server-sent events: a summary twice a second (the live page feed). Takes the session cookie of POST /session too.',
+    tags: ['live'],
+    security: feedRule.security,
+    response: {
+      200: { description: 'An endless text/event-stream of `summary` and `history` events.', content: { 'text/event-stream': { schema: sseEvent } } },
+      ...feedRule.responses,
+    },
+  };
+  app.get('/events', { config: feedRule.config, schema: feedSchema }, (req, reply) => {
     reply.hijack();
     const res = reply.raw;
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });

@@ -35,13 +35,16 @@ export function prepareMessage(message: KafkaMessage, partition: number): Prepar
   const parsed = parseEvent(message.value);
   if (!parsed.ok) return { ok: false, field: parsed.field, reason: parsed.reason };
   const source = `"partition":${partition},"offset":"${message.offset}"}`;
-  if (parsed.verbatim !== undefined) {
-    const text = parsed.verbatim;
-    const close = text.lastIndexOf('}');
+  const text = parsed.verbatim;
+  // Reused only when the text is exactly the object (no space around it), so the message's bytes
+  // can be read back from the packed batch if the event is ever parked (originalOf).
+  if (text !== undefined && text.charCodeAt(0) === 0x7b && text.charCodeAt(text.length - 1) === 0x7d) {
     // An accepted event has fields, so text before the brace ends with a value: add a comma.
-    return { ok: true, json: `${text.slice(0, close)},${source}` };
+    return { ok: true, json: `${text.slice(0, -1)},${source}` };
   }
-  return { ok: true, json: `${JSON.stringify(parsed.event).slice(0, -1)},${source}` };
+  // Rendered again: the message as sent rides along (rare: amounts as numbers, other time forms).
+  const original = message.value === null ? '' : message.value.toString('utf8');
+  return { ok: true, json: `${JSON.stringify(parsed.event).slice(0, -1)},"original":${JSON.stringify(original)},${source}` };
 }
 
 const PREPARED = Symbol('ledgerflow.prepared');

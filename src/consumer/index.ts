@@ -3,7 +3,8 @@ import type { EachBatchPayload, KafkaMessage } from 'kafkajs';
 import type { Config } from '../config';
 import { connectProducerWithTopics, createKafka } from '../kafka/client';
 import { consumerGroupLag } from '../kafka/offsets';
-import { temporalConnectionOptions } from '../temporal/connection';
+import { undecodableCause } from '../kafka/codecs';
+import { checkTemporalTls, explainTemporalStartError, temporalConnectionOptions } from '../temporal/connection';
 import type { Logger } from '../telemetry/log';
 import { batchProcessLabels, createMetrics } from '../telemetry/metrics';
 import { startProbeServer } from '../telemetry/server';
@@ -13,6 +14,7 @@ import type { ApplyBatchResult, BatchHeader } from '../workflows/types';
 import { buildBatch, halveSlice, prepareFetched, type SlicePart, type SplitBatch } from './batch';
 import { sendToDlq } from './dlq';
 import { gatherSlice, Lane } from './lanes';
+import { reportUndecodableBatch } from './stuck';
 import { dataConverter } from '../temporal/codec';
 import { packEventJson } from '../temporal/packedBatch';
 
@@ -29,6 +31,15 @@ const EVENT_SIZE_ESTIMATE_BYTES = 100;
  */
 const QUEUE_BATCHES_MAX = 1;
 const RETRY_BACKOFF_MAX_MS = 5_000;
+
+/** A batch waiting for its workflow(s). */
+interface SliceWait {
+  partitions: number[];
+  startedAtMs: number;
+  /** The workflow it waits for now (a slice halved to fit the payload limit runs several, one after another). */
+  workflowId: string | null;
+  warnedAtMs: number;
+}
 
 export interface ConsumerHandle {
   stop(): Promise<void>;
@@ -67,8 +78,12 @@ export async function startConsumer(config: Config, log: Logger): Promise<Consum
   let draining = false;
   const probe = await startProbeServer(config.api.host, config.consumer.httpPort, metrics.registry, () => !draining);
   const kafka = createKafka(config, 'consumer', log);
-  const { producer: dlqProducer } = await connectProducerWithTopics(config, kafka);
-  const connection = await Connection.connect(temporalConnectionOptions(config));
+  const dlq = await connectProducerWithTopics(config, kafka);
+  const dlqProducer = dlq.producer;
+  await checkTemporalTls(config);
+  const connection = await Connection.connect(temporalConnectionOptions(config)).catch((err: unknown) => {
+    throw explainTemporalStartError(config, err);
+  });
   const client = new Client({ connection, namespace: config.temporal.namespace, interceptors: workflowClientInterceptors(), dataConverter: dataConverter() });
   const consumer = kafka.consumer({
     groupId: config.kafka.groupId,
@@ -101,6 +116,8 @@ export async function startConsumer(config: Config, log: Logger): Promise<Consum
 
   const lanes = new Map<number, Lane>();
   const batchRuns = new Set<Promise<void>>();
+  /** Batches waiting for their workflow, by lane: what the stall gauge and log report. */
+  const waits = new Map<Lane, SliceWait>();
   const roomWaiters = new Map<number, Array<() => void>>();
   const wakeOffers = (partition: number) => {
     for (const wake of roomWaiters.get(partition) ?? []) wake();
@@ -133,12 +150,18 @@ export async function startConsumer(config: Config, log: Logger): Promise<Consum
   const applySlice = async (parts: Array<{ lane: Lane; messages: KafkaMessage[] }>) => {
     const started = Date.now();
     const results: ApplyBatchResult[] = [];
+    const wait: SliceWait = { partitions: parts.map((p) => p.lane.partition), startedAtMs: started, workflowId: null, warnedAtMs: started };
+    for (const { lane } of parts) waits.set(lane, wait);
     for (const { batch, packed, messages: ms } of await packSlice(parts.map((p) => ({ partition: p.lane.partition, messages: p.messages })), started)) {
       for (const m of batch.malformed) {
-        await sendToDlq(dlqProducer, config.kafka.dlqTopic, topic, m.partition, m.rejected);
+        await sendToDlq(dlq, config.kafka.dlqTopic, topic, m.partition, m.rejected);
         for (const r of m.rejected) metrics.dlqEvents.inc({ field: r.field });
       }
+      wait.workflowId = batch.header.batchId;
       if (packed) results.push(await withBatchSpan(batch.header, ms, () => runWorkflow(batch.header, packed)));
+    }
+    for (const r of results) {
+      if (r.parked > 0) log.warn({ workflowId: r.batchId, parked: r.parked, isolationSteps: r.isolationSteps }, 'batch applied with events parked (ledgerflow parked list)');
     }
     const messages = parts.flatMap((p) => p.messages);
     // A partition assigned elsewhere meanwhile is its new owner's to commit; it applies these
@@ -169,6 +192,7 @@ export async function startConsumer(config: Config, log: Logger): Promise<Consum
       // Nothing after the batch was committed. A commit refused for group membership is seen by
       // kafkajs's own heartbeat too, which rejoins the group.
       failures += 1;
+      for (const { lane } of parts) metrics.batchRetries.inc({ partition: lane.partition });
       retryAt = Date.now() + Math.min(RETRY_BACKOFF_MAX_MS, 250 * 2 ** Math.min(failures, 5));
       for (const { lane } of parts) {
         const seekTo = lane.failed();
@@ -177,7 +201,11 @@ export async function startConsumer(config: Config, log: Logger): Promise<Consum
       }
       setTimeout(pump, retryAt - Date.now()).unref();
     } finally {
-      for (const { lane } of parts) wakeOffers(lane.partition);
+      for (const { lane } of parts) {
+        waits.delete(lane);
+        if (!lane.orphaned) metrics.consumerBatchAge.set({ topic, partition: lane.partition }, 0);
+        wakeOffers(lane.partition);
+      }
     }
   };
 
@@ -248,6 +276,7 @@ export async function startConsumer(config: Config, log: Logger): Promise<Consum
       else {
         lane.orphaned = true;
         lanes.delete(partition);
+        metrics.consumerBatchAge.remove({ topic, partition });
       }
       wakeOffers(partition);
     }
@@ -262,7 +291,29 @@ export async function startConsumer(config: Config, log: Logger): Promise<Consum
       metrics.consumerLag.set({ topic: config.kafka.topic, partition }, Number(lag));
     }
   };
-  const lagTimer = setInterval(() => refreshLag().catch((err: Error) => log.warn({ err: err.message }, 'lag refresh failed')), LAG_REFRESH_MS);
+  const lagTimer = setInterval(() => {
+    refreshLag().catch((err: Error) => log.warn({ err: err.message }, 'lag refresh failed'));
+    reportWaits(Date.now());
+  }, LAG_REFRESH_MS);
+
+  /**
+   * The consumer waits for a batch's workflow without a deadline: the workflow is durable, and
+   * giving up would only replay the same batch (docs/decisions/020-poison-isolation.md). It never
+   * waits silently: every partition's wait is a gauge, and a wait past consumer.stallWarnMs is
+   * logged with its workflow id, again every such interval. Readiness stays as it is: a restart
+   * cannot unstick a workflow, and the rebalance would pause every other partition too.
+   */
+  const reportWaits = (nowMs: number) => {
+    for (const [partition, lane] of lanes) {
+      const wait = waits.get(lane);
+      metrics.consumerBatchAge.set({ topic, partition }, wait ? (nowMs - wait.startedAtMs) / 1000 : 0);
+    }
+    for (const wait of new Set(waits.values())) {
+      if (nowMs - wait.warnedAtMs < config.consumer.stallWarnMs) continue;
+      wait.warnedAtMs = nowMs;
+      log.warn({ workflowId: wait.workflowId, partitions: wait.partitions, waitingMs: nowMs - wait.startedAtMs }, 'batch still waiting for its workflow: its partitions are stalled behind it (check the worker, Temporal and the store)');
+    }
+  };
 
   // kafkajs restarts itself after most errors; when it will not, stop looking healthy so the
   // process exits (CLI) or the pod is restarted, instead of idling with partitions assigned.
@@ -271,10 +322,19 @@ export async function startConsumer(config: Config, log: Logger): Promise<Consum
   failed.catch(() => undefined);
   consumer.on(consumer.events.CRASH, ({ payload }) => {
     if (payload.restart) return;
-    log.fatal({ err: payload.error.message, groupId: payload.groupId }, 'consumer crashed and will not restart');
     draining = true;
-    probe.setUnhealthy();
-    fail(payload.error);
+    probe.setUnhealthy(payload.error.message);
+    const undecodable = undecodableCause(payload.error);
+    if (!undecodable) {
+      log.fatal({ err: payload.error.message, groupId: payload.groupId }, 'consumer crashed and will not restart');
+      fail(payload.error);
+      return;
+    }
+    // A batch no codec here can read: say where, then exit non-zero (docs/decisions/016-kafka-compression-codecs.md).
+    const positions = new Map<number, bigint>();
+    for (const [partition, lane] of lanes) if (lane.fetchFrom !== null) positions.set(partition, lane.fetchFrom);
+    const { maxBytesPerPartition } = fetchSizes(config.consumer.batchMaxEvents, config.consumer.partitionsConcurrently);
+    void reportUndecodableBatch({ kafka, config, metrics, probe, log, positions, maxBytes: maxBytesPerPartition }, undecodable).then(fail);
   });
 
   await consumer.run({

@@ -7,9 +7,18 @@ export type ErrorCode =
   | 'LF_STACK'
   | 'LF_PORT_TAKEN'
   | 'LF_INSTALL'
+  | 'LF_IMAGE'
   | 'LF_MIGRATION'
   | 'LF_INVARIANT'
-  | 'LF_VERIFY';
+  | 'LF_VERIFY'
+  | 'LF_UNDECODABLE_BATCH'
+  /** A dependency refused our credentials or their rights (SASL login, ACL, database user). */
+  | 'LF_KAFKA_AUTH'
+  | 'LF_DB_AUTH'
+  /** A TLS handshake failed: an untrusted certificate, or TLS settings that do not match the server. */
+  | 'LF_KAFKA_TLS'
+  | 'LF_DB_TLS'
+  | 'LF_TEMPORAL_TLS';
 
 export class LedgerflowError extends Error {
   readonly code: ErrorCode;

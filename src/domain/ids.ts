@@ -8,9 +8,12 @@ export function newTransactionId(): string {
   return uuidv7();
 }
 
-/** The same key (and item index of a batch body) always yields the same transaction id. */
-export function transactionIdFromKey(idempotencyKey: string, index: number): string {
-  return uuidv5(`${idempotencyKey}\u0000${index}`, IDEMPOTENCY_NAMESPACE);
+/**
+ * The same client, key and item index of a batch body always yield the same transaction id. Keys
+ * are scoped to the authenticated client: two clients that pick the same key get different ids.
+ */
+export function transactionIdFromKey(clientId: string, idempotencyKey: string, index: number): string {
+  return uuidv5(`${clientId}\u0000${idempotencyKey}\u0000${index}`, IDEMPOTENCY_NAMESPACE);
 }
 
 /** Deterministic workflow id of a batch: a restart re-derives the same id for the same first offset. */

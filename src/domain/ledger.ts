@@ -1,4 +1,5 @@
 import { invariant } from './errors';
+import { BALANCE_MAX_MINOR } from './money';
 import type { RejectionReason } from './rules';
 import type { SourcedEvent, TransactionType } from './transaction';
 
@@ -136,8 +137,11 @@ interface KeyState {
 }
 
 /**
- * Decides the batch's events in order against the locked balances and gathers the deltas and
- * rollups. Per event it builds one balance key (two for a transfer) and looks each up once; the
+ * Decides the batch's events in order against the balances of the keys it holds (locked row plus
+ * pending credits) and gathers the deltas and rollups. A credit or transfer that would take a
+ * held receiving balance past BALANCE_MAX_MINOR is rejected (`balance_overflow`); a transfer to
+ * an account the batch does not hold is decided by the receiver when it folds the credit
+ * (src/activities/fold.ts). Per event it builds one balance key (two for a transfer) and looks each up once; the
  * rollup and account-day rows are gathered per minute and per account and keyed once per row,
  * at the end (~1.85 → ~1.2 µs per event for a 15,000-event batch of the benchmark's traffic, issue 5).
  */
@@ -172,9 +176,13 @@ export function decideBatch(
     const from = stateOf(balanceKey(account, currency));
     let reason: RejectionReason | null = statelessRejections.size > 0 ? (statelessRejections.get(event.id) ?? null) : null;
     if (reason === null && type !== 'credit' && from.balance - amount < floor) reason = 'insufficient_funds';
+    // The balance that receives the money must stay within its column: rejected here, before any
+    // write, instead of an out-of-range error that would fail every attempt of the batch.
+    const to = type === 'credit' ? from : type === 'transfer' ? stateOf(balanceKey(event.counterparty as string, currency)) : null;
+    if (reason === null && to !== null && to.balance + amount > BALANCE_MAX_MINOR) reason = 'balance_overflow';
     if (reason === null) {
       move(from, type === 'credit' ? amount : -amount);
-      if (type === 'transfer') move(stateOf(balanceKey(event.counterparty as string, currency)), amount);
+      if (type === 'transfer') move(to as KeyState, amount);
     }
     const status = reason === null ? 'applied' : 'rejected';
     const why = reason ?? '';
@@ -228,4 +236,92 @@ export function netExternalFlow(decisions: ReadonlyArray<Decision>): bigint {
     if (d.event.type === 'debit') net -= BigInt(d.event.amountMinor);
   }
   return net;
+}
+
+/** A pending credit row as the fold sees it. */
+export interface FoldCandidate {
+  txId: string;
+  amountMinor: bigint;
+}
+
+/**
+ * Which of a held key's pending credits its row absorbs: all of them when the row stays within
+ * BALANCE_MAX_MINOR, else those that fit, in tx id order (deterministic). The caller returns the
+ * others that are transfers to their sender (src/activities/fold.ts), so the row never leaves its
+ * column and the fold never fails. Returns the row's new value and the credits absorbed.
+ */
+export function foldIntoRow(row: bigint, pending: ReadonlyArray<FoldCandidate>): { value: bigint; folded: FoldCandidate[] } {
+  let value = row;
+  let total = 0n;
+  for (const c of pending) total += c.amountMinor;
+  if (value + total <= BALANCE_MAX_MINOR) return { value: value + total, folded: [...pending] };
+  const folded: FoldCandidate[] = [];
+  for (const c of [...pending].sort((a, b) => (a.txId < b.txId ? -1 : a.txId > b.txId ? 1 : 0))) {
+    if (value + c.amountMinor > BALANCE_MAX_MINOR) continue;
+    value += c.amountMinor;
+    folded.push(c);
+  }
+  return { value, folded };
+}
+
+/** A stored transaction as a supersession reverses it (docs/decisions/021-one-id-one-payment.md). */
+export interface StoredEffect {
+  account: string;
+  counterparty: string | null;
+  type: TransactionType;
+  amountMinor: string;
+  currency: string;
+  status: 'applied' | 'rejected';
+  reason: string | null;
+  occurredAt: string;
+}
+
+/**
+ * Everything a stored transaction added, negated: its balance effect (none when it was rejected,
+ * or when a review already reversed it), its minute/day rollup row and its account-day row. Added
+ * to a batch's own deltas, it removes the transaction as if it had never been applied; `external`
+ * is the external flow it removes (credits in, debits out), for the batch's double-entry check.
+ */
+export function reversalOf(stored: StoredEffect, balanceAlreadyReversed: boolean): { balanceDeltas: Map<string, bigint>; rollup: RollupDelta; accountDay: AccountDayDelta; external: bigint } {
+  const amount = BigInt(stored.amountMinor);
+  const balanceDeltas = new Map<string, bigint>();
+  let external = 0n;
+  if (stored.status === 'applied' && !balanceAlreadyReversed) {
+    const add = (key: string, delta: bigint) => balanceDeltas.set(key, (balanceDeltas.get(key) ?? 0n) + delta);
+    add(balanceKey(stored.account, stored.currency), stored.type === 'credit' ? -amount : amount);
+    if (stored.type === 'transfer' && stored.counterparty) add(balanceKey(stored.counterparty, stored.currency), -amount);
+    if (stored.type === 'credit') external = -amount;
+    if (stored.type === 'debit') external = amount;
+  }
+  const rollup: RollupDelta = { minute: minuteOf(stored.occurredAt), type: stored.type, currency: stored.currency, status: stored.status, reason: stored.reason ?? '', count: -1, sumMinor: -amount };
+  const accountDay: AccountDayDelta = {
+    day: dayOf(stored.occurredAt),
+    currency: stored.currency,
+    account: stored.account,
+    count: -1,
+    rejectedCount: stored.status === 'rejected' ? -1 : 0,
+    appliedMinor: stored.status === 'applied' ? -amount : 0n,
+  };
+  return { balanceDeltas, rollup, accountDay, external };
+}
+
+/** Adds rollup and account-day deltas (a supersession's negative ones) into a batch's outcome, row by row. */
+export function mergeRollups(outcome: LedgerOutcome, rollups: ReadonlyArray<RollupDelta>, accountDays: ReadonlyArray<AccountDayDelta>): void {
+  for (const r of rollups) {
+    const key = `${r.minute}|${r.type}|${r.currency}|${r.status}|${r.reason}`;
+    const row = outcome.rollups.get(key);
+    if (row) {
+      row.count += r.count;
+      row.sumMinor += r.sumMinor;
+    } else outcome.rollups.set(key, { ...r });
+  }
+  for (const a of accountDays) {
+    const key = accountDayKey(a.day, a.currency, a.account);
+    const row = outcome.accountDays.get(key);
+    if (row) {
+      row.count += a.count;
+      row.rejectedCount += a.rejectedCount;
+      row.appliedMinor += a.appliedMinor;
+    } else outcome.accountDays.set(key, { ...a });
+  }
 }

@@ -7,6 +7,11 @@ import { LedgerflowError } from './errors';
 export const MINOR_UNITS_PATTERN = /^(0|[1-9][0-9]{0,17})$/;
 /** Largest amount a BIGINT column holds. */
 export const MINOR_UNITS_MAX = 9_223_372_036_854_775_807n;
+/**
+ * Largest balance an account may hold: `balances.balance_minor` is a BIGINT. A credit or transfer
+ * that would take a balance past it is rejected (`balance_overflow`), never sent to the store.
+ */
+export const BALANCE_MAX_MINOR = MINOR_UNITS_MAX;
 
 export function parseMinor(value: string): bigint {
   if (!MINOR_UNITS_PATTERN.test(value)) {

@@ -1,6 +1,12 @@
-import { Kafka, Partitioners, logLevel, type Admin, type Message, type PartitionMetadata, type Producer, type SASLOptions } from 'kafkajs';
+import { Kafka, Partitioners, logLevel, type Admin, type CompressionTypes, type Message, type PartitionMetadata, type Producer } from 'kafkajs';
 import type { Config } from '../config';
 import type { Logger } from '../telemetry/log';
+import { compressionType, registerCodecs } from './codecs';
+import { checkBrokerCertificate, explainKafkaStartError, isAuthorizationRefusal, kafkaSasl, kafkaTls } from './security';
+
+// Every Kafka client of the project reads (and writes) all of Kafka's codecs: registered once,
+// here, because every process that talks to Kafka goes through this module.
+registerCodecs();
 
 /**
  * Shared Kafka plumbing for every process that talks to Kafka (producer, api ingest, consumer,
@@ -8,14 +14,11 @@ import type { Logger } from '../telemetry/log';
  */
 export function createKafka(config: Config, clientSuffix: string, log?: Logger): Kafka {
   const { kafka } = config;
-  const sasl: SASLOptions | undefined =
-    kafka.saslMechanism === ''
-      ? undefined
-      : ({ mechanism: kafka.saslMechanism, username: kafka.saslUsername, password: kafka.saslPassword } as SASLOptions);
+  const sasl = kafkaSasl(config);
   return new Kafka({
     clientId: `${kafka.clientId}-${clientSuffix}`,
     brokers: kafka.brokers,
-    ssl: kafka.ssl,
+    ssl: kafkaTls(config),
     ...(sasl ? { sasl } : {}),
     connectionTimeout: 5_000,
     requestTimeout: 30_000,
@@ -42,14 +45,24 @@ export function createIdempotentProducer(kafka: Kafka): Producer {
 export interface TopicProducer {
   producer: Producer;
   partitions: number;
+  /** kafka.compression: the codec of every batch this producer writes. */
+  compression: CompressionTypes;
 }
 
-/** Makes sure the topics exist and returns the transactions topic's partition count. */
-export async function ensureTopicsAndPartitions(config: Config, kafka: Kafka): Promise<number> {
+/**
+ * Makes sure the topics exist and returns the transactions topic's partition count. The first
+ * connection of a process: a refused login, certificate or ACL fails here in one clear line.
+ */
+export async function ensureTopicsAndPartitions(config: Config, kafka: Kafka, uses: TopicUse = 'both'): Promise<number> {
+  await checkBrokerCertificate(config);
   const admin = kafka.admin();
-  await admin.connect();
+  await admin.connect().catch((err: unknown) => {
+    throw explainKafkaStartError(config, err, 'connecting');
+  });
   try {
-    await ensureTopics(config, admin);
+    await ensureTopics(config, admin, uses).catch((err: unknown) => {
+      throw explainKafkaStartError(config, err, `making sure topics ${config.kafka.topic} and ${config.kafka.dlqTopic} exist`);
+    });
     const metadata = await admin.fetchTopicMetadata({ topics: [config.kafka.topic] });
     return metadata.topics[0]?.partitions.length ?? config.kafka.partitions;
   } finally {
@@ -61,11 +74,11 @@ export async function ensureTopicsAndPartitions(config: Config, kafka: Kafka): P
  * What every writing process does at start: make sure the topics exist, then connect an
  * idempotent producer (the producer, the api's ingest, the consumer's DLQ writer).
  */
-export async function connectProducerWithTopics(config: Config, kafka: Kafka): Promise<TopicProducer> {
-  const partitions = await ensureTopicsAndPartitions(config, kafka);
+export async function connectProducerWithTopics(config: Config, kafka: Kafka, uses: TopicUse = 'both'): Promise<TopicProducer> {
+  const partitions = await ensureTopicsAndPartitions(config, kafka, uses);
   const producer = createIdempotentProducer(kafka);
   await producer.connect();
-  return { producer, partitions };
+  return { producer, partitions, compression: compressionType(config.kafka.compression) };
 }
 
 const keyPartitioner = Partitioners.DefaultPartitioner();
@@ -98,20 +111,37 @@ export async function sendKeyed(target: TopicProducer, topic: string, messages: 
     byPartition.set(partition, list);
     partitions.push(partition);
   }
-  await Promise.all([...byPartition.values()].map((list) => target.producer.send({ topic, acks: -1, messages: list })));
+  await Promise.all([...byPartition.values()].map((list) => target.producer.send({ topic, acks: -1, compression: target.compression, messages: list })));
   // The partition of each message, in the given order (for per-partition metrics).
   return partitions;
 }
 
+/**
+ * Which topics a process needs: 'both', or only the transactions topic (the producer and the api's
+ * ingest never write the DLQ). Under ACLs a topic a principal has no rights on looks missing, and
+ * creating it is refused: a process that does not need the DLQ then goes on without it.
+ */
+export type TopicUse = 'both' | 'transactions';
+
 /** Creates the transactions and DLQ topics if missing (idempotent). */
-export async function ensureTopics(config: Config, admin: Admin): Promise<void> {
+export async function ensureTopics(config: Config, admin: Admin, uses: TopicUse = 'both'): Promise<void> {
   const existing = new Set(await admin.listTopics());
+  await createTopics(config, admin, existing, uses === 'both' ? [config.kafka.topic, config.kafka.dlqTopic] : [config.kafka.topic]);
+  if (uses === 'transactions') {
+    // Created when allowed, so a plaintext stack has its DLQ from the first produce on.
+    await createTopics(config, admin, existing, [config.kafka.dlqTopic]).catch((err: unknown) => {
+      if (!isAuthorizationRefusal(err)) throw err;
+    });
+  }
+}
+
+async function createTopics(config: Config, admin: Admin, existing: ReadonlySet<string>, names: string[]): Promise<void> {
   const minIsr = String(Math.min(2, config.kafka.replicationFactor));
   const wanted = [
     { topic: config.kafka.topic, numPartitions: config.kafka.partitions, extra: [] },
     // A DLQ copy carries the original event plus headers: it must fit where the original did.
     { topic: config.kafka.dlqTopic, numPartitions: 1, extra: [{ name: 'max.message.bytes', value: String(DLQ_TOPIC_MAX_MESSAGE_BYTES) }] },
-  ].filter((t) => !existing.has(t.topic));
+  ].filter((t) => names.includes(t.topic) && !existing.has(t.topic));
   if (wanted.length === 0) return;
   await admin.createTopics({
     waitForLeaders: true,

@@ -96,7 +96,7 @@ export async function startProducer(config: Config, options: ProduceOptions, log
             await probe?.close();
             throw err;
           })
-      : kafkajsSender(kafka, await connectProducerWithTopics(config, kafka));
+      : kafkajsSender(kafka, await connectProducerWithTopics(config, kafka, 'transactions'));
   const generate = options.labelled
     ? labelledMessages({ ...options, labelled: options.labelled })
     : createGenerator({ accounts: options.accounts, seed: options.seed, malformedRatio: options.malformedRatio });

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { Config, stackCacheDir } from '../config';
+import { Config } from '../config';
 import { cachedBinary, ensureGoProgram, type GoProgram } from './go-build';
 import { ensureDir, settingLabel, STACK_HOST, writeFileIfChanged } from './layout';
 import { ServiceDefinition, StackContext } from './service';
@@ -45,7 +45,7 @@ export const jaegerPorts = (config: Config): JaegerPorts => ({
 
 function jaegerPaths(ctx: StackContext) {
   const home = path.join(ctx.layout.root, 'jaeger');
-  return { home, configFile: path.join(home, 'config.yaml'), binary: cachedBinary(stackCacheDir(ctx.config), PROGRAM).binary };
+  return { home, configFile: path.join(home, 'config.yaml'), binary: cachedBinary(ctx.config.cache.dir, PROGRAM).binary };
 }
 
 export function jaegerConfig(config: Config): string {
@@ -96,7 +96,7 @@ export function jaegerService(ctx: StackContext): ServiceDefinition {
   const p = jaegerPaths(ctx);
   const ports = jaegerPorts(ctx.config);
   const setting = settingLabel('stack.jaegerPort');
-  const target = cachedBinary(stackCacheDir(ctx.config), PROGRAM);
+  const target = cachedBinary(ctx.config.cache.dir, PROGRAM);
   return {
     name: 'jaeger',
     address: `${STACK_HOST}:${ports.query}`,
@@ -107,7 +107,7 @@ export function jaegerService(ctx: StackContext): ServiceDefinition {
     ],
     readyTimeoutMs: 60_000,
     systemPackages: [],
-    install: async () => void (await ensureGoProgram(ctx, stackCacheDir(ctx.config), PROGRAM)),
+    install: async () => void (await ensureGoProgram(ctx, ctx.config.cache.dir, PROGRAM)),
     prepare: async () => {
       ensureDir(p.home);
       writeFileIfChanged(p.configFile, jaegerConfig(ctx.config));

@@ -14,6 +14,25 @@ export const SERVICE_NAMES: readonly ServiceName[] = ['kafka', 'temporal', 'mari
  */
 export const DEFAULT_SERVICES: readonly ServiceName[] = ['kafka', 'temporal', 'mariadb', 'prometheus'];
 
+/**
+ * 'plain': the default stack. 'secure': its own instance beside it (own directory and ports) whose
+ * Kafka, MariaDB and Temporal accept only authenticated, encrypted clients (docs/security.md).
+ */
+export type StackProfile = 'plain' | 'secure';
+
+/** The secure profile has no Prometheus: it exists to prove the pipeline's secured connections. */
+export function profileServices(profile: StackProfile): readonly ServiceName[] {
+  return profile === 'secure' ? ['kafka', 'temporal', 'mariadb'] : SERVICE_NAMES;
+}
+
+/** What `stack up` starts in a profile when no service is named (the plain one: DEFAULT_SERVICES). */
+export function profileDefaults(profile: StackProfile): readonly ServiceName[] {
+  return profile === 'secure' ? profileServices('secure') : DEFAULT_SERVICES;
+}
+
+/** The secure profile's ports sit this far above the plain ones, so both stacks run side by side. */
+export const SECURE_PORT_OFFSET = 100;
+
 /** Every local service binds loopback only: the stack is a dev tool, never reachable from outside. */
 export const STACK_HOST = '127.0.0.1';
 
@@ -28,8 +47,9 @@ export interface StackLayout {
   installLogFile(component: string): string;
 }
 
-export function stackLayout(config: Config): StackLayout {
-  const root = path.resolve(config.stack.dir);
+/** The secure profile lives beside the plain stack: <stack.dir>-secure. */
+export function stackLayout(config: Config, profile: StackProfile = 'plain'): StackLayout {
+  const root = path.resolve(config.stack.dir) + (profile === 'secure' ? '-secure' : '');
   const logs = path.join(root, 'logs');
   const run = path.join(root, 'run');
   return {
@@ -65,16 +85,17 @@ export interface StackPorts {
  * clients can never disagree. Secondary ports sit at fixed offsets (Temporal's own convention:
  * UI = frontend + 1000).
  */
-export function stackPorts(config: Config): StackPorts {
-  const kafka = portOf(config.kafka.brokers[0] ?? '', 'kafka.brokers');
-  const temporal = portOf(config.temporal.address, 'temporal.address');
+export function stackPorts(config: Config, profile: StackProfile = 'plain'): StackPorts {
+  const shift = profile === 'secure' ? SECURE_PORT_OFFSET : 0;
+  const kafka = portOf(config.kafka.brokers[0] ?? '', 'kafka.brokers') + shift;
+  const temporal = portOf(config.temporal.address, 'temporal.address') + shift;
   return {
     kafka,
     kafkaController: kafka + 1,
     temporal,
     temporalUi: temporal + 1000,
     temporalMetrics: temporal + 1001,
-    mariadb: config.db.port,
+    mariadb: config.db.port + shift,
     prometheus: config.stack.prometheusPort,
   };
 }

@@ -3,7 +3,9 @@ import path from 'node:path';
 import { Config } from '../config';
 import { LedgerflowError } from '../domain/errors';
 import { kafkaService } from './kafka';
-import { ensureDir, ServiceName, stackLayout, stackPorts } from './layout';
+import { ensureDir, profileServices, ServiceName, stackLayout, stackPorts, type StackProfile } from './layout';
+import { secureKafkaService } from './kafka-secure';
+import { secureTemporalService } from './temporal-secure';
 import { mariadbService } from './mariadb';
 import {
   assertPortFree,
@@ -31,16 +33,20 @@ export const STOP_GRACE_MS = 20_000;
 const PROBE_TIMEOUT_MS = 3_000;
 const PROBE_INTERVAL_MS = 500;
 
-export function stackContext(config: Config, log: (line: string) => void = (line) => console.error(line)): StackContext {
-  return { config, layout: stackLayout(config), ports: stackPorts(config), log };
+export function stackContext(config: Config, log: (line: string) => void = (line) => console.error(line), profile: StackProfile = 'plain'): StackContext {
+  return { config, profile, layout: stackLayout(config, profile), ports: stackPorts(config, profile), log };
 }
 
 export function serviceDefinition(ctx: StackContext, name: ServiceName): ServiceDefinition {
+  const secure = ctx.profile === 'secure';
+  if (!profileServices(ctx.profile).includes(name)) {
+    throw new LedgerflowError('LF_STACK', `the ${ctx.profile} stack has no ${name}; it has ${profileServices(ctx.profile).join(', ')}`, name);
+  }
   switch (name) {
     case 'kafka':
-      return kafkaService(ctx);
+      return secure ? secureKafkaService(ctx) : kafkaService(ctx);
     case 'temporal':
-      return temporalService(ctx);
+      return secure ? secureTemporalService(ctx) : temporalService(ctx);
     case 'mariadb':
       return mariadbService(ctx);
     case 'prometheus':

@@ -1,8 +1,6 @@
-import { randomBytes } from 'node:crypto';
-import fs from 'node:fs';
 import path from 'node:path';
 import type { Connection } from 'mysql2/promise';
-import { ensureDir } from './layout';
+import { readOrCreateSecret } from './secrets';
 import { StackContext } from './service';
 
 /**
@@ -52,22 +50,6 @@ export function dbAccounts(ctx: StackContext): DbAccount[] {
   ];
 }
 
-/**
- * Reads a generated secret, creating it (random, mode 0600) the first time. An existing file is
- * never rewritten: running processes and other tools may already hold its value.
- */
-export function readOrCreateSecret(file: string): string {
-  ensureDir(path.dirname(file), 0o700);
-  try {
-    fs.writeFileSync(file, `${randomBytes(24).toString('base64url')}\n`, { mode: 0o600, flag: 'wx' });
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-  }
-  const secret = fs.readFileSync(file, 'utf8').trim();
-  if (!secret) throw new Error(`${file} is empty; delete it and run stack up again to generate a new password`);
-  return secret;
-}
-
 /** Creates the schema and accounts, and aligns each account's password with its file. */
 export async function provisionDatabase(ctx: StackContext, admin: Connection): Promise<void> {
   const dbName = ctx.config.db.name;
@@ -80,6 +62,8 @@ export async function provisionDatabase(ctx: StackContext, admin: Connection): P
       await admin.query('ALTER USER ?@? IDENTIFIED BY ?', [account.user, host, password]);
       // Privilege lists are constants of this module, not input; only names go through placeholders.
       await admin.query(`GRANT ${account.privileges} ON ??.* TO ?@?`, [dbName, account.user, host]);
+      // The secure profile: this account can never log in without TLS, whatever the server setting.
+      if (ctx.profile === 'secure') await admin.query('ALTER USER ?@? REQUIRE SSL', [account.user, host]);
     }
   }
 }

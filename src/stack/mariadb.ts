@@ -6,6 +6,7 @@ import { LedgerflowError } from '../domain/errors';
 import { ensureDir, settingLabel, STACK_HOST } from './layout';
 import { hasMarker, isRoot, requireBinary, runStep, which, writeMarker } from './install';
 import { provisionDatabase } from './mariadb-users';
+import { ensureServiceCerts, serviceCerts } from './certs';
 import { ServiceDefinition, StackContext, withinTimeout } from './service';
 
 /**
@@ -53,6 +54,7 @@ async function prepare(ctx: StackContext): Promise<void> {
   }
   ensureDir(p.tmp);
   ensureDir(path.dirname(p.socket));
+  if (ctx.profile === 'secure') await ensureServiceCerts(ctx, 'mariadb');
   if (hasMarker(p.initMarker, INIT_MARKER)) return;
   // The server starts only after the marker is written, so a data dir without it never held data:
   // it is what an interrupted install-db left behind, and is rebuilt.
@@ -76,6 +78,8 @@ async function prepare(ctx: StackContext): Promise<void> {
 }
 
 const BUFFER_POOL_AUTO_MAX_MB = 8192;
+/** The secure profile proves connections, not throughput: it runs beside the plain stack, small. */
+const SECURE_BUFFER_POOL_MB = 256;
 const BUFFER_POOL_MIN_MB = 1024;
 
 /** stack.mariadbBufferPoolMb, or (0) a third of the machine's memory within [1 GiB, 8 GiB]. */
@@ -105,8 +109,8 @@ function command(ctx: StackContext) {
       '--collation-server=utf8mb4_unicode_ci',
       // The ledger's hot pages and secondary indexes must fit: at 1 GiB a 10M-row table (~4 GB with
       // indexes) read history pages from disk (history p99 117 ms; bench/README.md, issue 5).
-      `--innodb-buffer-pool-size=${bufferPoolMb(ctx.config.stack.mariadbBufferPoolMb)}M`,
-      '--innodb-log-file-size=512M',
+      `--innodb-buffer-pool-size=${ctx.profile === 'secure' ? SECURE_BUFFER_POOL_MB : bufferPoolMb(ctx.config.stack.mariadbBufferPoolMb)}M`,
+      `--innodb-log-file-size=${ctx.profile === 'secure' ? 128 : 512}M`,
       // The default (200 pages/s) is sized for spinning disks: after the 10M-row load the flush was
       // still running 3 minutes later, and its I/O put 7 ms on a 0.2 ms primary-key read (issue 5).
       '--innodb-io-capacity=2000',
@@ -115,9 +119,25 @@ function command(ctx: StackContext) {
       '--innodb-flush-log-at-trx-commit=1',
       '--max-connections=300',
       '--max-allowed-packet=64M',
+      ...(ctx.profile === 'secure' ? secureArgs(ctx) : []),
     ],
     cwd: p.home,
   };
+}
+
+/**
+ * The secure profile: TCP clients must use TLS (require_secure_transport; the admin's unix socket
+ * counts as secure), with the stack's own CA; every account also REQUIRES SSL (mariadb-users.ts).
+ */
+function secureArgs(ctx: StackContext): string[] {
+  const certs = serviceCerts(ctx, 'mariadb');
+  return [
+    `--ssl-ca=${certs.ca}`,
+    `--ssl-cert=${certs.server.cert}`,
+    `--ssl-key=${certs.server.key}`,
+    '--require-secure-transport=ON',
+    '--tls-version=TLSv1.2,TLSv1.3',
+  ];
 }
 
 async function probe(ctx: StackContext, timeoutMs: number): Promise<boolean> {
@@ -160,12 +180,13 @@ export function mariadbService(ctx: StackContext): ServiceDefinition {
     systemPackages: [
       { binary: 'mariadbd', debianPackage: 'mariadb-server' },
       { binary: 'mariadb-install-db', debianPackage: 'mariadb-server' },
+      ...(ctx.profile === 'secure' ? [{ binary: 'openssl', debianPackage: 'openssl' }] : []),
     ],
     install: async () => undefined, // the binaries come from Debian (systemPackages)
     prepare,
     command,
     probe,
     afterReady,
-    markers: () => [p.initMarker],
+    markers: () => [p.initMarker, ...(ctx.profile === 'secure' ? [serviceCerts(ctx, 'mariadb').ca] : [])],
   };
 }

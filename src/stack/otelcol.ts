@@ -1,6 +1,5 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { stackCacheDir } from '../config';
 import { cachedBinary, ensureGoProgram, type GoProgram } from './go-build';
 import { ensureDir, settingLabel, STACK_HOST, writeFileIfChanged } from './layout';
 import { ServiceDefinition, StackContext } from './service';
@@ -92,7 +91,7 @@ export function otelcolPaths(ctx: StackContext) {
     configFile: path.join(home, 'config.yaml'),
     /** Every metric export received, one JSON line per export (OTLP/JSON). */
     metricsFile: path.join(home, 'metrics.jsonl'),
-    binary: cachedBinary(stackCacheDir(ctx.config), PROGRAM).binary,
+    binary: cachedBinary(ctx.config.cache.dir, PROGRAM).binary,
   };
 }
 
@@ -151,7 +150,7 @@ async function probe(ctx: StackContext, timeoutMs: number): Promise<boolean> {
 export function otelcolService(ctx: StackContext): ServiceDefinition {
   const p = otelcolPaths(ctx);
   const ports = otelcolPorts(ctx);
-  const target = cachedBinary(stackCacheDir(ctx.config), PROGRAM);
+  const target = cachedBinary(ctx.config.cache.dir, PROGRAM);
   return {
     name: 'otelcol',
     address: `${STACK_HOST}:${ports.otlpHttp}`,
@@ -162,7 +161,7 @@ export function otelcolService(ctx: StackContext): ServiceDefinition {
     ],
     readyTimeoutMs: 60_000,
     systemPackages: [],
-    install: async () => void (await ensureGoProgram(ctx, stackCacheDir(ctx.config), PROGRAM)),
+    install: async () => void (await ensureGoProgram(ctx, ctx.config.cache.dir, PROGRAM)),
     prepare: async () => {
       ensureDir(p.home);
       writeFileIfChanged(p.configFile, otelcolConfig(ctx, ctx.config.stack.jaegerPort + 1));

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { LedgerflowError } from '../domain/errors';
 import { ensureDir, repoRoot, STACK_HOST, writeFileIfChanged } from './layout';
+import { localTokenFile } from './api-keys';
 import { requireBinary } from './install';
 import { ServiceDefinition, StackContext } from './service';
 
@@ -68,6 +69,8 @@ export function prometheusConfig(ctx: StackContext): string {
     'scrape_configs:',
     ...jobs.flatMap(([job, port]) => [
       `  - job_name: ${q(job)}`,
+      // The api's /metrics needs a credential of scope metrics (docs/api.md); the stack made one.
+      ...(job === 'ledgerflow-api' ? ['    authorization:', '      type: Bearer', `      credentials_file: ${q(localTokenFile(config, 'prometheus'))}`] : []),
       '    static_configs:',
       `      - targets: [${q(`${STACK_HOST}:${port}`)}]`,
     ]),

@@ -1,10 +1,11 @@
 import { Config } from '../config';
 import { SystemPackage } from './install';
-import { ServiceName, ServicePort, StackLayout, StackPorts } from './layout';
+import { ServiceName, ServicePort, StackLayout, StackPorts, StackProfile } from './layout';
 
 /** What every stack operation gets: the config, where things live, which ports, how to log. */
 export interface StackContext {
   config: Config;
+  profile: StackProfile;
   layout: StackLayout;
   ports: StackPorts;
   log: (line: string) => void;

@@ -164,6 +164,26 @@ export async function insertTransactions(conn: Connection, batchId: string, deci
   }
 }
 
+/**
+ * Writes the new value of balance rows this transaction holds locked (lockBalances read them): an
+ * absolute value, not `balance_minor + delta`, so no intermediate sum can leave the column's
+ * range (a fold's delta may exceed it even when the result does not). In primary-key order.
+ */
+export async function writeBalances(conn: Connection, values: ReadonlyMap<string, bigint>): Promise<void> {
+  const sorted = [...values.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  for (const part of chunks(sorted, ROWS_PER_STATEMENT)) {
+    const rows = part.map(([key, value]) => {
+      const { account, currency } = splitBalanceKey(key);
+      return [account, currency, value.toString(), 1];
+    });
+    await conn.query(
+      `INSERT INTO balances (account, currency, balance_minor, version) VALUES ?
+       ON DUPLICATE KEY UPDATE balance_minor = VALUES(balance_minor), version = version + 1`,
+      [rows],
+    );
+  }
+}
+
 export async function applyBalanceDeltas(conn: Connection, deltas: LedgerOutcome['balanceDeltas']): Promise<void> {
   const sorted = [...deltas.entries()].filter(([, d]) => d !== 0n).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   for (const part of chunks(sorted, ROWS_PER_STATEMENT)) {
@@ -179,10 +199,18 @@ export async function applyBalanceDeltas(conn: Connection, deltas: LedgerOutcome
   }
 }
 
+/** A credit waiting in balance_credits. */
+export interface PendingCreditRow {
+  account: string;
+  currency: string;
+  txId: string;
+  amountMinor: bigint;
+}
+
 /** Credits waiting in balance_credits for the given (locked) keys: their sum per key and their rows. */
 export interface PendingFold {
   sums: Map<string, bigint>;
-  rows: Array<{ account: string; currency: string; txId: string }>;
+  rows: PendingCreditRow[];
 }
 
 /**
@@ -202,15 +230,16 @@ export async function readPendingCredits(conn: Connection, lockedKeys: ReadonlyS
     for (const r of rows as Array<{ account: string; currency: string; tx_id: string; amount_minor: string }>) {
       const key = balanceKey(r.account, r.currency);
       if (!lockedKeys.has(key)) continue;
-      fold.sums.set(key, (fold.sums.get(key) ?? 0n) + BigInt(r.amount_minor));
-      fold.rows.push({ account: r.account, currency: r.currency, txId: r.tx_id });
+      const amountMinor = BigInt(r.amount_minor);
+      fold.sums.set(key, (fold.sums.get(key) ?? 0n) + amountMinor);
+      fold.rows.push({ account: r.account, currency: r.currency, txId: r.tx_id, amountMinor });
     }
   }
   return fold;
 }
 
 /** Deletes the credits a fold moved into balances; every one of them must still be there. */
-export async function deleteFoldedCredits(conn: Connection, rows: PendingFold['rows']): Promise<void> {
+export async function deleteFoldedCredits(conn: Connection, rows: ReadonlyArray<Pick<PendingCreditRow, 'account' | 'currency' | 'txId'>>): Promise<void> {
   for (const part of chunks(rows, ROWS_PER_STATEMENT)) {
     // Exact primary keys: a range over the accounts would also lock (and wait on) credits other
     // batches are inserting for these accounts right now, and those batches may wait on ours.

@@ -71,12 +71,19 @@ export async function loadRows(conn: Connection, table: string, tsv: Buffer, opt
 
 /** The error a load that did not store every row exactly as sent raises (its transaction must roll back). */
 export class LoadShortfallError extends Error {
-  /** 1062 (ER_DUP_ENTRY) when a row was skipped as a duplicate, like the INSERT it replaces. */
+  /**
+   * What the INSERT it replaces would have failed with: 1062 (ER_DUP_ENTRY) when a row was skipped
+   * as a duplicate, else the first warning's code (e.g. 1264 out of range, 4025 a failed CHECK),
+   * so callers classify it like the statement's own error (src/store/failures.ts).
+   */
   readonly errno: number | undefined;
+  readonly code: string;
   constructor(table: string, expected: number, result: LoadResult, warnings: ReadonlyArray<{ Code: number; Message: string }>) {
     super(`LOAD DATA into ${table}: ${result.affectedRows} of ${expected} rows stored, ${result.warningStatus} warnings: ${warnings.map((w) => `${w.Code} ${w.Message}`).join('; ')}`);
     this.name = 'LoadShortfallError';
-    this.errno = warnings.some((w) => Number(w.Code) === 1062) ? 1062 : undefined;
+    const codes = warnings.map((w) => Number(w.Code));
+    this.errno = codes.includes(1062) ? 1062 : codes[0];
+    this.code = this.errno === undefined ? 'LOAD_SHORTFALL' : `errno:${this.errno}`;
   }
 }
 

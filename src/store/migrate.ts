@@ -2,6 +2,7 @@ import type { Config } from '../config';
 import { LedgerflowError } from '../domain/errors';
 import { loadMigrations } from './dialect';
 import { createPool } from './pool';
+import { explainDbStartError } from './security';
 
 export interface MigrationReport {
   applied: number[];
@@ -19,7 +20,10 @@ const LOCK_WAIT_S = 60;
 export async function migrate(config: Config, log: (line: string) => void = () => undefined): Promise<MigrationReport> {
   const migrations = loadMigrations(config.db.dialect);
   const pool = createPool(config, 'migrate', 1);
-  const conn = await pool.getConnection();
+  const conn = await pool.getConnection().catch(async (err: unknown) => {
+    await pool.end().catch(() => undefined);
+    throw explainDbStartError(config, 'migrate', err);
+  });
   const report: MigrationReport = { applied: [], alreadyApplied: [] };
   try {
     const [lock] = await conn.query('SELECT GET_LOCK(?, ?) AS got', [LOCK_NAME, LOCK_WAIT_S]);

@@ -2,6 +2,7 @@ import { tracingChannel } from 'node:diagnostics_channel';
 import mysql from 'mysql2/promise';
 import { dbPassword, type Config } from '../config';
 import type { Metrics } from '../telemetry/metrics';
+import { dbTls } from './security';
 
 export type Pool = mysql.Pool;
 export type Connection = mysql.PoolConnection;
@@ -11,6 +12,7 @@ export type DbRole = 'app' | 'migrate';
 
 export function createPool(config: Config, role: DbRole = 'app', connectionLimit = config.db.poolSize): Pool {
   const { db } = config;
+  const ssl = dbTls(config);
   return mysql.createPool({
     host: db.host,
     port: db.port,
@@ -28,6 +30,7 @@ export function createPool(config: Config, role: DbRole = 'app', connectionLimit
     multipleStatements: false,
     enableKeepAlive: true,
     connectTimeout: 10_000,
+    ...(ssl ? { ssl } : {}),
     // No caller stack captured on every query: ~1 % of a worker's CPU at half load (profile,
     // issue 5). A failed query's error still carries its code, errno and message.
     trace: false,

@@ -36,7 +36,7 @@ export interface DbRow {
   source_offset: string;
 }
 
-function toRow(r: DbRow): TransactionRow {
+export function toRow(r: DbRow): TransactionRow {
   return {
     id: r.id,
     account: r.account,
@@ -178,11 +178,11 @@ const SCAN_PAGE_ROWS = 50_000;
 /** Every transaction in id order, keyset-paged so memory stays flat at any table size (verify). */
 export async function* transactionsInIdOrder(
   pool: Pool,
-): AsyncGenerator<Pick<DbRow, 'id' | 'account' | 'counterparty' | 'type' | 'amount_minor' | 'currency' | 'status' | 'source_partition' | 'source_offset'>> {
+): AsyncGenerator<Pick<DbRow, 'id' | 'account' | 'counterparty' | 'type' | 'amount_minor' | 'currency' | 'status' | 'description' | 'occurred_at' | 'source_partition' | 'source_offset'>> {
   let after = '';
   for (;;) {
     const [rows] = await pool.query(
-      `SELECT id, account, counterparty, type, amount_minor, currency, status, source_partition, source_offset
+      `SELECT id, account, counterparty, type, amount_minor, currency, status, description, occurred_at, source_partition, source_offset
          FROM transactions WHERE id > ? ORDER BY id LIMIT ?`,
       [after, SCAN_PAGE_ROWS],
     );

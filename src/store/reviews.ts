@@ -94,7 +94,9 @@ interface TxRow {
 export async function decide(conn: Connection, txId: string, action: 'approve' | 'reject', actor: string, reason: string): Promise<{ status: 'approved' | 'rejected'; reversed: boolean }> {
   const [rows] = await conn.query('SELECT status, reversed FROM reviews WHERE tx_id = ? FOR UPDATE', [txId]);
   const review = (rows as Array<{ status: ReviewRow['status']; reversed: number }>)[0];
-  if (!review) throw new Error(`no review for transaction ${txId}`);
+  // The transaction under review was superseded by a variant from an earlier position (its review
+  // went with it, docs/decisions/021): nothing is held, so nothing is decided or reversed.
+  if (!review) return { status: action === 'approve' ? 'approved' : 'rejected', reversed: false };
   if (review.status === 'approved' || review.status === 'rejected') return { status: review.status, reversed: Number(review.reversed) === 1 };
   const status = action === 'approve' ? 'approved' : 'rejected';
   await conn.query('UPDATE reviews SET status = ?, decided_at = CURRENT_TIMESTAMP(3), decided_by = ? WHERE tx_id = ?', [status, actor, txId]);

@@ -5,7 +5,7 @@
  * over OTLP (the OpenTelemetry "OTLP to Prometheus" compatibility rules, default strategy:
  * underscore escaping with unit and type suffixes). So a dashboard or alert rule reads the same
  * series whether it was scraped from a process or received through a collector
- * (docs/decisions/016-otlp-metrics.md).
+ * (docs/decisions/023-otlp-metrics.md).
  */
 
 export type OtelKind = 'counter' | 'updowncounter' | 'gauge' | 'histogram';

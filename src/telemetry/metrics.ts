@@ -6,7 +6,7 @@ import { prometheusLabelName, prometheusMetricName, type MetricSpec } from './me
  * declared once with its OpenTelemetry name, unit and attributes (semantic-convention names for
  * messaging processing, database client and HTTP server metrics); /metrics shows it under the
  * Prometheus name a collector derives from those, and src/telemetry/otlp-metrics.ts exports the
- * same values over OTLP (docs/decisions/016-otlp-metrics.md).
+ * same values over OTLP (docs/decisions/023-otlp-metrics.md).
  */
 
 const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 0.75, 1, 1.5, 2.5, 5, 10, 30];
@@ -90,11 +90,66 @@ export const METRICS = {
     description: 'Activity attempts that failed (and will be retried), by activity and error code.',
     attributes: ['activity', 'code'],
   },
+  applyErrors: {
+    name: 'ledgerflow.apply.errors',
+    unit: '{error}',
+    kind: 'counter',
+    description: 'Failed database tries of a batch or of a part of it (quick retries and isolation steps included), by class (transient, systemic, deterministic, unknown) and error code.',
+    attributes: ['class', 'code'],
+  },
+  parkedEvents: {
+    name: 'ledgerflow.parked.events',
+    unit: '{event}',
+    kind: 'counter',
+    description: 'Events the store refused for a lasting non-business reason, isolated from their batch and parked (ledgerflow parked list), by error code.',
+    attributes: ['code'],
+  },
+  transfersReturned: {
+    name: 'ledgerflow.transfers.returned',
+    unit: '{transfer}',
+    kind: 'counter',
+    description: 'Transfers from another partition whose credit would have taken the receiving balance past its column: rejected (balance_overflow) when the receiver folded them, the amount returned to the sender.',
+  },
+  idConflicts: {
+    name: 'ledgerflow.id.conflicts',
+    unit: '{event}',
+    kind: 'counter',
+    description: 'Events whose transaction id was stored with other content, recorded as conflicts (ledgerflow conflicts list), by outcome: arrived_later (not stored) or superseded (the stored row replaced by a variant from an earlier position).',
+    attributes: ['outcome'],
+  },
+  storeRefusals: {
+    name: 'ledgerflow.store.refusals',
+    unit: '{attempt}',
+    kind: 'counter',
+    description: 'Batch attempts held back because the store refused a plain credit too (a systemic fault: nothing parked, retried with backoff), by error code.',
+    attributes: ['code'],
+  },
+  consumerBatchAge: {
+    name: 'ledgerflow.consumer.batch.age',
+    unit: 's',
+    kind: 'gauge',
+    description: 'How long the batch in flight of each partition has waited for its workflow (0 when none); refreshed every few seconds. A partition stalled behind a batch shows here before its lag grows.',
+    attributes: ['topic', 'partition'],
+  },
+  batchRetries: {
+    name: 'ledgerflow.batch.retries',
+    unit: '{batch}',
+    kind: 'counter',
+    description: 'Batches whose workflow failed (or could not be started), so the consumer fetched their offsets again, by partition.',
+    attributes: ['partition'],
+  },
   consumerLag: {
     name: 'ledgerflow.consumer.lag',
     unit: '{event}',
     kind: 'gauge',
     description: 'High watermark minus the committed offset of the consumer group, per partition, refreshed on a timer.',
+    attributes: ['topic', 'partition'],
+  },
+  undecodableBatch: {
+    name: 'ledgerflow.consumer.undecodable_batch.offset',
+    unit: '{offset}',
+    kind: 'gauge',
+    description: 'Offset of a record batch the consumer cannot decode, per partition: the partition is stuck there until an operator acts (set just before the consumer exits).',
     attributes: ['topic', 'partition'],
   },
   fraudFlagged: {
@@ -154,6 +209,19 @@ export const METRICS = {
     description: 'HTTP requests answered, by method, route and status code.',
     attributes: ['http.request.method', 'url.scheme', 'http.route', 'http.response.status_code'],
     buckets: [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10],
+  },
+  apiKeyReloadFailures: {
+    name: 'ledgerflow.api.key_reload.failures',
+    unit: '{reload}',
+    kind: 'counter',
+    description: 'Re-reads of the api key set that failed (unreadable or invalid file); the last good key set stays in force.',
+  },
+  idempotencyClaims: {
+    name: 'ledgerflow.api.idempotency.claims',
+    unit: '{request}',
+    kind: 'counter',
+    description: 'POST /transactions by what its Idempotency-Key found: owner (first or taken over), replay, conflict (422), in_flight (409).',
+    attributes: ['outcome'],
   },
 } as const satisfies Record<string, MetricSpec>;
 
@@ -218,7 +286,15 @@ export function createMetrics(processName: string) {
     duplicatesSkipped: counter(METRICS.duplicatesSkipped, registry),
     produceToCommit: histogram(METRICS.produceToCommit, registry),
     activityFailures: counter(METRICS.activityFailures, registry),
+    applyErrors: counter(METRICS.applyErrors, registry),
+    parkedEvents: counter(METRICS.parkedEvents, registry),
+    transfersReturned: counter(METRICS.transfersReturned, registry),
+    idConflicts: counter(METRICS.idConflicts, registry),
+    storeRefusals: counter(METRICS.storeRefusals, registry),
+    consumerBatchAge: gauge(METRICS.consumerBatchAge, registry),
+    batchRetries: counter(METRICS.batchRetries, registry),
     consumerLag: gauge(METRICS.consumerLag, registry),
+    undecodableBatch: gauge(METRICS.undecodableBatch, registry),
     fraudFlagged: counter(METRICS.fraudFlagged, registry),
     fraudReviews: counter(METRICS.fraudReviews, registry),
     dbPools,
@@ -233,6 +309,8 @@ export function createMetrics(processName: string) {
     dbOperationDuration: histogram(METRICS.dbOperationDuration, registry),
     dbTransactionDuration: histogram(METRICS.dbTransactionDuration, registry),
     httpServerDuration: histogram(METRICS.httpServerDuration, registry),
+    apiKeyReloadFailures: counter(METRICS.apiKeyReloadFailures, registry),
+    idempotencyClaims: counter(METRICS.idempotencyClaims, registry),
   };
 }
 

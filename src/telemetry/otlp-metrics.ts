@@ -23,7 +23,7 @@ import { otlpTarget, resourceAttributes } from './otlp';
  * The OTLP metric export: a MetricProducer that reads the process's prom-client registries at each
  * export and hands their values, cumulative as they are, to the OpenTelemetry SDK's periodic
  * reader and OTLP exporter. The same instruments feed /metrics and OTLP, so the two cannot
- * drift; nothing is added to the per-event path (docs/decisions/016-otlp-metrics.md). The CLI
+ * drift; nothing is added to the per-event path (docs/decisions/023-otlp-metrics.md). The CLI
  * loads this module only when OTEL_METRICS_EXPORTER names otlp.
  */
 

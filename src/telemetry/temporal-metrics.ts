@@ -7,7 +7,7 @@ import { otlpMetricsEnabled, otlpTarget } from './otlp';
  * itself, to the same collector and as often as Ledgerflow's metrics, and the Prometheus endpoint
  * on worker.sdkMetricsPort is not served; otherwise that endpoint, as before. Both use seconds,
  * and the Prometheus suffixes match what a collector derives from the OTLP names and units
- * (docs/decisions/016-otlp-metrics.md).
+ * (docs/decisions/023-otlp-metrics.md).
  */
 export type TemporalMetricsOptions =
   | { otel: { url: string; http: boolean; headers: Record<string, string>; metricsExportInterval: number; useSecondsForDurations: true; temporality: 'cumulative' } }

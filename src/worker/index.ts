@@ -8,7 +8,8 @@ import { createPool, observePool } from '../store/pool';
 import type { Logger } from '../telemetry/log';
 import { createMetrics } from '../telemetry/metrics';
 import { startProbeServer } from '../telemetry/server';
-import { temporalConnectionOptions } from '../temporal/connection';
+import { checkTemporalTls, explainTemporalStartError, temporalConnectionOptions } from '../temporal/connection';
+import { checkDatabase } from '../store/security';
 import { temporalMetricsOptions } from '../telemetry/temporal-metrics';
 import { workerTracingOptions } from '../telemetry/temporal-tracing';
 import { workflowCode } from './bundle';
@@ -61,16 +62,35 @@ export async function startWorker(config: Config, log: Logger): Promise<WorkerHa
   const metrics = createMetrics('worker');
   // Present from the start at 0, so rate() and alerts see a series before the first failure.
   metrics.activityFailures.inc({ activity: 'applyBatch', code: 'ER_LOCK_DEADLOCK' }, 0);
+  metrics.applyErrors.inc({ class: 'transient', code: 'ER_LOCK_DEADLOCK' }, 0);
+  metrics.parkedEvents.inc({ code: 'none' }, 0);
+  metrics.storeRefusals.inc({ code: 'none' }, 0);
+  for (const outcome of ['arrived_later', 'superseded']) metrics.idConflicts.inc({ outcome }, 0);
+  metrics.transfersReturned.inc(0);
   let draining = false;
   const probe = await startProbeServer(config.api.host, config.worker.httpPort, metrics.registry, () => !draining);
   const pool = createPool(config, 'app');
+  await checkDatabase(pool, config, 'app').catch(async (err: unknown) => {
+    await Promise.all([pool.end(), probe.close()]).catch(() => undefined);
+    throw err;
+  });
   const unobservePool = observePool(pool, metrics, config.db.dialect);
   const fraud = await startFraudRuntime(config, pool, log);
   const activities = createActivities({
     pool,
     overdraftLimitMinor: BigInt(config.rules.overdraftLimitMinor),
     rowWrite: config.db.dialect === 'singlestore' ? 'insert' : 'load',
+    idRegistry: config.db.dialect === 'singlestore',
     ...(fraud.deps ? { fraud: fraud.deps } : {}),
+    topic: config.kafka.topic,
+    unknownAttemptsMax: config.worker.unknownFailureAttempts,
+    attempt: () => Context.current().info.attempt,
+    observe: {
+      failure: (f) => metrics.applyErrors.inc({ class: f.class, code: f.code }),
+      parked: (f) => metrics.parkedEvents.inc({ code: f.code }),
+      systemic: (f) => metrics.storeRefusals.inc({ code: f.code }),
+    },
+    log,
   });
   const timed = async (apply: () => Promise<ApplyBatchResult>): Promise<ApplyBatchResult> => {
     const end = metrics.applyDuration.startTimer();
@@ -84,8 +104,9 @@ export async function startWorker(config: Config, log: Logger): Promise<WorkerHa
     try {
       result = await apply();
     } catch (err) {
-      const e = err as { code?: string; name?: string };
-      metrics.activityFailures.inc({ activity: 'applyBatch', code: e.code ?? e.name ?? 'Error' });
+      // An ApplicationFailure (LF_STORE_SYSTEMIC, LF_INVALID_BATCH) is counted by its type.
+      const e = err as { code?: string; type?: string; name?: string };
+      metrics.activityFailures.inc({ activity: 'applyBatch', code: e.code ?? e.type ?? e.name ?? 'Error' });
       throw err;
     } finally {
       clearInterval(beat);
@@ -96,6 +117,13 @@ export async function startWorker(config: Config, log: Logger): Promise<WorkerHa
     metrics.duplicatesSkipped.inc(result.duplicates);
     metrics.fraudFlagged.inc(result.flagged);
     metrics.fraudReviews.inc(result.reviews);
+    if (result.returned > 0) metrics.transfersReturned.inc(result.returned);
+    // Results recorded by a worker from before decision 021 have no conflict counts.
+    if (result.conflicts > 0) {
+      metrics.idConflicts.inc({ outcome: 'superseded' }, result.superseded);
+      metrics.idConflicts.inc({ outcome: 'arrived_later' }, result.conflicts - result.superseded);
+      log.warn({ batchId: result.batchId, conflicts: result.conflicts, superseded: result.superseded }, 'transaction ids reused with other content (ledgerflow conflicts list)');
+    }
     return result;
   };
   const timedActivities = {
@@ -103,7 +131,10 @@ export async function startWorker(config: Config, log: Logger): Promise<WorkerHa
       timed(() => (packed === undefined ? activities.applyBatch(input as ApplyBatchInput) : activities.applyBatch(input as ApplyPackedInput, packed))),
     ...createReviewActivities(pool),
   };
-  const connection = await NativeConnection.connect(temporalConnectionOptions(config));
+  await checkTemporalTls(config);
+  const connection = await NativeConnection.connect(temporalConnectionOptions(config)).catch((err: unknown) => {
+    throw explainTemporalStartError(config, err);
+  });
   const tracing = workerTracingOptions();
   const worker = await Worker.create({
     connection,

@@ -64,6 +64,22 @@ export interface ApplyBatchResult {
   flagged: number;
   /** Reviews this attempt opened. */
   reviews: number;
+  /**
+   * Events the store refused for a lasting reason that is not a business rule, isolated from the
+   * batch and parked (docs/decisions/020-poison-isolation.md); absent in results recorded before.
+   */
+  parked: number;
+  /** Parts of the batch tried while isolating them (0: the batch applied as one transaction). */
+  isolationSteps: number;
+  /** Events whose id is stored with other content, recorded by this attempt (docs/decisions/021). */
+  conflicts: number;
+  /** Of those, stored rows this attempt replaced by a variant from an earlier position. */
+  superseded: number;
+  /**
+   * Transfers from other partitions whose credit would have taken a balance of this batch past
+   * its column: rejected (balance_overflow) when folded, their amount returned to the sender.
+   */
+  returned: number;
 }
 
 export interface ActivityTypes {

@@ -13,6 +13,7 @@ import { dataConverter } from '../../src/temporal/codec';
 import { verify } from '../../src/verify';
 import type { ApplyBatchInput } from '../../src/workflows/types';
 import type { ConsumerHandle } from '../../src/consumer';
+import { expectedFromTopic, rollupTotals, storedBalances } from '../helpers/ledger';
 import { firstBatchOf, startTestPipeline, type RunningPipeline, type TestPipeline } from '../helpers/pipeline';
 
 /**
@@ -66,6 +67,19 @@ test(`${COUNT} transactions with transfers and 1% malformed: 0 missing, 0 duplic
   assert.ok(report.applied > 0 && report.rejected > 0, 'both applied and rejected (insufficient funds) transactions');
   assert.equal(report.ok, true);
   assert.equal(consumer.handledEvents(), COUNT, 'each offset handled once: no re-fetch of committed slices');
+
+  // Independently of verify and of the stored rows' content: what the topic's events must have
+  // done. `transactions` is keyed by id, so a batch applied twice still shows one row per id; only
+  // balances and rollups show it, and they must equal these sums of each id counted once.
+  const expected = await expectedFromTopic(env.config, pool);
+  const nonZero = new Map([...expected.balances].filter(([, v]) => v !== 0n));
+  assert.deepEqual(await storedBalances(pool), nonZero, 'every balance equals the sum of its applied events, each counted once');
+  const rollups = await rollupTotals(pool);
+  assert.deepEqual(rollups.counts, expected.counts, 'rollup counts: each event once');
+  assert.deepEqual(rollups.amounts, expected.amounts, 'rollup amounts: each event once');
+  let ids = 0n;
+  for (const n of expected.counts.values()) ids += n;
+  assert.equal(ids, BigInt(COUNT - produced.malformed), 'every valid event counted');
 
   const [transfers] = await pool.query("SELECT COUNT(*) AS n FROM transactions WHERE type = 'transfer' AND status = 'applied'");
   assert.ok(Number((transfers as Array<{ n: string }>)[0]?.n) > 1000, 'transfers were applied');

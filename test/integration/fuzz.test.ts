@@ -8,6 +8,7 @@ import type { Config } from '../../src/config';
 import type { ConsumerHandle } from '../../src/consumer';
 import { createHostileGenerator, createHostileRequestGenerator, paddedEvent, plainCredit, type FuzzMessage, type HostileRequest } from '../../src/domain/hostile';
 import { createIdempotentProducer, createKafka } from '../../src/kafka/client';
+import { localApiToken } from '../../src/stack';
 import { createPool, type Pool } from '../../src/store/pool';
 import { verify } from '../../src/verify';
 import { committedOffsets, highWatermarks, readTopicUpTo } from '../../src/verify/kafkaRead';
@@ -134,7 +135,8 @@ test(`≥ ${HOSTILE_MIN} hostile events interleaved with valid ones: DLQ or stor
   assert.equal(report.dlqFound, dlqExpected, `DLQ holds every malformed one; missing e.g. ${report.examples.dlqMissing.join(', ')}`);
   assert.equal(report.dlqMissing, 0);
   assert.equal(report.dlqWithoutReason, 0);
-  assert.equal(report.duplicateSends, count('duplicate'), 'same id, other content: counted as a resend, not as lost');
+  assert.equal(report.conflicts, count('duplicate'), 'same id, other content: a conflict, not a resend and not lost');
+  assert.equal(report.conflictsRecorded, count('duplicate'), 'every conflict recorded against the stored row');
   assert.equal(report.valid, count('stored') + count('rejected') + TAIL);
   assert.equal(report.missing, 0, `missing: ${report.examples.missing.join(', ')}`);
   assert.equal(report.duplicated, 0, `duplicated: ${report.examples.duplicated.join(', ')}`);
@@ -181,7 +183,9 @@ test(`≥ ${HOSTILE_MIN} hostile events interleaved with valid ones: DLQ or stor
 
 async function send(base: string, r: HostileRequest): Promise<{ status: number; body: unknown; contentType: string }> {
   const body = typeof r.body === 'function' ? r.body() : r.body;
-  const res = await fetch(`${base}/transactions`, { method: 'POST', headers: r.headers, ...(body !== undefined ? { body } : {}) });
+  // With a valid ingest credential: the requests must fail on their own faults, not on authentication.
+  const headers = { authorization: `Bearer ${localApiToken(env.config)}`, ...r.headers };
+  const res = await fetch(`${base}/transactions`, { method: 'POST', headers, ...(body !== undefined ? { body } : {}) });
   const text = await res.text();
   let parsed: unknown;
   try {
@@ -213,7 +217,7 @@ test(`≥ 2,000 hostile HTTP requests: all 4xx with the error shape, nothing pro
         (statuses[r.kind] ??= {})[got.status] = ((statuses[r.kind] ?? {})[got.status] ?? 0) + 1;
         const error = (got.body as { error?: { code?: unknown; message?: unknown } }).error;
         const what = `${r.kind} → ${got.status} ${JSON.stringify(got.body).slice(0, 200)} (seed ${SEED})`;
-        assert.ok(got.status >= 400 && got.status < 500, what);
+        assert.ok(got.status >= 400 && got.status < 500 && got.status !== 401 && got.status !== 403, what);
         assert.match(got.contentType, /^application\/json/, what);
         assert.ok(typeof error?.code === 'string' && /^LF_/.test(error.code) && typeof error.message === 'string' && error.message.length > 0, what);
       }

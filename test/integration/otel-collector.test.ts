@@ -16,7 +16,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import { after, before, test } from 'node:test';
 import { loadConfig } from '../../src/config';
-import { JAEGER_VERSION, localTelemetry, OTELCOL_VERSION, stackDown, stackMarkers, stackStatus, stackUp } from '../../src/stack';
+import { JAEGER_VERSION, localApiToken, localTelemetry, OTELCOL_VERSION, stackDown, stackMarkers, stackStatus, stackUp } from '../../src/stack';
 import { parseExposition, samplesOf, seriesKey, type Sample } from '../helpers/exposition';
 import { findTraces, getTrace, type TraceSpan } from '../helpers/jaeger';
 import { createTestPipeline, type TestPipeline } from '../helpers/pipeline';
@@ -169,7 +169,7 @@ test('a produced event is one connected trace in Jaeger: send → batch → work
 test('an event posted to the HTTP ingest continues the request’s trace through the same stages', { timeout: 300_000 }, async () => {
   const res = await fetch(`http://127.0.0.1:${ports.api}/transactions`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', 'idempotency-key': `otel-${env.runId}` },
+    headers: { 'content-type': 'application/json', 'idempotency-key': `otel-${env.runId}`, authorization: `Bearer ${localApiToken(env.config)}` },
     body: JSON.stringify({ account: 'otel-acc', type: 'credit', amountMinor: '1250', currency: 'EUR', occurredAt: new Date().toISOString() }),
   });
   assert.equal(res.status, 202, await res.text());
@@ -185,8 +185,11 @@ test('an event posted to the HTTP ingest continues the request’s trace through
 // ---------------------------------------------------------------------------------------------
 // Metrics: /metrics of each process against what the collector received
 
-const scrape = async (url: string) => parseExposition(await (await fetch(url, { signal: AbortSignal.timeout(10_000) })).text());
-const processMetrics = (role: keyof typeof ports) => scrape(`http://127.0.0.1:${ports[role]}/metrics`);
+const scrape = async (url: string, headers: Record<string, string> = {}) =>
+  parseExposition(await (await fetch(url, { headers, signal: AbortSignal.timeout(10_000) })).text());
+// The api's /metrics takes a credential of scope metrics (docs/decisions/018-api-authentication.md).
+const processMetrics = (role: keyof typeof ports) =>
+  scrape(`http://127.0.0.1:${ports[role]}/metrics`, role === 'api' ? { authorization: `Bearer ${localApiToken(env.config)}` } : {});
 
 /** The series compared, per process: the pipeline's, the database pool's, the API's, the fraud detector's. */
 const COMPARED: Record<keyof typeof ports, string[]> = {

@@ -1,12 +1,14 @@
 import assert from 'node:assert/strict';
 import { execFileSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { Client, Connection } from '@temporalio/client';
 import { Worker } from '@temporalio/worker';
 import { startApi, type ApiHandle } from '../../src/api';
 import { createReviewActivities } from '../../src/activities/review';
+import { train } from '../../src/fraud/train';
 import { newTransactionId } from '../../src/domain/ids';
 import type { SourcedEvent } from '../../src/domain/transaction';
 import { createPool, type Pool } from '../../src/store/pool';
@@ -16,6 +18,7 @@ import { temporalConnectionOptions } from '../../src/temporal/connection';
 import { terminateRunningWorkflows } from '../../src/temporal/cleanup';
 import { packEvents } from '../../src/temporal/packedBatch';
 import type { BatchHeader, ReviewOutcome } from '../../src/workflows/types';
+import { bearer, createTestKeys, type TestKeys } from '../helpers/apiKeys';
 import { createTestPipeline, type TestPipeline } from '../helpers/pipeline';
 import { exited, freePort, spawnLedgerflow, waitForStatus } from '../helpers/processes';
 
@@ -24,9 +27,11 @@ import { exited, freePort, spawnLedgerflow, waitForStatus } from '../helpers/pro
  * is held for review; approve keeps it, reject reverses its balance effect exactly once, no
  * decision escalates on the timer — and a SIGKILLed worker changes none of that.
  */
-const TOKEN = 'review-token-for-tests-0123456789';
 const ESCALATE_MS = 4_000;
 let env: TestPipeline;
+let keys: TestKeys;
+let reviewer: { authorization: string };
+let modelDir: string;
 let api: ApiHandle;
 let base: string;
 let pool: Pool;
@@ -35,7 +40,16 @@ let client: Client;
 let worker: ChildProcess | undefined;
 
 before(async () => {
-  env = await createTestPipeline('review', { 'fraud.reviewEnabled': true, 'fraud.reviewEscalateAfterMs': ESCALATE_MS, 'fraud.reviewToken': TOKEN });
+  keys = createTestKeys([
+    { id: 'reviewer', scopes: ['review'] },
+    { id: 'reader', scopes: ['read'] },
+  ]);
+  reviewer = bearer(keys.tokens.reviewer as string);
+  // A small embedding model, so every flag carries a vector and a rejection adds exactly one to the fraud set.
+  modelDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lf-review-model-'));
+  const modelPath = path.join(modelDir, 'model.json');
+  env = await createTestPipeline('review', { 'fraud.reviewEnabled': true, 'fraud.reviewEscalateAfterMs': ESCALATE_MS, 'api.keysFile': keys.file, 'fraud.modelPath': modelPath });
+  train(env.config, { seed: 7, count: 6_000, accounts: 300, fraudRate: 0.02, out: modelPath }, env.log);
   api = await startApi(env.config, env.log);
   base = `http://127.0.0.1:${api.port}`;
   pool = createPool(env.config, 'app', 2);
@@ -53,6 +67,8 @@ after(async () => {
   await pool?.end();
   await temporal?.close();
   await env?.dispose();
+  keys?.remove();
+  if (modelDir) fs.rmSync(modelDir, { recursive: true, force: true });
 });
 
 async function startWorkerProcess(): Promise<ChildProcess> {
@@ -79,8 +95,8 @@ async function balance(account: string): Promise<string> {
   return (await accountBalances(pool, account)).find((b) => b.currency === 'EUR')?.balanceMinor ?? '0';
 }
 
-async function decide(id: string, action: 'approve' | 'reject', body: Record<string, unknown> = { reviewer: 'alice', reason: 'checked with the customer' }, token = TOKEN) {
-  const res = await fetch(`${base}/reviews/${id}/${action}`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify(body) });
+async function decide(id: string, action: 'approve' | 'reject', body: Record<string, unknown> = { reviewer: 'alice', reason: 'checked with the customer' }, auth: Record<string, string> = reviewer) {
+  const res = await fetch(`${base}/reviews/${id}/${action}`, { method: 'POST', headers: { 'content-type': 'application/json', ...auth }, body: JSON.stringify(body) });
   return { status: res.status, body: (await res.json()) as Record<string, any> };
 }
 
@@ -114,11 +130,13 @@ test('a detected transaction opens a review and a reviewTransaction workflow; th
   const unauthorised = await fetch(`${base}/reviews/${drainId('approve')}/approve`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
   assert.equal(unauthorised.status, 401);
   assert.equal((await decide(drainId('approve'), 'approve', { reason: 'no reviewer' })).status, 400);
-  assert.equal((await decide(drainId('approve'), 'approve', undefined, 'wrong-token-wrong-token-wrong-tok')).status, 401);
+  assert.equal((await decide(drainId('approve'), 'approve', { reviewer: '   ', reason: 'blank reviewer' })).status, 400);
+  assert.equal((await decide(drainId('approve'), 'approve', undefined, bearer('lf_reviewer.wrongwrongwrongwrongwrongwrongwrongwrongwro'))).status, 401);
+  assert.equal((await decide(drainId('approve'), 'approve', undefined, bearer(keys.tokens.reader as string))).status, 403, 'reading is not reviewing');
 
-  const first = (await (await fetch(`${base}/reviews?status=open&limit=2`)).json()) as { items: Array<{ txId: string }>; nextCursor: string };
+  const first = (await (await fetch(`${base}/reviews?status=open&limit=2`, { headers: reviewer })).json()) as { items: Array<{ txId: string }>; nextCursor: string };
   assert.equal(first.items.length, 2);
-  const second = (await (await fetch(`${base}/reviews?status=open&limit=2&cursor=${first.nextCursor}`)).json()) as { items: Array<{ txId: string }>; nextCursor: string | null };
+  const second = (await (await fetch(`${base}/reviews?status=open&limit=2&cursor=${first.nextCursor}`, { headers: reviewer })).json()) as { items: Array<{ txId: string }>; nextCursor: string | null };
   assert.equal(second.items.length, 1);
   assert.equal(second.nextCursor, null);
   assert.deepEqual([...first.items, ...second.items].map((r) => r.txId).sort(), ['approve', 'reject', 'timeout'].map((n) => drainId(n as keyof typeof scenario)).sort());
@@ -130,7 +148,7 @@ test('approve: the transaction stays applied, the decision is audited', { timeou
   const outcome = (await client.workflow.getHandle(`review-${id}`).result()) as ReviewOutcome;
   assert.deepEqual(outcome, { txId: id, status: 'approved', reversed: false, escalated: false });
   assert.equal(await balance('rv-approve'), '50000');
-  const review = (await (await fetch(`${base}/reviews/${id}`)).json()) as { status: string; decidedBy: string; audit: Array<{ action: string; actor: string; reason: string }> };
+  const review = (await (await fetch(`${base}/reviews/${id}`, { headers: reviewer })).json()) as { status: string; decidedBy: string; audit: Array<{ action: string; actor: string; reason: string }> };
   assert.equal(review.status, 'approved');
   assert.equal(review.decidedBy, 'alice');
   assert.deepEqual(review.audit.map((a) => a.action), ['opened', 'approve']);
@@ -158,10 +176,12 @@ test('worker SIGKILLed while reviews wait; reject then reverses the balance effe
   assert.equal(await balance('rv-reject'), '500000');
   const [audit] = await pool.query('SELECT action FROM review_audit WHERE tx_id = ? ORDER BY id', [id]);
   assert.deepEqual((audit as Array<{ action: string }>).map((a) => a.action), ['opened', 'reject', 'reversed']);
-  const [vectors] = await pool.query("SELECT COUNT(*) AS n FROM fraud_vectors WHERE tx_id = ? AND source = 'review'", [id]);
-  const [flag] = await pool.query('SELECT embedding FROM fraud_flags WHERE tx_id = ?', [id]);
-  const hasEmbedding = (flag as Array<{ embedding: string | null }>)[0]?.embedding !== null;
-  assert.equal(Number((vectors as Array<{ n: string }>)[0]?.n), hasEmbedding ? 1 : 0, 'a confirmed fraud vector joins the set when the flag has one');
+  const reviewVectors = async (txId: string) => {
+    const [rows] = await pool.query("SELECT COUNT(*) AS n FROM fraud_vectors WHERE tx_id = ? AND source = 'review'", [txId]);
+    return Number((rows as Array<{ n: string }>)[0]?.n);
+  };
+  assert.equal(await reviewVectors(id), 1, 'the rejected transaction\'s vector joins the confirmed-fraud set, once');
+  assert.equal(await reviewVectors(drainId('approve')), 0, 'an approved one does not');
 
   const history = await client.workflow.getHandle(`review-${id}`).fetchHistory();
   await Worker.runReplayHistory({ workflowsPath: require.resolve('../../src/workflows') }, history, `review-${id}`);
@@ -179,7 +199,7 @@ test('no decision in time: the review escalates on the timer and can still be de
     return (rows as Array<{ status: string }>)[0]?.status === 'escalated' ? true : undefined;
   });
   assert.equal(escalated, true);
-  const listed = (await (await fetch(`${base}/reviews?status=escalated`)).json()) as { items: Array<{ txId: string }> };
+  const listed = (await (await fetch(`${base}/reviews?status=escalated`, { headers: reviewer })).json()) as { items: Array<{ txId: string }> };
   assert.deepEqual(listed.items.map((r) => r.txId), [id]);
   assert.equal((await decide(id, 'approve', { reviewer: 'carol', reason: 'escalation: known customer' })).status, 202);
   const outcome = (await client.workflow.getHandle(`review-${id}`).result()) as ReviewOutcome;

@@ -90,24 +90,34 @@ test('a replayed batch counts nothing twice; a replay with one new event counts 
   await assertRollupsMatch('after a mixed batch on a worker that had seen no duplicate');
 });
 
-test('a balance row a worker has seen, then missing (deleted behind its back), is created by the next batch', { timeout: 60_000 }, async () => {
+test('a balance row a worker has seen, then missing (deleted behind its back), is created by the next batch with the right balance', { timeout: 60_000 }, async () => {
   const activities = createActivities({ pool: p.pool, overdraftLimitMinor: BigInt(p.env.config.rules.overdraftLimitMinor) });
   const { input } = await firstBatchOf(p);
   const account = `cache-${newTransactionId().slice(-12)}`;
-  const credit = (amountMinor: string, offset: string) => ({ ...(input.events[0] as (typeof input.events)[0]), id: newTransactionId(), account, type: 'credit' as const, amountMinor, offset, counterparty: undefined });
+  const event = (type: 'credit' | 'debit', amountMinor: string, offset: string) => ({ ...(input.events[0] as (typeof input.events)[0]), id: newTransactionId(), account, type, amountMinor, offset, counterparty: undefined });
   const balanceOf = async () => {
     const [rows] = await p.pool.query('SELECT balance_minor AS b FROM balances WHERE account = ?', [account]);
-    return (rows as Array<{ b: string }>).map((r) => r.b);
+    return (rows as Array<{ b: string }>).map((r) => BigInt(r.b));
   };
-  // The first batch makes the worker remember the row; no statement of ours deletes balances, a
-  // person might: the next batch must still hold the right balance.
-  await activities.applyBatch({ batchId: `${account}-1`, events: [credit('100', '1')], rejections: {} });
-  assert.deepEqual(await balanceOf(), ['100']);
+  /** The balance from the account's applied transactions alone (what verify sums). */
+  const ledgerSum = async () => {
+    const [rows] = await p.pool.query("SELECT COALESCE(SUM(CASE type WHEN 'credit' THEN amount_minor ELSE -amount_minor END), 0) AS s FROM transactions WHERE account = ? AND status = 'applied'", [account]);
+    return BigInt((rows as Array<{ s: string }>)[0]?.s ?? '0');
+  };
+  // The first batches make the worker remember the row and bring it to 0: a zero row means the
+  // same as no row, so deleting it (a person might; no statement of ours does) loses no money.
+  const sent = [event('credit', '100', '1'), event('debit', '100', '2')];
+  for (const [i, e] of sent.entries()) await activities.applyBatch({ batchId: `${account}-${i}`, events: [e], rejections: {} });
+  assert.deepEqual(await balanceOf(), [0n]);
   await p.pool.query('DELETE FROM balances WHERE account = ?', [account]).catch(async () => {
     const admin = createPool(p.env.config, 'migrate', 1);
     await admin.query('DELETE FROM balances WHERE account = ?', [account]).finally(() => admin.end());
   });
   assert.deepEqual(await balanceOf(), []);
-  await activities.applyBatch({ batchId: `${account}-2`, events: [credit('40', '2')], rejections: {} });
-  assert.deepEqual(await balanceOf(), ['40']);
+  const last = event('credit', '40', '3');
+  await activities.applyBatch({ batchId: `${account}-2`, events: [last], rejections: {} });
+  // Expected from what was sent, each event once: +100 - 100 + 40.
+  const expected = [...sent, last].reduce((sum, e) => sum + (e.type === 'credit' ? BigInt(e.amountMinor) : -BigInt(e.amountMinor)), 0n);
+  assert.deepEqual(await balanceOf(), [expected], 'the row exists again, with every applied event counted once');
+  assert.equal(await ledgerSum(), expected, 'and it equals the sum of the account\'s applied transactions');
 });

@@ -65,11 +65,11 @@ test('a duplicate id fails the transaction like the INSERT did (ER_DUP_ENTRY), a
   assert.equal(await countOf([existing]), 1);
 });
 
-test('a row the CHECK constraint refuses (amount 0) fails the transaction instead of being skipped with a warning', async () => {
+test('a row the CHECK constraint refuses (amount 0) fails the transaction with the CHECK\'s code (4025) instead of being skipped with a warning', async () => {
   const ids = [newTransactionId(), newTransactionId()];
   await assert.rejects(
     inTransaction(pool, (conn) => loadRowsExactly(conn, 'transactions', [row(ids[0] as string), row(ids[1] as string, { amount: '0' })])),
-    (err: unknown) => err instanceof LoadShortfallError && err.errno === undefined && /ck_amount_positive|CHECK/i.test(err.message),
+    (err: unknown) => err instanceof LoadShortfallError && err.errno === 4025 && /ck_amount_positive|CHECK/i.test(err.message),
   );
   assert.equal(await countOf(ids), 0);
 });

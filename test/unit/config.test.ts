@@ -20,6 +20,7 @@ const bad: Array<[Record<string, string>, RegExp]> = [
   [{ LF_RULES_MAX_AMOUNT_MINOR: '12.5' }, /rules\.maxAmountMinor.*LF_RULES_MAX_AMOUNT_MINOR/],
   [{ LF_RULES_CURRENCIES: 'EUR,euro' }, /rules\.currencies.*LF_RULES_CURRENCIES/],
   [{ LF_CONSUMER_BATCH_MAX_EVENTS: '-1' }, /consumer\.batchMaxEvents.*LF_CONSUMER_BATCH_MAX_EVENTS/],
+  [{ LF_KAFKA_COMPRESSION: 'brotli' }, /kafka\.compression.*LF_KAFKA_COMPRESSION/],
   [{ OTEL_METRICS_EXPORTER: 'console' }, /otel\.metricsExporter.*OTEL_METRICS_EXPORTER/],
   [{ OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:4318' }, /otel\.exporterOtlpEndpoint.*OTEL_EXPORTER_OTLP_ENDPOINT/],
   [{ OTEL_EXPORTER_OTLP_PROTOCOL: 'thrift' }, /otel\.exporterOtlpProtocol.*OTEL_EXPORTER_OTLP_PROTOCOL/],
@@ -61,7 +62,7 @@ test('every setting has an LF_ env var (OpenTelemetry settings: the standard OTE
     assert.ok(s.doc.length > 5, s.key);
   }
   const sensitive = settings.filter((s) => s.sensitive).map((s) => s.env).sort();
-  assert.deepEqual(sensitive, ['LF_DB_MIGRATION_PASSWORD', 'LF_DB_PASSWORD', 'LF_FRAUD_REVIEW_TOKEN', 'LF_KAFKA_SASL_PASSWORD', 'LF_TEMPORAL_API_KEY', 'OTEL_EXPORTER_OTLP_HEADERS']);
+  assert.deepEqual(sensitive, ['LF_DB_MIGRATION_PASSWORD', 'LF_DB_PASSWORD', 'LF_KAFKA_SASL_PASSWORD', 'LF_TEMPORAL_API_KEY', 'OTEL_EXPORTER_OTLP_HEADERS']);
   for (const s of settings.filter((x) => x.sensitive)) assert.equal(s.default, '');
 });
 

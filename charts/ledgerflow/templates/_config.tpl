@@ -23,12 +23,22 @@ LF_KAFKA_DLQ_TOPIC: {{ .Values.kafka.dlqTopic | quote }}
 LF_KAFKA_PARTITIONS: {{ .Values.kafka.partitions | quote }}
 LF_KAFKA_REPLICATION_FACTOR: {{ .Values.kafka.replicationFactor | quote }}
 LF_KAFKA_GROUP_ID: {{ .Values.kafka.groupId | quote }}
+LF_KAFKA_COMPRESSION: {{ .Values.kafka.compression | quote }}
 LF_KAFKA_SSL: {{ .Values.kafka.tls | quote }}
+{{- with .Values.kafka.ca.existingSecret }}
+LF_KAFKA_SSL_CA_PATH: {{ printf "/etc/ledgerflow/kafka-ca/%s" $.Values.kafka.ca.key | quote }}
+{{- end }}
 LF_KAFKA_SASL_MECHANISM: {{ .Values.kafka.sasl.mechanism | quote }}
 LF_TEMPORAL_ADDRESS: {{ .Values.temporal.address | quote }}
 LF_TEMPORAL_NAMESPACE: {{ .Values.temporal.namespace | quote }}
 LF_TEMPORAL_TASK_QUEUE: {{ .Values.temporal.taskQueue | quote }}
 LF_TEMPORAL_TLS: {{ .Values.temporal.tls.enabled | quote }}
+{{- with .Values.temporal.tls.serverName }}
+LF_TEMPORAL_TLS_SERVER_NAME: {{ . | quote }}
+{{- end }}
+{{- with .Values.temporal.tls.ca.existingSecret }}
+LF_TEMPORAL_TLS_CA_PATH: {{ printf "/etc/ledgerflow/temporal-ca/%s" $.Values.temporal.tls.ca.key | quote }}
+{{- end }}
 {{- if .Values.temporal.tls.existingSecret }}
 LF_TEMPORAL_TLS_CERT_PATH: {{ printf "/etc/ledgerflow/temporal-tls/%s" .Values.temporal.tls.certKey | quote }}
 LF_TEMPORAL_TLS_KEY_PATH: {{ printf "/etc/ledgerflow/temporal-tls/%s" .Values.temporal.tls.keyKey | quote }}
@@ -39,6 +49,10 @@ LF_DB_PORT: {{ .Values.db.port | quote }}
 LF_DB_NAME: {{ .Values.db.name | quote }}
 LF_DB_USER: {{ .Values.db.user | quote }}
 LF_DB_POOL_SIZE: {{ .Values.db.poolSize | quote }}
+LF_DB_TLS: {{ .Values.db.tls.enabled | quote }}
+{{- with .Values.db.tls.ca.existingSecret }}
+LF_DB_TLS_CA_PATH: {{ printf "/etc/ledgerflow/db-ca/%s" $.Values.db.tls.ca.key | quote }}
+{{- end }}
 {{- /* Passwords come from Secrets only: never fall back to the local stack's password files. */}}
 LF_DB_PASSWORD_FILE: ""
 LF_DB_MIGRATION_PASSWORD_FILE: ""
@@ -51,6 +65,13 @@ LF_WORKER_MAX_CONCURRENT_ACTIVITIES: {{ .Values.worker.maxConcurrentActivities |
 LF_WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: {{ .Values.worker.maxConcurrentWorkflowTasks | quote }}
 LF_API_PAGE_SIZE_MAX: {{ .Values.api.pageSizeMax | quote }}
 LF_API_INGEST_BATCH_MAX: {{ .Values.api.ingestBatchMax | quote }}
+LF_API_IDEMPOTENCY_RETENTION_S: {{ .Values.api.idempotencyRetentionS | quote }}
+{{- /* The key set is a mounted Secret file (see the api's pod template), re-read without a restart. */}}
+LF_API_KEYS_FILE: {{ printf "/etc/ledgerflow/api-keys/%s" .Values.api.auth.key | quote }}
+LF_API_KEYS_RELOAD_MS: {{ .Values.api.auth.reloadMs | quote }}
+LF_API_RATE_LIMIT_PER_MINUTE: {{ .Values.api.auth.rateLimitPerMinute | quote }}
+LF_API_SESSION_TTL_S: {{ .Values.api.session.ttlS | quote }}
+LF_API_SESSION_COOKIE_SECURE: {{ .Values.api.session.secureCookie | quote }}
 LF_FRAUD_ENABLED: {{ .Values.fraud.enabled | quote }}
 LF_FRAUD_REVIEW_ENABLED: {{ .Values.fraud.reviewEnabled | quote }}
 LF_FRAUD_REVIEW_THRESHOLD: {{ .Values.fraud.reviewThreshold | quote }}
@@ -90,27 +111,29 @@ the process) and the extra values. (dict "root" $ "component" "consumer") */}}
 {{- end }}
 {{- end -}}
 
-{{/* Secret-backed env vars, by what a process needs: (dict "root" $ "needs" (list "kafka" "db")).
+{{/* The SASL Secret of a component: its own (least privilege) or the shared one. (dict "root" $ "component" "api") */}}
+{{- define "ledgerflow.kafkaSaslSecret" -}}
+{{- $sasl := .root.Values.kafka.sasl -}}
+{{- get $sasl.componentSecrets .component | default $sasl.existingSecret -}}
+{{- end -}}
+
+{{/* Secret-backed env vars, by what a process needs: (dict "root" $ "component" "api" "needs" (list "kafka" "db")).
 Only secretKeyRef here: a literal secret can never be rendered. */}}
 {{- define "ledgerflow.secretEnv" -}}
 {{- $v := .root.Values -}}
 {{- if and (has "kafka" .needs) $v.kafka.sasl.mechanism }}
+{{- $secret := include "ledgerflow.kafkaSaslSecret" . }}
 - name: LF_KAFKA_SASL_USERNAME
   valueFrom:
-    secretKeyRef: { name: {{ $v.kafka.sasl.existingSecret | quote }}, key: {{ $v.kafka.sasl.usernameKey | quote }} }
+    secretKeyRef: { name: {{ $secret | quote }}, key: {{ $v.kafka.sasl.usernameKey | quote }} }
 - name: LF_KAFKA_SASL_PASSWORD
   valueFrom:
-    secretKeyRef: { name: {{ $v.kafka.sasl.existingSecret | quote }}, key: {{ $v.kafka.sasl.passwordKey | quote }} }
+    secretKeyRef: { name: {{ $secret | quote }}, key: {{ $v.kafka.sasl.passwordKey | quote }} }
 {{- end }}
 {{- if and (has "temporal" .needs) $v.temporal.apiKey.existingSecret }}
 - name: LF_TEMPORAL_API_KEY
   valueFrom:
     secretKeyRef: { name: {{ $v.temporal.apiKey.existingSecret | quote }}, key: {{ $v.temporal.apiKey.key | quote }} }
-{{- end }}
-{{- if and (has "reviews" .needs) $v.fraud.reviewToken.existingSecret }}
-- name: LF_FRAUD_REVIEW_TOKEN
-  valueFrom:
-    secretKeyRef: { name: {{ $v.fraud.reviewToken.existingSecret | quote }}, key: {{ $v.fraud.reviewToken.key | quote }} }
 {{- end }}
 {{- if has "db" .needs }}
 - name: LF_DB_PASSWORD
@@ -123,5 +146,34 @@ Only secretKeyRef here: a literal secret can never be rendered. */}}
 - name: LF_DB_MIGRATION_PASSWORD
   valueFrom:
     secretKeyRef: { name: {{ include "ledgerflow.migrationSecret" .root | quote }}, key: {{ $v.db.migrationPasswordKey | quote }} }
+{{- end }}
+{{- end -}}
+
+{{/* CA certificates from Secrets, as files where LF_*_CA_PATH (configData) points, by what a process
+needs: (dict "root" $ "needs" (list "kafka" "db")). Mounts and volumes share one list of what applies. */}}
+{{- define "ledgerflow.caFiles" -}}
+{{- $v := .root.Values -}}
+{{- $all := list (dict "name" "kafka-ca" "need" "kafka" "secret" $v.kafka.ca.existingSecret) (dict "name" "temporal-ca" "need" "temporal" "secret" $v.temporal.tls.ca.existingSecret) (dict "name" "db-ca" "need" "db" "secret" $v.db.tls.ca.existingSecret) (dict "name" "db-ca" "need" "dbMigration" "secret" $v.db.tls.ca.existingSecret) -}}
+{{- $out := list -}}
+{{- range $all }}
+{{- if and .secret (has .need $.needs) }}{{ $out = append $out . }}{{ end }}
+{{- end }}
+{{- toJson (dict "files" $out) -}}
+{{- end -}}
+
+{{- define "ledgerflow.caMounts" -}}
+{{- range (include "ledgerflow.caFiles" . | fromJson).files }}
+- name: {{ .name }}
+  mountPath: {{ printf "/etc/ledgerflow/%s" .name }}
+  readOnly: true
+{{- end }}
+{{- end -}}
+
+{{- define "ledgerflow.caVolumes" -}}
+{{- range (include "ledgerflow.caFiles" . | fromJson).files }}
+- name: {{ .name }}
+  secret:
+    secretName: {{ .secret | quote }}
+    defaultMode: 292 # 0444: a CA certificate is public
 {{- end }}
 {{- end -}}

@@ -101,14 +101,18 @@ app.kubernetes.io/part-of: ledgerflow
 
 {{/* Fails the render on values that the schema cannot express. */}}
 {{- define "ledgerflow.validate" -}}
-{{- if and .Values.kafka.sasl.mechanism (not .Values.kafka.sasl.existingSecret) -}}
-{{- fail "kafka.sasl.existingSecret is required when kafka.sasl.mechanism is set" -}}
+{{- if .Values.kafka.sasl.mechanism -}}
+{{- range $component := list "consumer" "api" "producer" -}}
+{{- if not (include "ledgerflow.kafkaSaslSecret" (dict "root" $ "component" $component)) -}}
+{{- fail (printf "kafka.sasl.existingSecret is required when kafka.sasl.mechanism is set (or kafka.sasl.componentSecrets.%s)" $component) -}}
+{{- end -}}
+{{- end -}}
 {{- end -}}
 {{- if and .Values.temporal.tls.existingSecret (not .Values.temporal.tls.enabled) -}}
 {{- fail "temporal.tls.existingSecret needs temporal.tls.enabled: true" -}}
 {{- end -}}
-{{- if and .Values.fraud.reviewEnabled (not .Values.fraud.reviewToken.existingSecret) -}}
-{{- fail "fraud.reviewEnabled needs fraud.reviewToken.existingSecret (reviewers authenticate with that token)" -}}
+{{- if and .Values.serviceMonitor.enabled (not .Values.serviceMonitor.apiToken.existingSecret) -}}
+{{- fail "serviceMonitor.enabled needs serviceMonitor.apiToken.existingSecret (the api's /metrics takes a credential of scope metrics)" -}}
 {{- end -}}
 {{- range $name, $_ := .Values.extraConfig -}}
 {{- if regexMatch "PASSWORD|API_KEY|SECRET|TOKEN|HEADERS" $name -}}

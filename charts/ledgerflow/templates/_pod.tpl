@@ -47,6 +47,7 @@ affinity: {{- toYaml . | nindent 2 }}
 {{- $v := $root.Values -}}
 {{- $port := include "ledgerflow.port" .component -}}
 {{- $tls := and (has "temporal" .needs) $v.temporal.tls.existingSecret -}}
+{{- $apiKeys := has "apiKeys" .needs -}}
 metadata:
   labels:
     {{- include "ledgerflow.labels" . | nindent 4 }}
@@ -55,7 +56,8 @@ metadata:
     {{- end }}
   annotations:
     checksum/config: {{ include "ledgerflow.configData" $root | sha256sum }}
-    {{- if $v.metrics.podAnnotations }}
+    {{- /* Not the api: an annotation-driven scrape cannot send the credential its /metrics needs. */}}
+    {{- if and $v.metrics.podAnnotations (not $apiKeys) }}
     prometheus.io/scrape: "true"
     prometheus.io/port: {{ $port | quote }}
     prometheus.io/path: /metrics
@@ -90,7 +92,7 @@ spec:
       envFrom:
         - configMapRef:
             name: {{ include "ledgerflow.fullname" $root }}
-      {{- with list (include "ledgerflow.otelEnv" (dict "root" $root "component" .component)) (include "ledgerflow.secretEnv" (dict "root" $root "needs" .needs)) | join "\n" | trim }}
+      {{- with list (include "ledgerflow.otelEnv" (dict "root" $root "component" .component)) (include "ledgerflow.secretEnv" (dict "root" $root "component" .component "needs" .needs)) | join "\n" | trim }}
       env:
         {{- . | nindent 8 }}
       {{- end }}
@@ -120,6 +122,12 @@ spec:
           mountPath: /etc/ledgerflow/temporal-tls
           readOnly: true
         {{- end }}
+        {{- if $apiKeys }}
+        - name: api-keys
+          mountPath: /etc/ledgerflow/api-keys
+          readOnly: true
+        {{- end }}
+        {{- include "ledgerflow.caMounts" (dict "root" $root "needs" .needs) | nindent 8 }}
   volumes:
     - name: tmp
       emptyDir:
@@ -130,4 +138,12 @@ spec:
         secretName: {{ $v.temporal.tls.existingSecret | quote }}
         defaultMode: 288 # 0440: owner and group (fsGroup) read
     {{- end }}
+    {{- if $apiKeys }}
+    - name: api-keys
+      secret:
+        secretName: {{ $v.api.auth.existingSecret | quote }}
+        items: [{ key: {{ $v.api.auth.key | quote }}, path: {{ $v.api.auth.key | quote }} }]
+        defaultMode: 288 # 0440: owner and group (fsGroup) read
+    {{- end }}
+    {{- include "ledgerflow.caVolumes" (dict "root" $root "needs" .needs) | nindent 4 }}
 {{- end -}}

@@ -31,10 +31,25 @@ export const LIVE_PAGE_HTML = `<!doctype html>
  .applied{color:var(--ok)} .rejected{color:var(--bad)}
  #errors{color:var(--warn);font-size:12px;margin-top:8px;min-height:1em}
  footer{margin-top:6px}
+ #signin{max-width:520px;margin:60px auto;background:var(--card);border-radius:8px;padding:20px 24px}
+ #signin input{width:100%;padding:8px;margin:10px 0;background:var(--bg);color:var(--text);border:1px solid var(--line);border-radius:4px;font-family:ui-monospace,monospace}
+ #signin button,#signout{background:var(--accent);color:#0f1419;border:0;border-radius:4px;padding:6px 14px;font-weight:600;cursor:pointer}
+ #signout{background:var(--card);color:var(--dim);margin-left:auto}
+ #signin-error{color:var(--bad);font-size:13px;min-height:1em}
+ [hidden]{display:none !important}
 </style></head>
 <body>
+<form id="signin" data-testid="signin-form" hidden>
+ <h1>Ledgerflow — sign in</h1>
+ <p class="dim">Paste an API credential with the <code>read</code> scope (<code>lf_…</code>; the demo prints one). It is sent once and
+  exchanged for a session cookie; the page never stores it.</p>
+ <input id="credential" data-testid="signin-credential" type="password" autocomplete="off" placeholder="lf_…" required>
+ <button type="submit" data-testid="signin-submit">Sign in</button> <span id="signin-error" data-testid="signin-error"></span>
+</form>
+<main id="live" hidden>
 <header><h1>Ledgerflow — live</h1><span id="status" data-testid="connection-status">connecting…</span>
- <span class="dim">updated <span id="updated" data-testid="updated-at">–</span></span></header>
+ <span class="dim">updated <span id="updated" data-testid="updated-at">–</span></span>
+ <span class="dim">as <span data-testid="signed-in-as">–</span></span><button id="signout" data-testid="signout">Sign out</button></header>
 <section class="cards">
  <div class="card"><div class="k">applied</div><div class="v" data-testid="stat-applied">–</div><div class="s">accounts <span data-testid="stat-accounts">–</span></div></div>
  <div class="card"><div class="k">rejected</div><div class="v" data-testid="stat-rejected">–</div><div class="s" data-testid="stat-rejected-reasons">&nbsp;</div></div>
@@ -54,6 +69,7 @@ export const LIVE_PAGE_HTML = `<!doctype html>
 <div id="errors" data-testid="feed-errors"></div>
 <footer class="dim">Pushed by server-sent events from <code>/events</code> twice a second (lag and DLQ refreshed once a second). Totals from the per-minute rollups;
  tx/s is the change of the stored totals over the last 5 s; latency is from the event's occurredAt to the row's ingested_at.</footer>
+</main>
 <script src="/assets/uPlot.iife.min.js"></script>
 <script>
 'use strict';
@@ -166,10 +182,55 @@ function render(s) {
   redraw();
 }
 
+// Signed in: the session cookie (HttpOnly) goes with every request, EventSource's too.
 const status = document.getElementById('status');
-const events = new EventSource('/events');
-events.onopen = () => { status.textContent = 'live'; status.className = 'live'; };
-events.onerror = () => { status.textContent = 'reconnecting…'; status.className = 'down'; };
-events.addEventListener('summary', (m) => render(JSON.parse(m.data)));
-events.addEventListener('history', (m) => { points = JSON.parse(m.data).points; redraw(); });
+const form = document.getElementById('signin');
+const live = document.getElementById('live');
+let events = null;
+function showSignIn(message) {
+  if (events) events.close();
+  events = null;
+  live.hidden = true;
+  form.hidden = false;
+  $('signin-error').textContent = message || '';
+}
+function connect(who) {
+  form.hidden = true;
+  live.hidden = false;
+  $('signed-in-as').textContent = who.credential;
+  for (const c of [[throughputChart, 'chart-throughput'], [latencyChart, 'chart-latency']]) {
+    c[0].setSize({ width: document.getElementById(c[1]).clientWidth, height: CHART_HEIGHT });
+  }
+  events = new EventSource('/events');
+  events.onopen = () => { status.textContent = 'live'; status.className = 'live'; };
+  events.onerror = () => {
+    status.textContent = 'reconnecting…';
+    status.className = 'down';
+    // A feed refused for its session (expired, credential revoked) will not come back by itself.
+    fetch('/session').then((r) => { if (r.status === 401) showSignIn('The session has ended; sign in again.'); }, () => undefined);
+  };
+  events.addEventListener('summary', (m) => render(JSON.parse(m.data)));
+  events.addEventListener('history', (m) => { points = JSON.parse(m.data).points; redraw(); });
+}
+async function whoAmI() {
+  const r = await fetch('/session');
+  return r.ok ? r.json() : null;
+}
+form.addEventListener('submit', async (e) => {
+  e.preventDefault();
+  const input = document.getElementById('credential');
+  const r = await fetch('/session', { method: 'POST', headers: { authorization: 'Bearer ' + input.value.trim() } });
+  input.value = '';
+  if (!r.ok) {
+    const body = await r.json().catch(() => ({}));
+    $('signin-error').textContent = (body.error && body.error.message) || ('sign-in failed: HTTP ' + r.status);
+    return;
+  }
+  connect(await r.json());
+});
+$('signout').addEventListener('click', async () => {
+  await fetch('/session', { method: 'DELETE' });
+  showSignIn('Signed out.');
+});
+whoAmI().then((who) => (who ? connect(who) : showSignIn()), () => showSignIn('The api did not answer.'));
 </script></body></html>`;

@@ -219,11 +219,44 @@ test('with OTLP export on, every pod names itself in the resource: pod, UID and 
 });
 
 test('the worker Service exposes the Temporal SDK metrics port and the ServiceMonitor scrapes it', () => {
-  const objects = render({ set: ['serviceMonitor.enabled=true'] });
+  const objects = render({ set: ['serviceMonitor.enabled=true'], setString: ['serviceMonitor.apiToken.existingSecret=metrics-token'] });
   const worker = mustFind(objects, 'Service', componentName('worker')) as unknown as { spec: { ports: Array<{ name: string; port: number }> } };
   assert.deepEqual(worker.spec.ports.map((p) => [p.name, p.port]), [['http', 9472], ['sdk-metrics', 9474]]);
-  const monitor = objects.find((o) => o.kind === 'ServiceMonitor') as unknown as { spec: { endpoints: Array<{ port: string }> } } | undefined;
-  assert.deepEqual(monitor?.spec.endpoints.map((e) => e.port), ['http', 'sdk-metrics']);
+  const monitor = mustFind(objects, 'ServiceMonitor', 'lf-ledgerflow') as unknown as { spec: { endpoints: Array<{ port: string }> } };
+  assert.deepEqual(monitor.spec.endpoints.map((e) => e.port), ['http', 'sdk-metrics']);
   const config = (mustFind(objects, 'ConfigMap', 'lf-ledgerflow').data as Record<string, string>);
   assert.equal(config.LF_WORKER_SDK_METRICS_PORT, '9474');
+});
+
+test("the api's /metrics is scraped with a credential from a Secret, never through pod annotations", () => {
+  assert.match(renderError({ set: ['serviceMonitor.enabled=true'] }), /serviceMonitor.enabled needs serviceMonitor.apiToken.existingSecret/);
+  const objects = render({ set: ['serviceMonitor.enabled=true'], setString: ['serviceMonitor.apiToken.existingSecret=metrics-token'] });
+  type Monitor = { spec: { selector: { matchLabels: Record<string, string>; matchExpressions?: unknown[] }; endpoints: Array<{ port: string; authorization?: unknown }> } };
+  const processes = mustFind(objects, 'ServiceMonitor', 'lf-ledgerflow') as unknown as Monitor;
+  const api = mustFind(objects, 'ServiceMonitor', 'lf-ledgerflow-api') as unknown as Monitor;
+  assert.deepEqual(processes.spec.selector.matchExpressions, [{ key: 'app.kubernetes.io/component', operator: 'NotIn', values: ['api'] }]);
+  assert.equal(api.spec.selector.matchLabels['app.kubernetes.io/component'], 'api');
+  assert.deepEqual(api.spec.endpoints[0]?.authorization, { type: 'Bearer', credentials: { name: 'metrics-token', key: 'token' } });
+  const annotations = (component: string) => ((mustFind(objects, 'Deployment', componentName(component)).spec as { template: { metadata: { annotations: Record<string, string> } } }).template.metadata.annotations);
+  assert.equal(annotations('api')['prometheus.io/scrape'], undefined);
+  assert.equal(annotations('consumer')['prometheus.io/scrape'], 'true');
+});
+
+test('the api mounts its key set from a Secret (no subPath: updates reach the pod) and the helm test checks it refuses strangers', () => {
+  const objects = render({ setString: ['api.auth.existingSecret=keys', 'api.auth.key=set.json', 'tests.apiToken.existingSecret=test-token'] });
+  type PodSpec = { containers: Array<{ volumeMounts?: Array<{ name: string; mountPath: string; subPath?: string }> }>; volumes?: Array<{ name: string; secret?: { secretName: string; items?: unknown[] } }> };
+  const pod = (mustFind(objects, 'Deployment', componentName('api')).spec as { template: { spec: PodSpec } }).template.spec;
+  const mount = pod.containers[0]?.volumeMounts?.find((m) => m.name === 'api-keys');
+  assert.deepEqual(mount, { name: 'api-keys', mountPath: '/etc/ledgerflow/api-keys', readOnly: true });
+  assert.deepEqual(pod.volumes?.find((v) => v.name === 'api-keys')?.secret?.secretName, 'keys');
+  const config = mustFind(objects, 'ConfigMap', 'lf-ledgerflow').data as Record<string, string>;
+  assert.equal(config.LF_API_KEYS_FILE, '/etc/ledgerflow/api-keys/set.json');
+  assert.equal(config.LF_API_SESSION_COOKIE_SECURE, 'true');
+  for (const component of ['consumer', 'worker']) {
+    const spec = (mustFind(objects, 'Deployment', componentName(component)).spec as { template: { spec: PodSpec } }).template.spec;
+    assert.ok(!(spec.volumes ?? []).some((v) => v.name === 'api-keys'), `${component} gets no API keys`);
+  }
+  const testPod = JSON.stringify(objects.find((o) => o.kind === 'Pod'));
+  assert.match(testPod, /open.status !== 401/);
+  assert.match(testPod, /"secretName":"test-token"/);
 });

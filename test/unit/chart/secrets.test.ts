@@ -37,7 +37,7 @@ const all = [
 ].concat(profiles().map((p) => render({ valuesFiles: [p] })));
 
 test('the config schema declares the sensitive settings the chart must take from Secrets', () => {
-  for (const name of ['LF_DB_PASSWORD', 'LF_DB_MIGRATION_PASSWORD', 'LF_KAFKA_SASL_PASSWORD', 'LF_TEMPORAL_API_KEY', 'LF_FRAUD_REVIEW_TOKEN']) {
+  for (const name of ['LF_DB_PASSWORD', 'LF_DB_MIGRATION_PASSWORD', 'LF_KAFKA_SASL_PASSWORD', 'LF_TEMPORAL_API_KEY']) {
     assert.ok(SENSITIVE.includes(name), `${name} is not marked sensitive in src/config.ts`);
   }
 });
@@ -105,11 +105,54 @@ test('non-sensitive extra settings pass through to the ConfigMap, and the canary
   for (const p of profiles()) assert.ok(!renderText({ valuesFiles: [p] }).includes(CANARY), path.basename(p));
 });
 
-test('the review token reaches only the api, from its Secret, when reviews are on', () => {
-  const objects = render({ set: ['fraud.reviewEnabled=true'], setString: ['fraud.reviewToken.existingSecret=ledgerflow-reviewers'] });
-  const token = envOf(objects, 'Deployment', 'api').find((e) => e.name === 'LF_FRAUD_REVIEW_TOKEN');
-  assert.deepEqual(token?.valueFrom?.secretKeyRef, { name: 'ledgerflow-reviewers', key: 'token' });
-  for (const component of ['consumer', 'worker']) {
-    assert.ok(!envOf(objects, 'Deployment', component).some((e) => e.name === 'LF_FRAUD_REVIEW_TOKEN'), component);
-  }
+test('API credentials come from a Secret mounted into the api alone; no credential is an env var or a value', () => {
+  const objects = render({ set: ['fraud.reviewEnabled=true'] });
+  const texts = JSON.stringify(objects);
+  assert.ok(!/LF_FRAUD_REVIEW_TOKEN|reviewToken/.test(texts), 'the single shared review token is gone: reviewers have credentials of scope review');
+  const volumes = (component: string) =>
+    ((mustFind(objects, 'Deployment', componentName(component)).spec as { template: { spec: { volumes?: Array<{ name: string; secret?: { secretName: string } }> } } }).template.spec.volumes ?? []);
+  assert.equal(volumes('api').find((v) => v.name === 'api-keys')?.secret?.secretName, 'ledgerflow-api-keys');
+  for (const component of ['consumer', 'worker']) assert.ok(!volumes(component).some((v) => v.name === 'api-keys'), component);
 });
+
+test('each component logs in to Kafka as its own user when given one; KEDA reads lag as the consumer', () => {
+  const objects = render({ valuesFiles: ['charts/ledgerflow/ci/production-keda-values.yaml'] });
+  const saslSecret = (component: string) => envOf(objects, 'Deployment', component).find((e) => e.name === 'LF_KAFKA_SASL_PASSWORD')?.valueFrom?.secretKeyRef?.name;
+  assert.equal(saslSecret('consumer'), 'ledgerflow-kafka-consumer');
+  assert.equal(saslSecret('api'), 'ledgerflow-kafka-api');
+  const auth = mustFind(objects, 'TriggerAuthentication', componentName('kafka')).spec as { secretTargetRef: Array<{ parameter: string; name: string }> };
+  assert.deepEqual(auth.secretTargetRef.map((r) => `${r.parameter}:${r.name}`), ['username:ledgerflow-kafka-consumer', 'password:ledgerflow-kafka-consumer', 'ca:kafka-cluster-ca']);
+  // The shared Secret still serves every component that has no user of its own.
+  const shared = render({ setString: ['kafka.sasl.mechanism=scram-sha-512', 'kafka.sasl.existingSecret=kafka-all', 'kafka.sasl.componentSecrets.api=kafka-api'] });
+  const secretOf = (component: string) => envOf(shared, 'Deployment', component).find((e) => e.name === 'LF_KAFKA_SASL_USERNAME')?.valueFrom?.secretKeyRef?.name;
+  assert.deepEqual([secretOf('consumer'), secretOf('api')], ['kafka-all', 'kafka-api']);
+  assert.match(renderError({ setString: ['kafka.sasl.mechanism=scram-sha-512', 'kafka.sasl.componentSecrets.api=kafka-api'] }), /kafka.sasl.existingSecret is required .*componentSecrets.consumer/);
+});
+
+test('CA certificates are mounted only where a process talks to that service, and the CA settings point at them', () => {
+  const objects = render({ valuesFiles: ['charts/ledgerflow/ci/production-keda-values.yaml'] });
+  const config = mustFind(objects, 'ConfigMap', 'lf-ledgerflow').data as Record<string, string>;
+  assert.equal(config.LF_KAFKA_SSL_CA_PATH, '/etc/ledgerflow/kafka-ca/ca.crt');
+  assert.equal(config.LF_DB_TLS, 'true');
+  assert.equal(config.LF_DB_TLS_CA_PATH, '/etc/ledgerflow/db-ca/ca.crt');
+  const podOf = (kind: string, component: string) => {
+    const spec = (mustFind(objects, kind, componentName(component)).spec as { template: { spec: PodSpec } }).template.spec;
+    return { mounts: spec.containers.flatMap((c) => (c.volumeMounts ?? []).map((m) => m.mountPath)), secrets: spec.volumes.flatMap((v) => (v.secret ? [v.secret.secretName] : [])) };
+  };
+  const consumer = podOf('Deployment', 'consumer');
+  assert.ok(consumer.mounts.includes('/etc/ledgerflow/kafka-ca') && consumer.mounts.includes('/etc/ledgerflow/db-ca'));
+  assert.ok(consumer.secrets.includes('kafka-cluster-ca') && consumer.secrets.includes('singlestore-ca'));
+  const worker = podOf('Deployment', 'worker');
+  assert.ok(!worker.mounts.includes('/etc/ledgerflow/kafka-ca'), 'the worker talks to no Kafka');
+  assert.ok(worker.mounts.includes('/etc/ledgerflow/db-ca'));
+  const job = podOf('Job', 'migrate');
+  assert.deepEqual(job.mounts.filter((m) => m.endsWith('-ca')), ['/etc/ledgerflow/db-ca'], 'the migration Job gets the database CA only');
+  const defaults = mustFind(render(), 'ConfigMap', 'lf-ledgerflow').data as Record<string, string>;
+  assert.equal(defaults.LF_DB_TLS, 'false');
+  assert.equal(defaults.LF_KAFKA_SSL_CA_PATH, undefined);
+});
+
+interface PodSpec {
+  containers: Array<{ volumeMounts?: Array<{ mountPath: string }> }>;
+  volumes: Array<{ secret?: { secretName: string } }>;
+}

@@ -65,7 +65,6 @@ test('combinations the schema cannot express are refused by the templates', () =
     renderError({ setString: ['temporal.tls.existingSecret=mtls'] }),
     /temporal.tls.existingSecret needs temporal.tls.enabled/,
   );
-  assert.match(renderError({ set: ['fraud.reviewEnabled=true'] }), /fraud.reviewEnabled needs fraud.reviewToken.existingSecret/);
 });
 
 test('good values render: defaults, and a full override through --set', () => {

@@ -3,9 +3,9 @@ import { test } from 'node:test';
 import type { KafkaMessage } from 'kafkajs';
 import { buildBatch, halveSlice, prepareFetched, prepareMessage } from '../../../src/consumer/batch';
 import { createHostileGenerator } from '../../../src/domain/hostile';
-import { parseEvent } from '../../../src/domain/transaction';
+import { parseEvent, type SourcedEvent } from '../../../src/domain/transaction';
 import { createGenerator } from '../../../src/producer/generator';
-import { packEventJson, unpackEvents } from '../../../src/temporal/packedBatch';
+import { originalOf, packEventJson, packedEventTexts, unpackEvents } from '../../../src/temporal/packedBatch';
 
 const rules = { maxAmountMinor: '100000', currencies: ['EUR'] };
 const message = (offset: number, value: string): KafkaMessage =>
@@ -66,8 +66,13 @@ test('a prepared event reads back as exactly the parsed event and its source, wh
     const prepared = prepareMessage({ ...message(1000 + i, ''), value } as KafkaMessage, 4);
     assert.equal(prepared.ok, parsed.ok);
     if (!parsed.ok || !prepared.ok) return;
-    if (parsed.verbatim !== undefined) reused += 1;
-    assert.deepEqual(JSON.parse(prepared.json), { ...parsed.event, partition: 4, offset: String(1000 + i) });
+    const { original, ...event } = JSON.parse(prepared.json) as SourcedEvent;
+    if (original === undefined) reused += 1;
+    assert.deepEqual(event, { ...parsed.event, partition: 4, offset: String(1000 + i) });
+    // The message's own bytes can be read back from the packed text (what a parked event keeps).
+    const back = originalOf({ ...event, ...(original === undefined ? {} : { original }) }, prepared.json);
+    assert.equal(back.exact, true);
+    assert.deepEqual(back.bytes, value);
   });
   assert.ok(reused > 2000, `most generated events are passed on as sent (${reused})`);
 });
@@ -87,4 +92,22 @@ test('halving a slice keeps every message once, in order, and splits the part th
   const [x, y] = halveSlice([{ partition: 9, messages: [message(3, event(1)), message(4, event(2))] }]);
   assert.deepEqual([offsets(x), offsets(y)], [[[9, ['3']]], [[9, ['4']]]]);
   assert.throws(() => halveSlice([{ partition: 9, messages: [message(3, event(1))] }]), /two or more/);
+});
+
+test('a packed batch splits back into each event\'s text, whatever its strings hold', async () => {
+  const values = [
+    event(1),
+    JSON.stringify({ ...(JSON.parse(event(2)) as object), description: 'braces } { [ ] and "quotes" \\ and \u00e9' }),
+    JSON.stringify({ ...(JSON.parse(event(3)) as object), amountMinor: 10 }), // rendered again: carries its original
+  ];
+  const prepared = values.map((v, i) => prepareMessage(message(20 + i, v), 2) as { ok: true; json: string });
+  const packed = await packEventJson(prepared.map((p) => p.json));
+  const texts = await packedEventTexts(packed);
+  assert.deepEqual(texts, prepared.map((p) => p.json));
+  const events = await unpackEvents(packed, values.length);
+  events.forEach((e, i) => assert.equal(originalOf(e, texts[i]).bytes.toString('utf8'), values[i]));
+  // An inline event (no packed text, no original) is rendered from its fields, and says so.
+  const { bytes, exact } = originalOf(events[0] as SourcedEvent, undefined);
+  assert.equal(exact, false);
+  assert.deepEqual(JSON.parse(bytes.toString('utf8')), JSON.parse(values[0] as string));
 });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { accountDayKey, balanceKey, dayOf, dayRollupsOf, decideBatch, minuteOf, netExternalFlow, ownBalanceKeysOf, splitCredits } from '../../../src/domain/ledger';
+import { accountDayKey, balanceKey, dayOf, dayRollupsOf, decideBatch, foldIntoRow, minuteOf, netExternalFlow, ownBalanceKeysOf, splitCredits } from '../../../src/domain/ledger';
 import { checkStatelessRules } from '../../../src/domain/rules';
 import type { SourcedEvent } from '../../../src/domain/transaction';
 
@@ -141,4 +141,31 @@ test('no events, no rollup rows of any grain', () => {
   const out = decideBatch([], new Map(), new Map(), 0n);
   assert.equal(out.accountDays.size, 0);
   assert.deepEqual(dayRollupsOf(out.rollups), []);
+});
+
+test('a credit or transfer that would take the receiving balance past the BIGINT column is rejected (balance_overflow), before any write', () => {
+  const max = 9_223_372_036_854_775_807n;
+  // The poison batch of decision 020: twelve credits of 999,999,999,999,999,999 to one account (a limit the config accepts).
+  const big = '999999999999999999';
+  const credits = Array.from({ length: 12 }, () => ev('credit', 'rich', big));
+  const out = decideBatch(credits, new Map(), new Map(), 0n);
+  assert.deepEqual(out.decisions.map((d) => d.reason), [...Array(9).fill(null), 'balance_overflow', 'balance_overflow', 'balance_overflow']);
+  assert.equal(out.balanceDeltas.get(balanceKey('rich', 'EUR')), 9n * BigInt(big));
+  const rejected = [...out.rollups.values()].find((r) => r.status === 'rejected');
+  assert.deepEqual([rejected?.reason, rejected?.count, rejected?.sumMinor], ['balance_overflow', 3, 3n * BigInt(big)]);
+  // Exactly at the limit is allowed; one more is not. A transfer checks the receiver (held or read).
+  const edge = decideBatch([ev('credit', 'x', '7'), ev('credit', 'x', '1')], new Map(), new Map([[balanceKey('x', 'EUR'), max - 7n]]), 0n);
+  assert.deepEqual(edge.decisions.map((d) => d.reason), [null, 'balance_overflow']);
+  const full = new Map([[balanceKey('a', 'EUR'), 100n], [balanceKey('b', 'EUR'), max - 10n]]);
+  const transfers = decideBatch([ev('transfer', 'a', '11', 'b'), ev('transfer', 'a', '10', 'b')], new Map(), full, 0n);
+  assert.deepEqual(transfers.decisions.map((d) => [d.status, d.reason]), [['rejected', 'balance_overflow'], ['applied', null]]);
+  assert.equal(transfers.balanceDeltas.get(balanceKey('a', 'EUR')), -10n, 'a rejected transfer moves nothing');
+});
+
+test('a fold absorbs every pending credit that keeps the row in range, in tx id order; the others are left to the caller', () => {
+  const max = 9_223_372_036_854_775_807n;
+  const c = (txId: string, amountMinor: bigint) => ({ txId, amountMinor });
+  assert.deepEqual(foldIntoRow(70n, [c('b', 5n), c('a', 7n)]), { value: 82n, folded: [c('b', 5n), c('a', 7n)] });
+  assert.deepEqual(foldIntoRow(max - 10n, [c('c', 8n), c('a', 6n), c('b', 3n)]), { value: max - 1n, folded: [c('a', 6n), c('b', 3n)] });
+  assert.deepEqual(foldIntoRow(max - 50n, [c('z', 100n)]), { value: max - 50n, folded: [] });
 });

@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { contentOf } from '../../../src/domain/identity';
 import { loadMigrations, splitStatements } from '../../../src/store/dialect';
+import { contentFingerprint, deleteStoredRows, moveStoredSource, registerIds, storedVariantsSql } from '../../../src/store/identity';
+import type { Connection } from '../../../src/store/pool';
 
 test('both dialects have the same migration versions', () => {
   const maria = loadMigrations('mariadb').map((m) => m.version);
@@ -98,4 +101,51 @@ test('coarse rollups (005) exist in both dialects; MariaDB drops the unused amou
   const single = loadMigrations('singlestore').find((x) => x.version === 5);
   assert.match(single?.statements.find((s) => /rollup_account_day/.test(s)) ?? '', /SHARD KEY \(account\)/);
   assert.ok(loadMigrations('mariadb').find((x) => x.version === 5)?.statements.includes('ALTER TABLE transactions DROP INDEX IF EXISTS ix_amount'));
+});
+
+test('parked events (006) and transaction conflicts (007) exist in both dialects; SingleStore shards them so their keys hold', () => {
+  for (const dialect of ['mariadb', 'singlestore'] as const) {
+    const all = loadMigrations(dialect);
+    assert.match(all.find((m) => m.version === 6)?.statements.join('\n') ?? '', /TABLE IF NOT EXISTS parked_events\b[\s\S]*PRIMARY KEY \(source_topic, source_partition, source_offset\)/, `${dialect}: 006`);
+    assert.match(all.find((m) => m.version === 7)?.statements.join('\n') ?? '', /TABLE IF NOT EXISTS transaction_conflicts\b[\s\S]*PRIMARY KEY \(tx_id, source_topic, variant_partition, variant_offset\)/, `${dialect}: 007`);
+  }
+  const single = loadMigrations('singlestore').find((m) => m.version === 7)?.statements ?? [];
+  assert.match(single.find((s) => /transaction_conflicts/.test(s)) ?? '', /SHARD KEY \(tx_id\)/);
+});
+
+test('a transaction id is unique across accounts on both stores: MariaDB by its primary key, SingleStore by an id-sharded table written with every row', () => {
+  const maria = loadMigrations('mariadb').flatMap((m) => m.statements);
+  assert.ok(!maria.some((s) => /transaction_ids/.test(s)), 'MariaDB needs no id table: transactions is keyed by id');
+  const single = loadMigrations('singlestore').flatMap((m) => m.statements);
+  const ids = single.find((s) => /CREATE ROWSTORE TABLE IF NOT EXISTS transaction_ids\b/.test(s));
+  assert.ok(ids, 'SingleStore has transaction_ids');
+  assert.match(ids, /PRIMARY KEY \(id\)/);
+  assert.match(ids, /SHARD KEY \(id\)/);
+  assert.ok(single.some((s) => /INSERT IGNORE INTO transaction_ids[\s\S]*FROM transactions/.test(s)), 'rows stored before 007 are registered');
+  // The lookup that finds the stored row of an id on another account goes through that table.
+  assert.match(storedVariantsSql(true), /FROM transaction_ids i JOIN transactions t ON t\.account = i\.account AND t\.id = i\.id WHERE i\.id IN \(\?\)/);
+  assert.match(storedVariantsSql(false), /FROM transactions WHERE id IN \(\?\)/);
+});
+
+test('the SingleStore write path registers, moves and removes ids in transaction_ids in the batch\'s transaction; MariaDB does not touch it', async () => {
+  const statements: string[] = [];
+  const conn = { query: async (sql: string) => (statements.push(sql), [{ affectedRows: 1 }]) } as unknown as Connection;
+  const event = { id: '019a0000-0000-7000-8000-000000000001', account: 'a', type: 'credit' as const, amountMinor: '5', currency: 'EUR', occurredAt: '2026-11-25T08:01:30.000Z', partition: 1, offset: '7' };
+  await registerIds(conn, [{ event, status: 'applied', reason: null }]);
+  assert.deepEqual(statements, ['INSERT INTO transaction_ids (id, account, fingerprint, source_partition, source_offset) VALUES ?']);
+  const stored = { ...event, counterparty: null, description: null, status: 'applied' as const, reason: null, batchId: 'b' };
+  for (const registry of [true, false]) {
+    statements.length = 0;
+    await deleteStoredRows(conn, [stored], registry);
+    await moveStoredSource(conn, stored, { partition: 0, offset: '3' }, 'b2', registry);
+    assert.equal(statements.filter((s) => /transaction_ids/.test(s)).length, registry ? 2 : 0, `registry ${registry}`);
+    assert.ok(statements.every((s) => !/transactions /.test(s) || /account = \? AND id = \?/.test(s)), 'rows are addressed by (account, id): the SingleStore unique key');
+  }
+});
+
+test('the content fingerprint is one definition: equal content, equal fingerprint; any field changed, another', () => {
+  const base = { account: 'a', type: 'credit' as const, amountMinor: '5', currency: 'EUR', occurredAt: '2026-11-25T08:01:30.000Z' };
+  const f = contentFingerprint(contentOf(base));
+  assert.equal(contentFingerprint(contentOf({ ...base })), f);
+  for (const other of [{ amountMinor: '6' }, { account: 'b' }, { description: '' }, { occurredAt: '2026-11-25T08:01:30.001Z' }]) assert.notEqual(contentFingerprint(contentOf({ ...base, ...other })), f);
 });

@@ -41,7 +41,15 @@ test('the series the dashboards and rules read keep their names (a rename must u
     duplicatesSkipped: 'ledgerflow_duplicates_skipped_total',
     produceToCommit: 'ledgerflow_produce_to_commit_seconds',
     activityFailures: 'ledgerflow_activity_failures_total',
+    applyErrors: 'ledgerflow_apply_errors_total',
+    parkedEvents: 'ledgerflow_parked_events_total',
+    transfersReturned: 'ledgerflow_transfers_returned_total',
+    idConflicts: 'ledgerflow_id_conflicts_total',
+    storeRefusals: 'ledgerflow_store_refusals_total',
+    consumerBatchAge: 'ledgerflow_consumer_batch_age_seconds',
+    batchRetries: 'ledgerflow_batch_retries_total',
     consumerLag: 'ledgerflow_consumer_lag',
+    undecodableBatch: 'ledgerflow_consumer_undecodable_batch_offset',
     fraudFlagged: 'ledgerflow_fraud_flagged_total',
     fraudReviews: 'ledgerflow_fraud_reviews_total',
     dbConnections: 'db_client_connection_count',
@@ -50,6 +58,8 @@ test('the series the dashboards and rules read keep their names (a rename must u
     dbOperationDuration: 'db_client_operation_duration_seconds',
     dbTransactionDuration: 'ledgerflow_db_transaction_duration_seconds',
     httpServerDuration: 'http_server_request_duration_seconds',
+    apiKeyReloadFailures: 'ledgerflow_api_key_reload_failures_total',
+    idempotencyClaims: 'ledgerflow_api_idempotency_claims_total',
   });
 });
 
