@@ -3,10 +3,11 @@ import { parseArgs } from 'node:util';
 import { loadConfig, settingsMarkdown, type Config } from './config';
 import { LedgerflowError } from './domain/errors';
 import { createLogger, resolveLogFormat, type Logger } from './telemetry/log';
+import { otlpMetricsEnabled } from './telemetry/otlp';
 
 const USAGE = `ledgerflow <command> [options]
 
-  stack up|down|status|logs [service]   local Kafka, Temporal, MariaDB, Prometheus under .stack/
+  stack up|down|status|logs [service]   local Kafka, Temporal, MariaDB, Prometheus under .stack/ (+ otelcol, jaeger on request)
   image build|bases|save [options]      the container image, built with podman (ledgerflow image --help)
   migrate                               apply pending SQL migrations (migration user)
   produce [--rate R] [--count N] [--accounts A] [--seed S] [--malformed 0.01] [--fraud-rate 0.015]
@@ -215,9 +216,12 @@ async function main(argv: string[]): Promise<number> {
   const role = TRACED_COMMANDS[name as string];
   const tracing = config.tracing.enabled && role ? await import('./telemetry/tracing') : undefined;
   if (role) tracing?.startTracing(config, role);
+  const otlpMetrics = role && otlpMetricsEnabled(config) ? await import('./telemetry/otlp-metrics') : undefined;
+  if (role) otlpMetrics?.startMetricsExport(config, role, (message) => log.warn(message));
   try {
     return await command(config, args, log);
   } finally {
+    await otlpMetrics?.stopMetricsExport().catch((err: Error) => log.warn({ err: err.message }, 'exporting the last metrics failed'));
     await tracing?.stopTracing().catch((err: Error) => log.warn({ err: err.message }, 'flushing traces failed'));
   }
 }

@@ -30,6 +30,32 @@ const minorUnits = (v: unknown) => {
   }
 };
 
+const OTLP_PROTOCOLS = ['http/protobuf', 'http/json', 'grpc'] as const;
+const otelMetricsExporters = (v: unknown) => {
+  const names = String(v).split(',').map((n) => n.trim());
+  const unknown = names.filter((n) => !['otlp', 'prometheus', 'none'].includes(n));
+  if (unknown.length > 0) throw new Error(`unsupported exporter ${JSON.stringify(unknown[0])}: otlp, prometheus or none (comma-separated)`);
+};
+const otlpUrl = (name: string) => (v: unknown) => {
+  if (v === '') return;
+  let url: URL;
+  try {
+    url = new URL(String(v));
+  } catch {
+    throw new Error(`${name} must be an http(s) URL`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`${name} must be an http(s) URL`);
+};
+/** The W3C Baggage-like lists of OTEL_RESOURCE_ATTRIBUTES and OTEL_EXPORTER_OTLP_HEADERS. */
+const keyValueList = (name: string) => (v: unknown) => {
+  const bad = String(v)
+    .split(',')
+    .filter((pair) => pair.trim() !== '')
+    .find((pair) => !/^\s*[^=\s]+\s*=/.test(pair));
+  // The value is left out of the message: the headers may hold a credential.
+  if (bad !== undefined) throw new Error(`${name} must be key=value pairs separated by commas; one entry has no key=`);
+};
+
 const schema = {
   log: {
     level: {
@@ -58,6 +84,24 @@ const schema = {
       default: 9090,
       env: 'LF_STACK_PROMETHEUS_PORT',
     },
+    otelcolPort: {
+      doc: "OTLP/HTTP port of the local stack's OpenTelemetry Collector (its OTLP/gRPC port is this minus 1); started by `stack up otelcol`.",
+      format: 'port',
+      default: 4318,
+      env: 'LF_STACK_OTELCOL_PORT',
+    },
+    otelcolPrometheusPort: {
+      doc: "Port where the local stack's OpenTelemetry Collector serves the metrics it received, in the Prometheus format.",
+      format: 'port',
+      default: 8889,
+      env: 'LF_STACK_OTELCOL_PROMETHEUS_PORT',
+    },
+    jaegerPort: {
+      doc: "Port of the local stack's Jaeger UI and query API; its OTLP/gRPC receiver (fed by the collector) is this plus 1, its query gRPC this minus 1. Started by `stack up jaeger`.",
+      format: 'port',
+      default: 16686,
+      env: 'LF_STACK_JAEGER_PORT',
+    },
     mariadbBufferPoolMb: {
       doc: "InnoDB buffer pool of the local stack's MariaDB, in MiB (read at its start). 0: a third of this machine's memory, at most 8192, at least 1024 — enough to keep a 10M-row ledger's pages and indexes in memory on a 24 GiB box.",
       format: 'nat',
@@ -73,7 +117,7 @@ const schema = {
   },
   cache: {
     dir: {
-      doc: 'Per-user cache of big versioned build inputs, kept outside the clone (a fresh CI clone reuses it): the Node.js and npm packages of the image\'s local base stand-ins, the secure profile\'s Temporal server. Empty: $XDG_CACHE_HOME/ledgerflow, else ~/.cache/ledgerflow.',
+      doc: 'Per-user cache of big versioned build inputs, kept outside the clone (a fresh CI clone reuses it): the Node.js and npm packages of the image\'s local base stand-ins, the secure profile\'s Temporal server, the OpenTelemetry Collector and Jaeger (compiled from the Go module proxy). Empty: $XDG_CACHE_HOME/ledgerflow, else ~/.cache/ledgerflow.',
       format: String,
       default: '',
       env: 'LF_CACHE_DIR',
@@ -413,6 +457,81 @@ const schema = {
       env: 'LF_TRACING_ENABLED',
     },
   },
+  otel: {
+    // The standard OpenTelemetry variables (their own names, not LF_*), so a platform's usual
+    // settings work unchanged; read here like every other setting (docs/observability.md).
+    metricsExporter: {
+      doc: 'Where metrics go besides /metrics: otlp (to OTEL_EXPORTER_OTLP_(METRICS_)ENDPOINT, every OTEL_METRIC_EXPORT_INTERVAL), or none. Comma-separated list; prometheus names the /metrics endpoint, which is always on. Off (none) unless set, unlike the SDK default.',
+      format: otelMetricsExporters,
+      default: 'none',
+      env: 'OTEL_METRICS_EXPORTER',
+    },
+    exporterOtlpEndpoint: {
+      doc: 'Base URL of the OTLP receiver (an OpenTelemetry Collector) for traces and metrics, e.g. http://otel-collector:4318; OTLP/HTTP appends /v1/metrics or /v1/traces. Empty: http://localhost:4318 (grpc: http://localhost:4317).',
+      format: otlpUrl('OTEL_EXPORTER_OTLP_ENDPOINT'),
+      default: '',
+      env: 'OTEL_EXPORTER_OTLP_ENDPOINT',
+    },
+    exporterOtlpMetricsEndpoint: {
+      doc: 'Full URL metrics are sent to (used as given); empty: derived from OTEL_EXPORTER_OTLP_ENDPOINT.',
+      format: otlpUrl('OTEL_EXPORTER_OTLP_METRICS_ENDPOINT'),
+      default: '',
+      env: 'OTEL_EXPORTER_OTLP_METRICS_ENDPOINT',
+    },
+    exporterOtlpTracesEndpoint: {
+      doc: 'Full URL traces are sent to (used as given); empty: derived from OTEL_EXPORTER_OTLP_ENDPOINT.',
+      format: otlpUrl('OTEL_EXPORTER_OTLP_TRACES_ENDPOINT'),
+      default: '',
+      env: 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT',
+    },
+    exporterOtlpProtocol: {
+      doc: 'OTLP transport of traces and metrics: http/protobuf, http/json or grpc.',
+      format: OTLP_PROTOCOLS,
+      default: 'http/protobuf',
+      env: 'OTEL_EXPORTER_OTLP_PROTOCOL',
+    },
+    exporterOtlpMetricsProtocol: {
+      doc: 'OTLP transport of metrics only; empty: OTEL_EXPORTER_OTLP_PROTOCOL. The Temporal SDK\'s own metrics use http/protobuf for either HTTP protocol.',
+      format: ['', ...OTLP_PROTOCOLS],
+      default: '',
+      env: 'OTEL_EXPORTER_OTLP_METRICS_PROTOCOL',
+    },
+    exporterOtlpTracesProtocol: {
+      doc: 'OTLP transport of traces only; empty: OTEL_EXPORTER_OTLP_PROTOCOL.',
+      format: ['', ...OTLP_PROTOCOLS],
+      default: '',
+      env: 'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL',
+    },
+    exporterOtlpHeaders: {
+      doc: 'Headers sent with every OTLP export, key=value pairs separated by commas (values URL-encoded), e.g. an API key of a hosted backend (from a Secret).',
+      format: keyValueList('OTEL_EXPORTER_OTLP_HEADERS'),
+      default: '',
+      sensitive: true,
+      env: 'OTEL_EXPORTER_OTLP_HEADERS',
+    },
+    metricExportIntervalMs: {
+      doc: 'Milliseconds between two OTLP metric exports (cumulative values: a lost export loses no count).',
+      format: positiveInt('otel.metricExportIntervalMs'),
+      default: 60000,
+      env: 'OTEL_METRIC_EXPORT_INTERVAL',
+    },
+    metricExportTimeoutMs: {
+      doc: 'Longest time one OTLP metric export may take.',
+      format: positiveInt('otel.metricExportTimeoutMs'),
+      default: 30000,
+      env: 'OTEL_METRIC_EXPORT_TIMEOUT',
+    },
+    resourceAttributes: {
+      doc: 'Resource attributes of every exported span and metric, key=value pairs separated by commas (the chart sets the pod, namespace, release and role). service.name is always ledgerflow-<role>.',
+      format: keyValueList('OTEL_RESOURCE_ATTRIBUTES'),
+      default: '',
+      env: 'OTEL_RESOURCE_ATTRIBUTES',
+    },
+    bspScheduleDelayMs: { doc: 'Milliseconds between two trace exports (batch span processor).', format: positiveInt('otel.bspScheduleDelayMs'), default: 5000, env: 'OTEL_BSP_SCHEDULE_DELAY' },
+    bspMaxQueueSize: { doc: 'Spans queued for export at most; more are dropped.', format: positiveInt('otel.bspMaxQueueSize'), default: 2048, env: 'OTEL_BSP_MAX_QUEUE_SIZE' },
+    bspMaxExportBatchSize: { doc: 'Spans in one trace export at most.', format: positiveInt('otel.bspMaxExportBatchSize'), default: 512, env: 'OTEL_BSP_MAX_EXPORT_BATCH_SIZE' },
+    bspExportTimeoutMs: { doc: 'Longest time one trace export may take.', format: positiveInt('otel.bspExportTimeoutMs'), default: 30000, env: 'OTEL_BSP_EXPORT_TIMEOUT' },
+  },
   fraud: {
     enabled: {
       doc: 'Score every newly stored transaction for fraud in the batch\'s database transaction (off only to measure the cost).',
@@ -498,7 +617,7 @@ const schema = {
 
 export interface Config {
   log: { level: string; format: 'auto' | 'json' | 'pretty' };
-  stack: { dir: string; prometheusPort: number; mariadbBufferPoolMb: number; kafkaClusterBasePort: number };
+  stack: { dir: string; prometheusPort: number; otelcolPort: number; otelcolPrometheusPort: number; jaegerPort: number; mariadbBufferPoolMb: number; kafkaClusterBasePort: number };
   /** dir: resolved when loaded (never empty). */
   cache: { dir: string };
   image: { caFile: string };
@@ -561,8 +680,29 @@ export interface Config {
   };
   rules: { maxAmountMinor: string; overdraftLimitMinor: string; currencies: string[] };
   tracing: { enabled: boolean };
+  otel: OtelConfig;
   fraud: FraudConfig;
   shutdown: { graceMs: number };
+}
+
+export type OtlpProtocol = (typeof OTLP_PROTOCOLS)[number];
+
+export interface OtelConfig {
+  metricsExporter: string;
+  exporterOtlpEndpoint: string;
+  exporterOtlpMetricsEndpoint: string;
+  exporterOtlpTracesEndpoint: string;
+  exporterOtlpProtocol: OtlpProtocol;
+  exporterOtlpMetricsProtocol: OtlpProtocol | '';
+  exporterOtlpTracesProtocol: OtlpProtocol | '';
+  exporterOtlpHeaders: string;
+  metricExportIntervalMs: number;
+  metricExportTimeoutMs: number;
+  resourceAttributes: string;
+  bspScheduleDelayMs: number;
+  bspMaxQueueSize: number;
+  bspMaxExportBatchSize: number;
+  bspExportTimeoutMs: number;
 }
 
 export interface FraudConfig extends FraudThresholds {

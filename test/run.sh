@@ -4,7 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 npx tsc -p tsconfig.json --noEmit
-npx tsx src/cli.ts stack up
+# With the OpenTelemetry Collector and Jaeger (on request otherwise): built once into the per-user
+# cache, in parallel with the other installs, before any test needs them.
+npx tsx src/cli.ts stack up kafka temporal mariadb prometheus otelcol jaeger
 # test/k8s/ builds the image and runs it (and a cluster): `npm run test:k8s`, not part of this suite.
 mapfile -t files < <(find test \( -path test/fixtures -o -path test/k8s \) -prune -o -name "*.test.ts" -print | sort)
 # --test-force-exit: a file whose tests finished exits even if a client still holds a socket;

@@ -95,7 +95,7 @@ export async function startApi(config: Config, log: Logger): Promise<ApiHandle> 
     await pool.end().catch(() => undefined);
     throw err;
   });
-  const unobservePool = observePool(pool, metrics);
+  const unobservePool = observePool(pool, metrics, config.db.dialect);
   const kafka = createKafka(config, 'api', log);
   const target = await connectProducerWithTopics(config, kafka, 'transactions');
   let draining = false;
@@ -116,7 +116,11 @@ export async function startApi(config: Config, log: Logger): Promise<ApiHandle> 
     },
   });
   app.addHook('onResponse', async (req, reply) => {
-    metrics.httpRequests.inc({ route: req.routeOptions.url ?? 'unmatched', code: String(reply.statusCode) });
+    metrics.httpServerDuration.observe(
+      // No http.route for a request no route matched (the convention): its path is unbounded.
+      { http_request_method: req.method, url_scheme: 'http', ...(req.routeOptions.url ? { http_route: req.routeOptions.url } : {}), http_response_status_code: reply.statusCode },
+      reply.elapsedTime / 1000,
+    );
   });
   registerErrorHandling(app, config, log);
   const contract = await registerContract(app);

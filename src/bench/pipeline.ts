@@ -120,11 +120,11 @@ async function diagnostics(p: Processes): Promise<PhaseDiagnostics> {
       activityFailures[m[1] as string] = (activityFailures[m[1] as string] ?? 0) + Number(m[2]);
     }
   }
-  const batches = sumOf(consumer, 'ledgerflow_batch_size_events_count');
-  const batch = parseHistogram(consumer, 'ledgerflow_batch_duration_seconds');
+  const batches = sumOf(consumer, 'ledgerflow_batch_size_count');
+  const batch = parseHistogram(consumer, 'messaging_process_duration_seconds');
   return {
     batches,
-    batchSizeAvg: batches > 0 ? round(sumOf(consumer, 'ledgerflow_batch_size_events_sum') / batches, 0) : 0,
+    batchSizeAvg: batches > 0 ? round(sumOf(consumer, 'ledgerflow_batch_size_sum') / batches, 0) : 0,
     applyMs: { p50: round(histogramQuantile(merged, 0.5) * 1000, 0), p99: round(histogramQuantile(merged, 0.99) * 1000, 0) },
     batchMs: { p50: round(histogramQuantile(batch, 0.5) * 1000, 0), p99: round(histogramQuantile(batch, 0.99) * 1000, 0) },
     activityFailures,

@@ -6,7 +6,7 @@ import { consumerGroupLag } from '../kafka/offsets';
 import { undecodableCause } from '../kafka/codecs';
 import { checkTemporalTls, explainTemporalStartError, temporalConnectionOptions } from '../temporal/connection';
 import type { Logger } from '../telemetry/log';
-import { createMetrics } from '../telemetry/metrics';
+import { batchProcessLabels, createMetrics } from '../telemetry/metrics';
 import { startProbeServer } from '../telemetry/server';
 import { workflowClientInterceptors } from '../telemetry/temporal-tracing';
 import { withBatchSpan } from '../telemetry/trace-context';
@@ -74,6 +74,7 @@ const FETCH_BYTES_MAX = 64 << 20;
  */
 export async function startConsumer(config: Config, log: Logger): Promise<ConsumerHandle> {
   const metrics = createMetrics('consumer');
+  const processLabels = batchProcessLabels(config.kafka.topic, config.kafka.groupId);
   let draining = false;
   const probe = await startProbeServer(config.api.host, config.consumer.httpPort, metrics.registry, () => !draining);
   const kafka = createKafka(config, 'consumer', log);
@@ -172,7 +173,7 @@ export async function startConsumer(config: Config, log: Logger): Promise<Consum
     completed += 1;
     handled += owned.reduce((acc, p) => acc + p.messages.length, 0);
     metrics.batchSize.observe(messages.length);
-    metrics.batchDuration.observe((committedAtMs - started) / 1000);
+    metrics.batchDuration.observe(processLabels, (committedAtMs - started) / 1000);
     for (const { lane, messages: ms } of owned) {
       metrics.batches.inc({ partition: lane.partition });
       metrics.eventsConsumed.inc({ topic, partition: lane.partition }, ms.length);

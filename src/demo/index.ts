@@ -7,7 +7,8 @@ import { LedgerflowError } from '../domain/errors';
 import { startProducer, type ProduceReport } from '../producer';
 import { DEFAULT_FRAUD_RATE } from '../producer/generator';
 import { trafficPopulation } from '../producer/traffic';
-import { localApiToken, localTokenFile, stackLayout, stackPorts, stackUp } from '../stack';
+import { localApiToken, localTelemetry, localTokenFile, stackLayout, stackPorts, stackUp } from '../stack';
+import { otlpMetricsEnabled } from '../telemetry/otlp';
 import { fraudOutcome } from '../store/fraudLabels';
 import { migrate } from '../store/migrate';
 import { createPool } from '../store/pool';
@@ -184,6 +185,10 @@ export async function demo(config: Config, args: string[], log: Logger): Promise
     const accounts = trafficPopulation({ ratePerSec: rate });
     out.step('traffic', `${count.toLocaleString('en-US')} transactions at ${rate.toLocaleString('en-US')}/s from a bank of ${accounts.toLocaleString('en-US')} accounts, ${(DEFAULT_FRAUD_RATE * 100).toFixed(1)} % injected fraud, 1 % malformed (seed ${seed})`, { count, rate, accounts, seed });
     out.step('live page', `${base}/`);
+    const telemetry = localTelemetry(config);
+    if (telemetry.collectorOtlp) {
+      out.step('telemetry', `OpenTelemetry Collector ${telemetry.collectorOtlp} (OTLP)${telemetry.jaegerUi ? `, Jaeger ${telemetry.jaegerUi}` : ''}${!config.tracing.enabled && !otlpMetricsEnabled(config) ? `; to send it this demo's traces and metrics: LF_TRACING_ENABLED=true OTEL_METRICS_EXPORTER=otlp OTEL_EXPORTER_OTLP_ENDPOINT=${telemetry.collectorOtlp}` : ''}`);
+    }
     if (person) process.stdout.write('\n');
 
     const sampler = await startOffsetSampler(config, records);

@@ -5,17 +5,19 @@ import { Config } from '../config';
 import { LedgerflowError } from '../domain/errors';
 import type { Logger } from '../telemetry/log';
 import {
-  kafkaClusterBrokers, profileServices, restartService, SERVICE_NAMES, ServiceName, stackDown, stackLogs, stackStatus, stackUp, startKafkaCluster,
-  stopKafkaCluster, type StackProfile,
+  kafkaClusterBrokers, profileDefaults, profileServices, restartService, SERVICE_NAMES, ServiceName, stackDown, stackLogs, stackStatus, stackUp,
+  startKafkaCluster, stopKafkaCluster, type StackProfile,
 } from './index';
 import { SECURE_PORT_OFFSET } from './layout';
 import { SECURE_ROLES, secureEnvFile, type SecureRole } from './secure-clients';
 
 /** `ledgerflow stack up|down|status|logs|restart …`: thin wiring over the stack module. */
 
-const USAGE = `ledgerflow stack up [--secure] [service…]     install (once) and start; waits until every service answers
+const USAGE = `ledgerflow stack up [--secure] [service…]     install (once) and start; waits until every service answers;
+                                              no service named: ${profileDefaults('plain').join(', ')} (otelcol and jaeger on request)
 ledgerflow stack down [--secure] [service…]   stop (SIGTERM, SIGKILL after 20 s); data is kept
-ledgerflow stack status [--secure]            one line per service; exit 1 unless all run and answer
+ledgerflow stack status [--secure]            one line per service; exit 1 unless the default services run and answer
+                                              (and otelcol and jaeger answer if they run)
 ledgerflow stack logs [--secure] <service> [--lines N]
 ledgerflow stack restart [--secure] <service> [--kill]
 ledgerflow stack env --secure <role>          the LF_* settings of one process on the secure stack (${SECURE_ROLES.join(', ')})
@@ -80,10 +82,11 @@ export async function stackCommand(config: Config, args: string[], log: Logger):
     case 'status': {
       const statuses = await stackStatus(config, profile);
       for (const s of statuses) {
-        const state = s.running ? `running (pid ${s.pid})` : 'stopped';
+        const state = s.running ? `running (pid ${s.pid})` : s.optional ? 'stopped (on request)' : 'stopped';
         process.stdout.write(`${s.service.padEnd(11)} ${state.padEnd(22)} ${s.address.padEnd(16)} ${s.answering ? 'answering' : 'not answering'}\n`);
       }
-      return statuses.every((s) => s.running && s.answering) ? 0 : 1;
+      // An optional service that is not running is fine; one that runs must answer.
+      return statuses.every((s) => (s.running ? s.answering : s.optional)) ? 0 : 1;
     }
     case 'logs': {
       const [service] = serviceNames(rest.slice(0, 1), profile) ?? [];

@@ -13,7 +13,7 @@ import {
   STOP_GRACE_MS,
   upService,
 } from './lifecycle';
-import { profileServices, ServiceName, type StackProfile } from './layout';
+import { profileDefaults, profileServices, ServiceName, type StackProfile } from './layout';
 import { ServiceDefinition } from './service';
 import { removeFile, signalAndWait, stopProcess, tailFile } from './process';
 import { writeClientEnvFiles } from './secure-clients';
@@ -24,7 +24,10 @@ import { writeClientEnvFiles } from './secure-clients';
  */
 
 export type { ServiceName, StackProfile } from './layout';
-export { profileServices, SERVICE_NAMES, stackLayout, stackPorts } from './layout';
+export { DEFAULT_SERVICES, profileDefaults, profileServices, SERVICE_NAMES, stackLayout, stackPorts } from './layout';
+export { OTELCOL_VERSION } from './otelcol';
+export { JAEGER_VERSION, jaegerPorts } from './jaeger';
+export { localTelemetry, type LocalTelemetry } from './telemetry';
 export { assertPortFree } from './process';
 export { brokerProperties, KAFKA_VERSION } from './kafka';
 export type { BrokerSpec } from './kafka';
@@ -58,11 +61,14 @@ export interface ServiceStatus {
   pid?: number;
   address: string;
   answering: boolean;
+  /** Started only when named (`stack up otelcol jaeger`): stopped is a normal state for it. */
+  optional: boolean;
 }
 
-function selected(services: ServiceName[] | undefined, profile: StackProfile = 'plain'): ServiceName[] {
+/** The services named, or by default every service of the profile (`down`) or its defaults (`up`). */
+function selected(services: ServiceName[] | undefined, profile: StackProfile = 'plain', fallback: readonly ServiceName[] = profileServices(profile)): ServiceName[] {
   const known = profileServices(profile);
-  const names = [...new Set(services ?? known)];
+  const names = [...new Set(services ?? fallback)];
   const unknown = names.filter((n) => !known.includes(n));
   if (unknown.length > 0) {
     throw new LedgerflowError('LF_STACK', `unknown ${profile} stack service(s) ${unknown.join(', ')}; known: ${known.join(', ')}`, unknown);
@@ -76,7 +82,7 @@ function selected(services: ServiceName[] | undefined, profile: StackProfile = '
  */
 export async function stackUp(config: Config, opts: StackUpOptions = {}): Promise<void> {
   const ctx = stackContext(config, opts.log, opts.profile);
-  const names = selected(opts.services, ctx.profile);
+  const names = selected(opts.services, ctx.profile, profileDefaults(ctx.profile));
   const t0 = Date.now();
   ensureStackDirs(ctx);
   ensureLocalApiKeys(config);
@@ -106,7 +112,8 @@ export async function stackStatus(config: Config, profile: StackProfile = 'plain
       const def = serviceDefinition(ctx, service);
       const pid = runningPid(ctx, service);
       const answering = await def.probe(ctx, 2_000);
-      return { service, running: pid !== undefined, ...(pid !== undefined ? { pid } : {}), address: def.address, answering };
+      const optional = !profileDefaults(profile).includes(service);
+      return { service, running: pid !== undefined, ...(pid !== undefined ? { pid } : {}), address: def.address, answering, optional };
     }),
   );
 }
@@ -141,9 +148,9 @@ export async function restartService(config: Config, service: ServiceName, signa
 }
 
 /** Marker files of finished installs/initialisations, per service (tests: a second `up` writes none). */
-export function stackMarkers(config: Config, profile: StackProfile = 'plain'): Record<string, string[]> {
+export function stackMarkers(config: Config, services?: readonly ServiceName[], profile: StackProfile = 'plain'): Partial<Record<ServiceName, string[]>> {
   const ctx = stackContext(config, () => undefined, profile);
-  const out: Record<string, string[]> = {};
-  for (const name of profileServices(profile)) out[name] = serviceDefinition(ctx, name).markers(ctx);
+  const out: Partial<Record<ServiceName, string[]>> = {};
+  for (const name of services ?? profileDefaults(profile)) out[name] = serviceDefinition(ctx, name).markers(ctx);
   return out;
 }

@@ -3,10 +3,16 @@ import path from 'node:path';
 import { Config, envVarOf } from '../config';
 import { LedgerflowError } from '../domain/errors';
 
-export type ServiceName = 'kafka' | 'temporal' | 'mariadb' | 'prometheus';
+export type ServiceName = 'kafka' | 'temporal' | 'mariadb' | 'prometheus' | 'otelcol' | 'jaeger';
 
 /** Start order when nothing else decides it; also the order of `status`. */
-export const SERVICE_NAMES: readonly ServiceName[] = ['kafka', 'temporal', 'mariadb', 'prometheus'];
+export const SERVICE_NAMES: readonly ServiceName[] = ['kafka', 'temporal', 'mariadb', 'prometheus', 'otelcol', 'jaeger'];
+
+/**
+ * What `stack up` starts when no service is named. The OpenTelemetry Collector and Jaeger start on
+ * request (`stack up otelcol jaeger`): their first build takes minutes (docs/observability.md).
+ */
+export const DEFAULT_SERVICES: readonly ServiceName[] = ['kafka', 'temporal', 'mariadb', 'prometheus'];
 
 /**
  * 'plain': the default stack. 'secure': its own instance beside it (own directory and ports) whose
@@ -17,6 +23,11 @@ export type StackProfile = 'plain' | 'secure';
 /** The secure profile has no Prometheus: it exists to prove the pipeline's secured connections. */
 export function profileServices(profile: StackProfile): readonly ServiceName[] {
   return profile === 'secure' ? ['kafka', 'temporal', 'mariadb'] : SERVICE_NAMES;
+}
+
+/** What `stack up` starts in a profile when no service is named (the plain one: DEFAULT_SERVICES). */
+export function profileDefaults(profile: StackProfile): readonly ServiceName[] {
+  return profile === 'secure' ? profileServices('secure') : DEFAULT_SERVICES;
 }
 
 /** The secure profile's ports sit this far above the plain ones, so both stacks run side by side. */

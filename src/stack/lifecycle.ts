@@ -19,6 +19,8 @@ import {
   spawnDetached,
   stopProcess,
 } from './process';
+import { jaegerService } from './jaeger';
+import { otelcolService } from './otelcol';
 import { prometheusService } from './prometheus';
 import { ServiceDefinition, StackContext } from './service';
 import { temporalService } from './temporal';
@@ -49,6 +51,10 @@ export function serviceDefinition(ctx: StackContext, name: ServiceName): Service
       return mariadbService(ctx);
     case 'prometheus':
       return prometheusService(ctx);
+    case 'otelcol':
+      return otelcolService(ctx);
+    case 'jaeger':
+      return jaegerService(ctx);
     default:
       throw new LedgerflowError('LF_STACK', `unknown stack service "${String(name)}"`, name);
   }

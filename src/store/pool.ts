@@ -87,41 +87,47 @@ interface CorePool {
   _allConnections: { length: number };
   _freeConnections: { length: number };
   _connectionQueue: { length: number };
-  config: { connectionLimit: number };
+  config: { connectionLimit: number; connectionConfig: { user?: string; host?: string; port?: number; database?: string } };
 }
 
 const observedPools = new WeakMap<Pool, Metrics>();
 const SQL_OPERATIONS = new Set(['SELECT', 'INSERT', 'UPDATE', 'DELETE', 'SET', 'START', 'COMMIT', 'ROLLBACK']);
 
 /**
- * Reports a pool's usage (in use / idle / waiting) and its statements' latency into `metrics`.
+ * Reports a pool's usage (used / idle / max / waiting) and its statements' latency into `metrics`,
+ * under the OpenTelemetry database client conventions (`dbSystem` is db.system.name: the dialect).
  * Latency comes from mysql2's diagnostics channel (mysql2:query), which sees every statement of
  * the process: one role per process, as in production. Returns a function that stops observing.
  */
-export function observePool(pool: Pool, metrics: Metrics): () => void {
+export function observePool(pool: Pool, metrics: Metrics, dbSystem: string): () => void {
   const core = (pool as unknown as { pool: CorePool }).pool;
+  const { user, host, port, database } = core.config.connectionConfig;
+  // The convention's pool name: unique in the process, the same across restarts.
+  const name = `${user ?? ''}@${host ?? ''}:${port ?? ''}/${database ?? ''}`;
   const usage = () => {
     const idle = core._freeConnections.length;
-    return { inUse: core._allConnections.length - idle, idle, max: core.config.connectionLimit, pending: core._connectionQueue.length };
+    return { name, used: core._allConnections.length - idle, idle, max: core.config.connectionLimit, pending: core._connectionQueue.length };
   };
   metrics.dbPools.add(usage);
   observedPools.set(pool, metrics);
-  const channel = tracingChannel<string, { query?: string }>('mysql2:query');
-  const started = new WeakMap<object, { atNs: bigint; failed: boolean }>();
+  const channel = tracingChannel<string, { query?: string; error?: { code?: string; name?: string } }>('mysql2:query');
+  const started = new WeakMap<object, { atNs: bigint; errorType?: string }>();
   const handlers = {
-    start: (ctx: object) => void started.set(ctx, { atNs: process.hrtime.bigint(), failed: false }),
+    start: (ctx: object) => void started.set(ctx, { atNs: process.hrtime.bigint() }),
     end: () => undefined,
     asyncStart: () => undefined,
-    error: (ctx: object) => {
+    error: (ctx: { error?: { code?: string; name?: string } }) => {
       const s = started.get(ctx);
-      if (s) s.failed = true;
+      if (s) s.errorType = ctx.error?.code ?? ctx.error?.name ?? '_OTHER';
     },
     asyncEnd: (ctx: { query?: string }) => {
       const s = started.get(ctx);
       if (!s) return;
       const keyword = /^\s*([A-Za-z]+)/.exec(ctx.query ?? '')?.[1]?.toUpperCase() ?? '';
       const operation = SQL_OPERATIONS.has(keyword) ? keyword : 'OTHER';
-      metrics.dbQueryDuration.observe({ operation, outcome: s.failed ? 'error' : 'ok' }, Number(process.hrtime.bigint() - s.atNs) / 1e9);
+      const seconds = Number(process.hrtime.bigint() - s.atNs) / 1e9;
+      const labels = { db_system_name: dbSystem, db_operation_name: operation };
+      metrics.dbOperationDuration.observe(s.errorType === undefined ? labels : { ...labels, error_type: s.errorType }, seconds);
     },
   };
   channel.subscribe(handlers);

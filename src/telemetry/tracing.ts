@@ -1,8 +1,9 @@
-import { getNumberFromEnv, getStringFromEnv } from '@opentelemetry/core';
 import { NodeSDK } from '@opentelemetry/sdk-node';
+import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BatchSpanProcessor, type SpanExporter } from '@opentelemetry/sdk-trace';
 import { getNodeAutoInstrumentations } from '@opentelemetry/auto-instrumentations-node';
 import type { Config } from '../config';
+import { otlpTarget, resourceAttributes } from './otlp';
 import { setSpanProcessor } from './trace-context';
 
 /**
@@ -10,24 +11,23 @@ import { setSpanProcessor } from './trace-context';
  * (mysql2, http) is required: the auto-instrumentations patch modules as they load, and a module
  * required earlier stays unpatched. The CLI imports this module only when tracing is on.
  *
- * The exporter follows the standard variables: OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT, _HEADERS,
- * _PROTOCOL (http/protobuf by default, http/json, grpc), and OTEL_BSP_* for batching.
+ * The exporter follows the standard variables, read by src/config.ts:
+ * OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT, _HEADERS, _PROTOCOL (http/protobuf by default, http/json,
+ * grpc), and OTEL_BSP_* for batching.
  */
 let sdk: NodeSDK | undefined;
 const PROBE_PATHS = /^\/(healthz|readyz|metrics)(\?|$)/;
 
-function exporterFromEnv(): SpanExporter {
-  // Read through OpenTelemetry's own helper: these are the SDK's standard variables, not settings of ours.
-  const protocol = getStringFromEnv('OTEL_EXPORTER_OTLP_TRACES_PROTOCOL') ?? getStringFromEnv('OTEL_EXPORTER_OTLP_PROTOCOL') ?? 'http/protobuf';
+function exporterOf(config: Config): SpanExporter {
+  const { protocol, url, headers } = otlpTarget(config, 'traces');
+  const options = { url, headers };
   switch (protocol) {
     case 'http/json':
-      return new (require('@opentelemetry/exporter-trace-otlp-http') as typeof import('@opentelemetry/exporter-trace-otlp-http')).OTLPTraceExporter();
+      return new (require('@opentelemetry/exporter-trace-otlp-http') as typeof import('@opentelemetry/exporter-trace-otlp-http')).OTLPTraceExporter(options);
     case 'grpc':
-      return new (require('@opentelemetry/exporter-trace-otlp-grpc') as typeof import('@opentelemetry/exporter-trace-otlp-grpc')).OTLPTraceExporter();
-    case 'http/protobuf':
-      return new (require('@opentelemetry/exporter-trace-otlp-proto') as typeof import('@opentelemetry/exporter-trace-otlp-proto')).OTLPTraceExporter();
+      return new (require('@opentelemetry/exporter-trace-otlp-grpc') as typeof import('@opentelemetry/exporter-trace-otlp-grpc')).OTLPTraceExporter(options);
     default:
-      throw new Error(`OTEL_EXPORTER_OTLP_PROTOCOL: unsupported protocol ${JSON.stringify(protocol)} (http/protobuf, http/json or grpc)`);
+      return new (require('@opentelemetry/exporter-trace-otlp-proto') as typeof import('@opentelemetry/exporter-trace-otlp-proto')).OTLPTraceExporter(options);
   }
 }
 
@@ -35,17 +35,21 @@ function exporterFromEnv(): SpanExporter {
 export function startTracing(config: Config, role: string): void {
   if (!config.tracing.enabled || sdk) return;
   const off = { enabled: false };
+  const { otel } = config;
   const processor = new BatchSpanProcessor({
-    exporter: exporterFromEnv(),
-    maxQueueSize: getNumberFromEnv('OTEL_BSP_MAX_QUEUE_SIZE'),
-    scheduledDelayMillis: getNumberFromEnv('OTEL_BSP_SCHEDULE_DELAY'),
-    exportTimeoutMillis: getNumberFromEnv('OTEL_BSP_EXPORT_TIMEOUT'),
-    maxExportBatchSize: getNumberFromEnv('OTEL_BSP_MAX_EXPORT_BATCH_SIZE'),
+    exporter: exporterOf(config),
+    maxQueueSize: otel.bspMaxQueueSize,
+    scheduledDelayMillis: otel.bspScheduleDelayMs,
+    exportTimeoutMillis: otel.bspExportTimeoutMs,
+    maxExportBatchSize: otel.bspMaxExportBatchSize,
   });
   sdk = new NodeSDK({
-    serviceName: `ledgerflow-${role}`,
+    // The resource metrics carry too (src/telemetry/otlp.ts), from the config, not the SDK's own env reading.
+    resource: resourceFromAttributes(resourceAttributes(config, role)),
+    resourceDetectors: [],
     spanProcessors: [processor],
-    // Traces only: metrics stay with prom-client, logs with pino.
+    // Traces only: metrics go over OTLP through src/telemetry/otlp-metrics.ts (one set of
+    // instruments with /metrics), logs with pino.
     metricReaders: [],
     logRecordProcessors: [],
     instrumentations: [

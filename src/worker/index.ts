@@ -11,6 +11,7 @@ import { createMetrics } from '../telemetry/metrics';
 import { startProbeServer } from '../telemetry/server';
 import { checkTemporalTls, explainTemporalStartError, temporalConnectionOptions } from '../temporal/connection';
 import { checkDatabase } from '../store/security';
+import { temporalMetricsOptions } from '../telemetry/temporal-metrics';
 import { workerTracingOptions } from '../telemetry/temporal-tracing';
 import { workflowCode } from './bundle';
 import { startFraudRuntime } from './fraud';
@@ -28,6 +29,7 @@ const HEARTBEAT_EVERY_MS = 2_000;
 
 /** Once per process: the Temporal core runtime (its logging, and its metrics endpoint when configured). */
 function installRuntime(config: Config): void {
+  const sdkMetrics = temporalMetricsOptions(config);
   try {
     // Core SDK logs only warnings and worse: the worker's own pino lines carry the rest.
     Runtime.install({
@@ -37,15 +39,13 @@ function installRuntime(config: Config): void {
       telemetryOptions: {
         logging: { filter: makeTelemetryFilterString({ core: 'WARN' }) },
         // The SDK's own metrics (task schedule-to-start and execution latencies, slots, pollers) on
-        // a second /metrics, in Prometheus conventions: seconds, unit suffixes, _total counters.
-        ...(config.worker.sdkMetricsPort > 0
-          ? { metrics: { prometheus: { bindAddress: `${config.api.host}:${config.worker.sdkMetricsPort}`, useSecondsForDurations: true, unitSuffix: true, countersTotalSuffix: true } } }
-          : {}),
+        // a second /metrics in Prometheus conventions, or over OTLP when metrics go there.
+        ...(sdkMetrics ? { metrics: sdkMetrics } : {}),
       },
     });
   } catch (err) {
     // The one failure here that an operator fixes: the SDK metrics port is taken.
-    if (config.worker.sdkMetricsPort > 0 && /address already in use/i.test((err as Error).message)) {
+    if (sdkMetrics && 'prometheus' in sdkMetrics && /address already in use/i.test((err as Error).message)) {
       throw new LedgerflowError(
         'LF_CONFIG',
         `worker.sdkMetricsPort (LF_WORKER_SDK_METRICS_PORT): ${config.api.host}:${config.worker.sdkMetricsPort} is already in use`,
@@ -75,7 +75,7 @@ export async function startWorker(config: Config, log: Logger): Promise<WorkerHa
     await Promise.all([pool.end(), probe.close()]).catch(() => undefined);
     throw err;
   });
-  const unobservePool = observePool(pool, metrics);
+  const unobservePool = observePool(pool, metrics, config.db.dialect);
   const fraud = await startFraudRuntime(config, pool, log, metrics);
   const activities = createActivities({
     pool,
@@ -115,6 +115,8 @@ export async function startWorker(config: Config, log: Logger): Promise<WorkerHa
     metrics.transactionsStored.inc({ status: 'applied', reason: '' }, result.applied);
     for (const [reason, n] of Object.entries(result.rejectedByReason)) metrics.transactionsStored.inc({ status: 'rejected', reason }, n);
     metrics.duplicatesSkipped.inc(result.duplicates);
+    metrics.fraudFlagged.inc(result.flagged);
+    metrics.fraudReviews.inc(result.reviews);
     if (result.returned > 0) metrics.transfersReturned.inc(result.returned);
     // Results recorded by a worker from before decision 021 have no conflict counts.
     if (result.conflicts > 0) {

@@ -131,7 +131,7 @@ test('reads validate their input; probes, metrics, OpenAPI and the live feed ans
   assert.equal((await get('/accounts/http-bob/transactions?cursor=')).status, 400, 'an empty cursor is refused, as the contract says (pattern)');
   assert.equal((await fetch(`${base}/healthz`)).status, 200, 'probes need no credential');
   assert.equal((await fetch(`${base}/readyz`)).status, 200);
-  assert.match(await (await get('/metrics')).text(), /ledgerflow_http_requests_total/);
+  assert.match(await (await get('/metrics')).text(), /http_server_request_duration_seconds_count/);
   const spec = (await (await get('/openapi.json')).json()) as { openapi: string; paths: Record<string, Record<string, { responses: Record<string, unknown> }>> };
   assert.equal(spec.openapi, '3.1.0');
   assert.ok(spec.paths['/accounts/{account}/transactions']);

@@ -21,6 +21,11 @@ const bad: Array<[Record<string, string>, RegExp]> = [
   [{ LF_RULES_CURRENCIES: 'EUR,euro' }, /rules\.currencies.*LF_RULES_CURRENCIES/],
   [{ LF_CONSUMER_BATCH_MAX_EVENTS: '-1' }, /consumer\.batchMaxEvents.*LF_CONSUMER_BATCH_MAX_EVENTS/],
   [{ LF_KAFKA_COMPRESSION: 'brotli' }, /kafka\.compression.*LF_KAFKA_COMPRESSION/],
+  [{ OTEL_METRICS_EXPORTER: 'console' }, /otel\.metricsExporter.*OTEL_METRICS_EXPORTER/],
+  [{ OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:4318' }, /otel\.exporterOtlpEndpoint.*OTEL_EXPORTER_OTLP_ENDPOINT/],
+  [{ OTEL_EXPORTER_OTLP_PROTOCOL: 'thrift' }, /otel\.exporterOtlpProtocol.*OTEL_EXPORTER_OTLP_PROTOCOL/],
+  [{ OTEL_METRIC_EXPORT_INTERVAL: '0' }, /otel\.metricExportIntervalMs.*OTEL_METRIC_EXPORT_INTERVAL/],
+  [{ OTEL_RESOURCE_ATTRIBUTES: 'k8s.pod.name' }, /otel\.resourceAttributes.*OTEL_RESOURCE_ATTRIBUTES/],
 ];
 for (const [env, message] of bad) {
   test(`bad setting ${Object.keys(env)[0]} fails naming the setting and env var`, () => {
@@ -49,15 +54,15 @@ test('withOverrides applies dotted settings to a loaded config without touching 
   assert.throws(() => withOverrides(base, { 'kafka.partitions': '12' }), /kafka\.partitions: expected a number/);
 });
 
-test('every setting has an LF_ env var and a doc; secrets are marked sensitive with empty defaults', () => {
+test('every setting has an LF_ env var (OpenTelemetry settings: the standard OTEL_ one) and a doc; secrets are marked sensitive with empty defaults', () => {
   const settings = describeSettings();
   assert.ok(settings.length > 30);
   for (const s of settings) {
-    assert.match(s.env, /^LF_[A-Z0-9_]+$/, s.key);
+    assert.match(s.env, s.key.startsWith('otel.') ? /^OTEL_[A-Z0-9_]+$/ : /^LF_[A-Z0-9_]+$/, s.key);
     assert.ok(s.doc.length > 5, s.key);
   }
   const sensitive = settings.filter((s) => s.sensitive).map((s) => s.env).sort();
-  assert.deepEqual(sensitive, ['LF_DB_MIGRATION_PASSWORD', 'LF_DB_PASSWORD', 'LF_KAFKA_SASL_PASSWORD', 'LF_TEMPORAL_API_KEY']);
+  assert.deepEqual(sensitive, ['LF_DB_MIGRATION_PASSWORD', 'LF_DB_PASSWORD', 'LF_KAFKA_SASL_PASSWORD', 'LF_TEMPORAL_API_KEY', 'OTEL_EXPORTER_OTLP_HEADERS']);
   for (const s of settings.filter((x) => x.sensitive)) assert.equal(s.default, '');
 });
 

@@ -10,9 +10,11 @@ LF_WORKER_HTTP_PORT: {{ include "ledgerflow.port" "worker" | quote }}
 LF_PRODUCER_HTTP_PORT: {{ include "ledgerflow.port" "producer" | quote }}
 LF_WORKER_SDK_METRICS_PORT: {{ include "ledgerflow.port" "workerSdk" | quote }}
 LF_TRACING_ENABLED: {{ .Values.tracing.enabled | quote }}
-{{- if .Values.tracing.enabled }}
-OTEL_EXPORTER_OTLP_ENDPOINT: {{ required "tracing.otlpEndpoint is required when tracing.enabled" .Values.tracing.otlpEndpoint | quote }}
-OTEL_EXPORTER_OTLP_PROTOCOL: {{ .Values.tracing.protocol | quote }}
+OTEL_METRICS_EXPORTER: {{ ternary "otlp" "none" .Values.otel.metrics.enabled | quote }}
+{{- if or .Values.tracing.enabled .Values.otel.metrics.enabled }}
+OTEL_EXPORTER_OTLP_ENDPOINT: {{ required "otel.endpoint is required when tracing.enabled or otel.metrics.enabled" .Values.otel.endpoint | quote }}
+OTEL_EXPORTER_OTLP_PROTOCOL: {{ .Values.otel.protocol | quote }}
+OTEL_METRIC_EXPORT_INTERVAL: {{ .Values.otel.metrics.exportIntervalMs | quote }}
 {{- end }}
 LF_KAFKA_BROKERS: {{ .Values.kafka.brokers | quote }}
 LF_KAFKA_CLIENT_ID: {{ .Values.kafka.clientId | quote }}
@@ -77,6 +79,37 @@ LF_FRAUD_REVIEW_OPENS_PER_BATCH_MAX: {{ .Values.fraud.reviewOpensPerBatchMax | q
 LF_FRAUD_REVIEW_QUEUE_MAX: {{ .Values.fraud.reviewQueueMax | quote }}
 {{- range $name, $value := .Values.extraConfig }}
 {{ $name }}: {{ $value | toString | quote }}
+{{- end }}
+{{- end -}}
+
+{{/* The resource of every span and metric a pod exports (OTEL_RESOURCE_ATTRIBUTES): the pod, its
+UID and node from the downward API (env vars defined just before, expanded by the kubelet), the
+namespace, the release as service.namespace, the role (its service.name, ledgerflow-<role>, is set by
+the process) and the extra values. (dict "root" $ "component" "consumer") */}}
+{{- define "ledgerflow.otelEnv" -}}
+{{- $v := .root.Values -}}
+{{- if or $v.tracing.enabled $v.otel.metrics.enabled }}
+- name: OTEL_RESOURCE_ATTRIBUTES_POD_NAME
+  valueFrom:
+    fieldRef: { fieldPath: metadata.name }
+- name: OTEL_RESOURCE_ATTRIBUTES_POD_UID
+  valueFrom:
+    fieldRef: { fieldPath: metadata.uid }
+- name: OTEL_RESOURCE_ATTRIBUTES_NODE_NAME
+  valueFrom:
+    fieldRef: { fieldPath: spec.nodeName }
+{{- $attrs := list "k8s.pod.name=$(OTEL_RESOURCE_ATTRIBUTES_POD_NAME)" "k8s.pod.uid=$(OTEL_RESOURCE_ATTRIBUTES_POD_UID)" "k8s.node.name=$(OTEL_RESOURCE_ATTRIBUTES_NODE_NAME)" "service.instance.id=$(OTEL_RESOURCE_ATTRIBUTES_POD_NAME)" }}
+{{- $attrs = concat $attrs (list (printf "k8s.namespace.name=%s" .root.Release.Namespace) (printf "k8s.deployment.name=%s" (include "ledgerflow.componentName" .)) (printf "service.namespace=%s" .root.Release.Name) (printf "service.version=%s" .root.Chart.AppVersion) (printf "ledgerflow.role=%s" .component)) }}
+{{- range $key, $value := $v.otel.resourceAttributes }}
+{{- $attrs = append $attrs (printf "%s=%s" $key (urlquery (toString $value))) }}
+{{- end }}
+- name: OTEL_RESOURCE_ATTRIBUTES
+  value: {{ join "," $attrs | quote }}
+{{- with $v.otel.headers.existingSecret }}
+- name: OTEL_EXPORTER_OTLP_HEADERS
+  valueFrom:
+    secretKeyRef: { name: {{ . | quote }}, key: {{ $v.otel.headers.key | quote }} }
+{{- end }}
 {{- end }}
 {{- end -}}
 

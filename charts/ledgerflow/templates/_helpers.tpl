@@ -115,7 +115,7 @@ app.kubernetes.io/part-of: ledgerflow
 {{- fail "serviceMonitor.enabled needs serviceMonitor.apiToken.existingSecret (the api's /metrics takes a credential of scope metrics)" -}}
 {{- end -}}
 {{- range $name, $_ := .Values.extraConfig -}}
-{{- if regexMatch "PASSWORD|API_KEY|SECRET|TOKEN" $name -}}
+{{- if regexMatch "PASSWORD|API_KEY|SECRET|TOKEN|HEADERS" $name -}}
 {{- fail (printf "extraConfig.%s looks sensitive: pass it through an existing Secret, never as a value" $name) -}}
 {{- end -}}
 {{- end -}}

@@ -83,8 +83,8 @@ spec:
         - name: http
           containerPort: {{ $port }}
           protocol: TCP
-        {{- if eq .component "worker" }}
-        {{- /* The Temporal SDK's own metrics (LF_WORKER_SDK_METRICS_PORT). */}}
+        {{- if and (eq .component "worker") (not $v.otel.metrics.enabled) }}
+        {{- /* The Temporal SDK's own metrics (LF_WORKER_SDK_METRICS_PORT); over OTLP instead when otel.metrics.enabled. */}}
         - name: sdk-metrics
           containerPort: {{ include "ledgerflow.port" "workerSdk" }}
           protocol: TCP
@@ -92,7 +92,7 @@ spec:
       envFrom:
         - configMapRef:
             name: {{ include "ledgerflow.fullname" $root }}
-      {{- with include "ledgerflow.secretEnv" (dict "root" $root "component" .component "needs" .needs) | trim }}
+      {{- with list (include "ledgerflow.otelEnv" (dict "root" $root "component" .component)) (include "ledgerflow.secretEnv" (dict "root" $root "component" .component "needs" .needs)) | join "\n" | trim }}
       env:
         {{- . | nindent 8 }}
       {{- end }}

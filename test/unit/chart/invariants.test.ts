@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { test } from 'node:test';
-import { K8sObject, componentName, mustFind, find, profiles, render, renderError } from './render';
+import { K8sObject, NAMESPACE, componentName, mustFind, find, profiles, render, renderError } from './render';
 
 interface Container {
   name: string;
@@ -172,16 +172,50 @@ test('one image runs every process, each with its own command; migrations run as
   assert.match(JSON.stringify(testPod), new RegExp(`http://${componentName('api')}:8080`));
 });
 
-test('tracing is off by default; on, it sets the OTLP exporter variables and needs an endpoint', () => {
+test('tracing and OTLP metrics are off by default; on, they set the OTLP exporter variables and need an endpoint', () => {
   const configOf = (objects: K8sObject[]) => (mustFind(objects, 'ConfigMap', 'lf-ledgerflow').data as Record<string, string>);
   const off = configOf(render());
   assert.equal(off.LF_TRACING_ENABLED, 'false');
+  assert.equal(off.OTEL_METRICS_EXPORTER, 'none');
   assert.equal(off.OTEL_EXPORTER_OTLP_ENDPOINT, undefined);
-  const on = configOf(render({ set: ['tracing.enabled=true'], setString: ['tracing.otlpEndpoint=http://collector:4318', 'tracing.protocol=http/json'] }));
+  const on = configOf(render({ set: ['tracing.enabled=true'], setString: ['otel.endpoint=http://collector:4318', 'otel.protocol=http/json'] }));
   assert.equal(on.LF_TRACING_ENABLED, 'true');
+  assert.equal(on.OTEL_METRICS_EXPORTER, 'none');
   assert.equal(on.OTEL_EXPORTER_OTLP_ENDPOINT, 'http://collector:4318');
   assert.equal(on.OTEL_EXPORTER_OTLP_PROTOCOL, 'http/json');
-  assert.match(renderError({ set: ['tracing.enabled=true'] }), /tracing\.otlpEndpoint is required/);
+  const metrics = configOf(render({ set: ['otel.metrics.enabled=true', 'otel.metrics.exportIntervalMs=15000'], setString: ['otel.endpoint=http://collector:4318'] }));
+  assert.equal(metrics.OTEL_METRICS_EXPORTER, 'otlp');
+  assert.equal(metrics.OTEL_METRIC_EXPORT_INTERVAL, '15000');
+  assert.equal(metrics.OTEL_EXPORTER_OTLP_ENDPOINT, 'http://collector:4318');
+  for (const set of ['tracing.enabled=true', 'otel.metrics.enabled=true']) assert.match(renderError({ set: [set] }), /otel\.endpoint is required/);
+});
+
+test('with OTLP export on, every pod names itself in the resource: pod, UID and node from the downward API, namespace, release, role', () => {
+  const objects = render({ set: ['otel.metrics.enabled=true', 'producer.enabled=true'], setString: ['otel.endpoint=http://collector:4318', 'otel.resourceAttributes.deployment\\.environment\\.name=prod eu'] });
+  for (const component of ['consumer', 'worker', 'api', 'producer']) {
+    const container = WORKLOAD_PATH.Deployment!(mustFind(objects, 'Deployment', componentName(component))).containers[0] as unknown as { env: Array<{ name: string; value?: string; valueFrom?: { fieldRef?: { fieldPath: string } } }> };
+    const env = new Map(container.env.map((e) => [e.name, e]));
+    assert.equal(env.get('OTEL_RESOURCE_ATTRIBUTES_POD_NAME')?.valueFrom?.fieldRef?.fieldPath, 'metadata.name');
+    assert.equal(env.get('OTEL_RESOURCE_ATTRIBUTES_POD_UID')?.valueFrom?.fieldRef?.fieldPath, 'metadata.uid');
+    assert.equal(env.get('OTEL_RESOURCE_ATTRIBUTES_NODE_NAME')?.valueFrom?.fieldRef?.fieldPath, 'spec.nodeName');
+    // The kubelet expands $(VAR) only for variables defined earlier in the list.
+    const names = container.env.map((e) => e.name);
+    assert.ok(names.indexOf('OTEL_RESOURCE_ATTRIBUTES') > names.indexOf('OTEL_RESOURCE_ATTRIBUTES_NODE_NAME'), component);
+    const attrs = Object.fromEntries((env.get('OTEL_RESOURCE_ATTRIBUTES')?.value ?? '').split(',').map((kv) => kv.split('=') as [string, string]));
+    assert.equal(attrs['k8s.pod.name'], '$(OTEL_RESOURCE_ATTRIBUTES_POD_NAME)', component);
+    assert.equal(attrs['service.instance.id'], '$(OTEL_RESOURCE_ATTRIBUTES_POD_NAME)', component);
+    assert.equal(attrs['k8s.namespace.name'], NAMESPACE, component);
+    assert.equal(attrs['service.namespace'], 'lf', component);
+    assert.equal(attrs['k8s.deployment.name'], componentName(component), component);
+    assert.equal(attrs['ledgerflow.role'], component);
+    assert.equal(attrs['deployment.environment.name'], 'prod+eu', component);
+  }
+  // The worker's SDK exports OTLP: no sdk-metrics port to serve or scrape.
+  const worker = mustFind(objects, 'Service', componentName('worker')) as unknown as { spec: { ports: Array<{ name: string }> } };
+  assert.deepEqual(worker.spec.ports.map((p) => p.name), ['http']);
+  const off = render();
+  const plain = WORKLOAD_PATH.Deployment!(mustFind(off, 'Deployment', componentName('api'))).containers[0] as unknown as { env?: Array<{ name: string }> };
+  assert.ok(!(plain.env ?? []).some((e) => e.name.startsWith('OTEL_')), 'no resource attributes without OTLP export');
 });
 
 test('the worker Service exposes the Temporal SDK metrics port and the ServiceMonitor scrapes it', () => {

@@ -13,8 +13,13 @@ interface EnvVar {
 
 const settings = describeSettings() as { env: string; sensitive: boolean }[];
 const SENSITIVE = settings.filter((s) => s.sensitive).map((s) => s.env);
-/** Our settings, plus the standard OpenTelemetry exporter variables the tracing values set. */
-const KNOWN_ENV = new Set([...settings.map((s) => s.env), 'OTEL_EXPORTER_OTLP_ENDPOINT', 'OTEL_EXPORTER_OTLP_PROTOCOL']);
+/** Our settings (the OTEL_* ones included), plus the downward-API inputs of OTEL_RESOURCE_ATTRIBUTES. */
+const KNOWN_ENV = new Set([
+  ...settings.map((s) => s.env),
+  'OTEL_RESOURCE_ATTRIBUTES_POD_NAME',
+  'OTEL_RESOURCE_ATTRIBUTES_POD_UID',
+  'OTEL_RESOURCE_ATTRIBUTES_NODE_NAME',
+]);
 const CANARY = 'canary-Secret-0xC0FFEE';
 
 function containers(o: K8sObject): { env?: EnvVar[] }[] {
@@ -26,7 +31,10 @@ function envOf(objects: K8sObject[], kind: string, component: string): EnvVar[] 
   return containers(mustFind(objects, kind, componentName(component))).flatMap((c) => c.env ?? []);
 }
 
-const all = [render({ set: ['producer.enabled=true'] })].concat(profiles().map((p) => render({ valuesFiles: [p] })));
+const all = [
+  render({ set: ['producer.enabled=true'] }),
+  render({ set: ['producer.enabled=true', 'tracing.enabled=true', 'otel.metrics.enabled=true'], setString: ['otel.endpoint=http://collector:4318', 'otel.headers.existingSecret=otlp'] }),
+].concat(profiles().map((p) => render({ valuesFiles: [p] })));
 
 test('the config schema declares the sensitive settings the chart must take from Secrets', () => {
   for (const name of ['LF_DB_PASSWORD', 'LF_DB_MIGRATION_PASSWORD', 'LF_KAFKA_SASL_PASSWORD', 'LF_TEMPORAL_API_KEY']) {

@@ -1,7 +1,7 @@
 /**
  * How trace context crosses Kafka (src/telemetry/trace-context.ts) and how workflow spans are
  * handed to the SDK (src/telemetry/temporal-tracing.ts), with the real OpenTelemetry SDK recording
- * in memory. The end-to-end path over real services is test/integration/tracing.test.ts.
+ * in memory. The end-to-end path over real services, through a real collector to Jaeger, is test/integration/otel-collector.test.ts.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
