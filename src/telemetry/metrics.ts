@@ -139,6 +139,24 @@ export function createMetrics(processName: string) {
       labelNames: ['topic', 'partition'],
       registers: [registry],
     }),
+    taskQueueBacklog: new client.Gauge({
+      name: 'ledgerflow_task_queue_backlog_tasks',
+      help: "Tasks waiting in the worker's Temporal task queue (Temporal's approximate backlog), per queue type; every worker reports the same queue: take the max across pods.",
+      labelNames: ['task_queue', 'queue_type'],
+      registers: [registry],
+    }),
+    topicPartitions: new client.Gauge({
+      name: 'ledgerflow_kafka_topic_partitions',
+      help: 'Partitions the topic has on the broker, refreshed with the lag (docs/decisions/028-autoscaling-signals.md).',
+      labelNames: ['topic'],
+      registers: [registry],
+    }),
+    partitionCap: new client.Gauge({
+      name: 'ledgerflow_consumer_partition_cap',
+      help: 'kafka.partitions: the consumer replica cap the deployment was sized for; above ledgerflow_kafka_topic_partitions, consumers up to the cap would idle, and readiness is refused.',
+      labelNames: ['topic'],
+      registers: [registry],
+    }),
     undecodableBatch: new client.Gauge({
       name: 'ledgerflow_consumer_undecodable_batch_offset',
       help: 'Offset of a record batch the consumer cannot decode, per partition: the partition is stuck there until an operator acts (set just before the consumer exits).',
