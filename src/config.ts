@@ -358,6 +358,12 @@ const schema = {
       default: 9474,
       env: 'LF_WORKER_SDK_METRICS_PORT',
     },
+    backlogPollMs: {
+      doc: "How often the worker reads its task queue's backlog from Temporal (DescribeTaskQueue with stats) for ledgerflow_task_queue_backlog, the worker's autoscaling signal without KEDA's Temporal scaler; 0 turns it off.",
+      format: nonNegativeInt('worker.backlogPollMs'),
+      default: 15000,
+      env: 'LF_WORKER_BACKLOG_POLL_MS',
+    },
     unknownFailureAttempts: {
       doc: 'Attempts a batch gets when its apply fails with an error of no known class, before the batch is split and the events at fault are parked (docs/decisions/020-poison-isolation.md). Transient failures are retried without limit, deterministic ones are isolated at once.',
       format: positiveInt('worker.unknownFailureAttempts'),
@@ -664,7 +670,7 @@ export interface Config {
     tlsCaPath: string;
   };
   consumer: { batchMaxEvents: number; batchMaxBytes: number; lingerMs: number; partitionsConcurrently: number; batchesInFlight: number; sessionTimeoutMs: number; undecodableExitDelayMs: number; httpPort: number; stallWarnMs: number };
-  worker: { maxConcurrentActivities: number; maxConcurrentWorkflowTasks: number; httpPort: number; sdkMetricsPort: number; unknownFailureAttempts: number };
+  worker: { maxConcurrentActivities: number; maxConcurrentWorkflowTasks: number; httpPort: number; sdkMetricsPort: number; backlogPollMs: number; unknownFailureAttempts: number };
   producer: { httpPort: number; fraudLabels: 'database' | 'none' };
   api: {
     host: string;

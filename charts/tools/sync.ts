@@ -2,6 +2,7 @@
  * Keeps the chart's generated files in step with their sources:
  *   README.md values table and values.schema.json  <- the `## @param` comments of values.yaml
  *   dashboards/*.json                              <- grafana/dashboards/*.json (Helm cannot read outside the chart)
+ *   rules/*.rules.yml                              <- grafana/prometheus/*.rules.yml (the PrometheusRule's groups)
  *
  *   npx tsx charts/tools/sync.ts          check only: prints the drift, exits 1 if any
  *   npx tsx charts/tools/sync.ts --write  rewrites the generated files
@@ -14,15 +15,25 @@ export const REPO_ROOT = path.resolve(__dirname, '..', '..');
 export const CHART_DIR = path.join(REPO_ROOT, 'charts', 'ledgerflow');
 const DASHBOARD_SOURCE = path.join(REPO_ROOT, 'grafana', 'dashboards');
 const DASHBOARD_COPY = path.join(CHART_DIR, 'dashboards');
+const RULES_SOURCE = path.join(REPO_ROOT, 'grafana', 'prometheus');
+const RULES_COPY = path.join(CHART_DIR, 'rules');
 
-function jsonFiles(dir: string): Map<string, string> {
+/** Copies kept in step with their sources: [source dir, copy dir, file suffix]. */
+const COPIES: Array<[string, string, string]> = [
+  [DASHBOARD_SOURCE, DASHBOARD_COPY, '.json'],
+  [RULES_SOURCE, RULES_COPY, '.rules.yml'],
+];
+
+function filesEnding(dir: string, suffix: string): Map<string, string> {
   const files = new Map<string, string>();
   if (!fs.existsSync(dir)) return files;
   for (const name of fs.readdirSync(dir).sort()) {
-    if (name.endsWith('.json')) files.set(name, fs.readFileSync(path.join(dir, name), 'utf8'));
+    if (name.endsWith(suffix)) files.set(name, fs.readFileSync(path.join(dir, name), 'utf8'));
   }
   return files;
 }
+
+const rel = (dir: string) => path.relative(REPO_ROOT, dir);
 
 /** Human-readable differences between the generated files on disk and what they should be. */
 export function chartDrift(): string[] {
@@ -32,13 +43,15 @@ export function chartDrift(): string[] {
     const have = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '';
     if (have !== want) drift.push(`charts/ledgerflow/${name} is not generated from values.yaml`);
   }
-  const source = jsonFiles(DASHBOARD_SOURCE);
-  const copy = jsonFiles(DASHBOARD_COPY);
-  for (const [name, text] of source) {
-    if (copy.get(name) !== text) drift.push(`charts/ledgerflow/dashboards/${name} differs from grafana/dashboards/${name}`);
-  }
-  for (const name of copy.keys()) {
-    if (!source.has(name)) drift.push(`charts/ledgerflow/dashboards/${name} has no source in grafana/dashboards/`);
+  for (const [sourceDir, copyDir, suffix] of COPIES) {
+    const source = filesEnding(sourceDir, suffix);
+    const copy = filesEnding(copyDir, suffix);
+    for (const [name, text] of source) {
+      if (copy.get(name) !== text) drift.push(`${rel(copyDir)}/${name} differs from ${rel(sourceDir)}/${name}`);
+    }
+    for (const name of copy.keys()) {
+      if (!source.has(name)) drift.push(`${rel(copyDir)}/${name} has no source in ${rel(sourceDir)}/`);
+    }
   }
   return drift;
 }
@@ -47,12 +60,14 @@ export function writeGenerated(): void {
   for (const [name, text] of Object.entries(expectedFiles(CHART_DIR))) {
     fs.writeFileSync(path.join(CHART_DIR, name), text);
   }
-  const source = jsonFiles(DASHBOARD_SOURCE);
-  fs.mkdirSync(DASHBOARD_COPY, { recursive: true });
-  for (const name of jsonFiles(DASHBOARD_COPY).keys()) {
-    if (!source.has(name)) fs.rmSync(path.join(DASHBOARD_COPY, name));
+  for (const [sourceDir, copyDir, suffix] of COPIES) {
+    const source = filesEnding(sourceDir, suffix);
+    fs.mkdirSync(copyDir, { recursive: true });
+    for (const name of filesEnding(copyDir, suffix).keys()) {
+      if (!source.has(name)) fs.rmSync(path.join(copyDir, name));
+    }
+    for (const [name, text] of source) fs.writeFileSync(path.join(copyDir, name), text);
   }
-  for (const [name, text] of source) fs.writeFileSync(path.join(DASHBOARD_COPY, name), text);
 }
 
 if (require.main === module) {
@@ -63,5 +78,5 @@ if (require.main === module) {
     console.error('run: npx tsx charts/tools/sync.ts --write');
     process.exit(1);
   }
-  console.log('chart README, values.schema.json and dashboards are in sync');
+  console.log('chart README, values.schema.json, dashboards and rules are in sync');
 }

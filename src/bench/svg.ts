@@ -110,3 +110,9 @@ export function barChart(title: string, yLabel: string, categories: ReadonlyArra
   });
   return frame(title, logScale ? '(bar height: log scale)' : '', yLabel, yTicks, yMax, body, legendEntries(series.map((s) => s.name)));
 }
+
+/** Charts of one width stacked into one SVG (e.g. replicas above lag on a shared time axis). */
+export function stackCharts(charts: ReadonlyArray<string>): string {
+  const inner = charts.map((svg, i) => svg.replace(/^<svg /, `<svg y="${i * HEIGHT}" `));
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${HEIGHT * charts.length}" viewBox="0 0 ${WIDTH} ${HEIGHT * charts.length}">${inner.join('')}</svg>\n`;
+}

@@ -14,6 +14,7 @@ import type { ApplyBatchResult, BatchHeader } from '../workflows/types';
 import { buildBatch, halveSlice, prepareFetched, type SlicePart, type SplitBatch } from './batch';
 import { sendToDlq } from './dlq';
 import { gatherSlice, Lane } from './lanes';
+import { checkPartitionCap, type PartitionCapCheck } from './partitions';
 import { reportUndecodableBatch } from './stuck';
 import { dataConverter } from '../temporal/codec';
 import { packEventJson } from '../temporal/packedBatch';
@@ -76,7 +77,10 @@ export async function startConsumer(config: Config, log: Logger): Promise<Consum
   const metrics = createMetrics('consumer');
   const processLabels = batchProcessLabels(config.kafka.topic, config.kafka.groupId);
   let draining = false;
-  const probe = await startProbeServer(config.api.host, config.consumer.httpPort, metrics.registry, () => !draining);
+  /** The topic's partitions against kafka.partitions; unknown until the first lag refresh. */
+  let partitionCheck: PartitionCapCheck | undefined;
+  const readiness = () => (draining ? false : partitionCheck?.ok === false ? (partitionCheck.message ?? false) : true);
+  const probe = await startProbeServer(config.api.host, config.consumer.httpPort, metrics.registry, readiness);
   const kafka = createKafka(config, 'consumer', log);
   const dlq = await connectProducerWithTopics(config, kafka);
   const dlqProducer = dlq.producer;
@@ -286,11 +290,24 @@ export async function startConsumer(config: Config, log: Logger): Promise<Consum
   // when this consumer is stuck, so a stall with growing lag is visible.
   const lagAdmin = kafka.admin();
   await lagAdmin.connect();
-  const refreshLag = async () => {
-    for (const { partition, lag } of await consumerGroupLag(lagAdmin, config.kafka.topic, config.kafka.groupId)) {
-      metrics.consumerLag.set({ topic: config.kafka.topic, partition }, Number(lag));
+  const observePartitions = (count: number) => {
+    const check = checkPartitionCap(topic, count, config.kafka.partitions);
+    metrics.topicPartitions.set({ topic }, count);
+    metrics.partitionCap.set({ topic }, config.kafka.partitions);
+    const facts = { topic, topicPartitions: count, capPartitions: config.kafka.partitions };
+    if (check.message !== partitionCheck?.message || partitionCheck === undefined) {
+      if (!check.ok) log.error(facts, `${check.message}; readiness refused`);
+      else if (check.message) log.warn(facts, check.message);
+      else log.info(facts, 'topic partitions match the consumer replica cap');
     }
+    partitionCheck = check;
   };
+  const refreshLag = async () => {
+    const lags = await consumerGroupLag(lagAdmin, config.kafka.topic, config.kafka.groupId);
+    observePartitions(lags.length);
+    for (const { partition, lag } of lags) metrics.consumerLag.set({ topic, partition }, Number(lag));
+  };
+  await refreshLag().catch((err: Error) => log.warn({ err: err.message }, 'lag refresh failed'));
   const lagTimer = setInterval(() => {
     refreshLag().catch((err: Error) => log.warn({ err: err.message }, 'lag refresh failed'));
     reportWaits(Date.now());

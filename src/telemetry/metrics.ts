@@ -145,6 +145,27 @@ export const METRICS = {
     description: 'High watermark minus the committed offset of the consumer group, per partition, refreshed on a timer.',
     attributes: ['topic', 'partition'],
   },
+  taskQueueBacklog: {
+    name: 'ledgerflow.task_queue.backlog',
+    unit: '{task}',
+    kind: 'gauge',
+    description: "Tasks waiting in the worker's Temporal task queue (Temporal's approximate backlog), per queue type; every worker reports the same queue: take the max across pods.",
+    attributes: ['task_queue', 'queue_type'],
+  },
+  topicPartitions: {
+    name: 'ledgerflow.kafka.topic.partitions',
+    unit: '{partition}',
+    kind: 'gauge',
+    description: 'Partitions the topic has on the broker, refreshed with the lag (docs/decisions/028-autoscaling-signals.md).',
+    attributes: ['topic'],
+  },
+  partitionCap: {
+    name: 'ledgerflow.consumer.partition_cap',
+    unit: '{partition}',
+    kind: 'gauge',
+    description: 'kafka.partitions: the consumer replica cap the deployment was sized for; above ledgerflow_kafka_topic_partitions, consumers up to the cap would idle, and readiness is refused.',
+    attributes: ['topic'],
+  },
   undecodableBatch: {
     name: 'ledgerflow.consumer.undecodable_batch.offset',
     unit: '{offset}',
@@ -326,6 +347,9 @@ export function createMetrics(processName: string) {
     reviewsNotQueued: counter(METRICS.reviewsNotQueued, registry),
     reviewQueueDepth: gauge(METRICS.reviewQueueDepth, registry),
     reviewQueueMax: gauge(METRICS.reviewQueueMax, registry),
+    taskQueueBacklog: gauge(METRICS.taskQueueBacklog, registry),
+    topicPartitions: gauge(METRICS.topicPartitions, registry),
+    partitionCap: gauge(METRICS.partitionCap, registry),
     dbPools,
     dbConnections: gauge(METRICS.dbConnections, registry, (g) =>
       eachPool((u) => {

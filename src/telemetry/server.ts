@@ -10,8 +10,11 @@ export interface ProbeServer {
   port: number;
 }
 
-/** /healthz (process alive), /readyz (can take work) and /metrics for processes without the api. */
-export async function startProbeServer(host: string, port: number, registry: Registry, isReady: () => boolean = () => true): Promise<ProbeServer> {
+/**
+ * /healthz (process alive), /readyz (can take work) and /metrics for processes without the api.
+ * `isReady` answers true, false, or the reason it is not ready (shown in /readyz's body).
+ */
+export async function startProbeServer(host: string, port: number, registry: Registry, isReady: () => boolean | string = () => true): Promise<ProbeServer> {
   let ready = false;
   let healthy = true;
   let failure: string | undefined;
@@ -20,8 +23,10 @@ export async function startProbeServer(host: string, port: number, registry: Reg
     if (url === '/healthz') {
       res.writeHead(healthy ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify(healthy ? { status: 'ok' } : { status: 'failed', ...(failure ? { reason: failure } : {}) }));
     } else if (url === '/readyz') {
-      const ok = healthy && ready && isReady();
-      res.writeHead(ok ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify({ ready: ok }));
+      const own = isReady();
+      const ok = healthy && ready && own === true;
+      const reason = typeof own === 'string' ? { reason: own } : {};
+      res.writeHead(ok ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify({ ready: ok, ...(ok ? {} : reason) }));
     } else if (url === '/metrics') {
       registry.metrics().then(
         (text) => res.writeHead(200, { 'content-type': registry.contentType }).end(text),

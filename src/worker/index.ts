@@ -17,6 +17,7 @@ import { workflowCode } from './bundle';
 import { startFraudRuntime } from './fraud';
 import { dataConverter } from '../temporal/codec';
 import type { ApplyBatchInput, ApplyBatchResult, ApplyPackedInput } from '../workflows/types';
+import { startBacklogPoller } from './backlog';
 
 export interface WorkerHandle {
   stop(): Promise<void>;
@@ -153,12 +154,21 @@ export async function startWorker(config: Config, log: Logger): Promise<WorkerHa
     ...(tracing.interceptors ? { interceptors: { ...tracing.interceptors, workflowModules: [] } } : {}),
   });
   const running = worker.run();
+  const backlog = startBacklogPoller({
+    describe: (request) => connection.workflowService.describeTaskQueue(request),
+    namespace: config.temporal.namespace,
+    taskQueue: config.temporal.taskQueue,
+    intervalMs: config.worker.backlogPollMs,
+    gauge: metrics.taskQueueBacklog,
+    log,
+  });
   probe.setReady(true);
   log.info({ taskQueue: config.temporal.taskQueue }, 'worker started');
   return {
     stop: async () => {
       draining = true;
       probe.setReady(false);
+      backlog.stop();
       // shutdown() stops polling and lets in-flight activities finish within shutdownGraceTime.
       if (worker.getState() === 'RUNNING') worker.shutdown();
       await running.catch((err: Error) => log.error({ err }, 'worker run failed'));

@@ -63,6 +63,7 @@ LF_CONSUMER_PARTITIONS_CONCURRENTLY: {{ .Values.consumer.partitionsConcurrently 
 LF_CONSUMER_BATCHES_IN_FLIGHT: {{ .Values.consumer.batchesInFlight | quote }}
 LF_WORKER_MAX_CONCURRENT_ACTIVITIES: {{ .Values.worker.maxConcurrentActivities | quote }}
 LF_WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: {{ .Values.worker.maxConcurrentWorkflowTasks | quote }}
+LF_WORKER_BACKLOG_POLL_MS: {{ .Values.worker.backlogPollMs | quote }}
 LF_API_PAGE_SIZE_MAX: {{ .Values.api.pageSizeMax | quote }}
 LF_API_INGEST_BATCH_MAX: {{ .Values.api.ingestBatchMax | quote }}
 LF_API_IDEMPOTENCY_RETENTION_S: {{ .Values.api.idempotencyRetentionS | quote }}

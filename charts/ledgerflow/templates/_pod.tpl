@@ -21,22 +21,57 @@ seccompProfile:
   type: RuntimeDefault
 {{- end -}}
 
+{{/* Scheduling of one component's pods: the common values, then the component's own (dict "root" $ "component" "consumer"). */}}
 {{- define "ledgerflow.podScheduling" -}}
-{{- with .Values.image.pullSecrets }}
+{{- $v := .root.Values -}}
+{{- $c := index $v .component -}}
+{{- with $v.image.pullSecrets }}
 imagePullSecrets:
 {{- range . }}
   - name: {{ . | quote }}
 {{- end }}
 {{- end }}
-{{- with .Values.nodeSelector }}
+{{- with merge (deepCopy (dig "nodeSelector" (dict) $c)) $v.nodeSelector }}
 nodeSelector: {{- toYaml . | nindent 2 }}
 {{- end }}
-{{- with .Values.tolerations }}
+{{- with (dig "tolerations" list $c) | default $v.tolerations }}
 tolerations: {{- toYaml . | nindent 2 }}
 {{- end }}
-{{- with .Values.affinity }}
+{{- with (dig "affinity" (dict) $c) | default $v.affinity }}
 affinity: {{- toYaml . | nindent 2 }}
 {{- end }}
+{{- with dig "priorityClassName" "" $c }}
+priorityClassName: {{ . | quote }}
+{{- end }}
+{{- with dig "topologySpreadConstraints" list $c }}
+topologySpreadConstraints:
+{{- range . }}
+  {{- $constraint := deepCopy . }}
+  {{- if not (hasKey $constraint "labelSelector") }}
+  {{- $_ := set $constraint "labelSelector" (dict "matchLabels" (include "ledgerflow.selectorLabels" $ | fromYaml)) }}
+  {{- end }}
+  - {{- toYaml $constraint | nindent 4 }}
+{{- end }}
+{{- end }}
+{{- end -}}
+
+{{/* Operator-supplied containers (initContainers, sidecars), restricted unless they say otherwise:
+(dict "root" $ "containers" (list ...)) */}}
+{{- define "ledgerflow.extraContainers" -}}
+{{- $sc := include "ledgerflow.containerSecurityContext" .root | fromYaml -}}
+{{- range .containers }}
+{{- $container := deepCopy . }}
+{{- if not (hasKey $container "securityContext") }}
+{{- $_ := set $container "securityContext" $sc }}
+{{- end }}
+- {{- toYaml $container | nindent 2 }}
+{{- end }}
+{{- end -}}
+
+{{/* A probe: the fixed check, the operator's timing (dict "check" (dict ...) "timing" (dict ...)). */}}
+{{- define "ledgerflow.probe" -}}
+httpGet: {{- toYaml .check | nindent 2 }}
+{{- toYaml (omit .timing "httpGet" "exec" "tcpSocket" "grpc") | nindent 0 }}
 {{- end -}}
 
 {{/* The pod template of a long-running process.
@@ -48,6 +83,9 @@ affinity: {{- toYaml . | nindent 2 }}
 {{- $port := include "ledgerflow.port" .component -}}
 {{- $tls := and (has "temporal" .needs) $v.temporal.tls.existingSecret -}}
 {{- $apiKeys := has "apiKeys" .needs -}}
+{{- $c := index $v .component -}}
+{{- $probes := dig "probes" (dict) $c -}}
+{{- $defaultProbes := dict "startup" (dict "periodSeconds" 2 "timeoutSeconds" 3 "failureThreshold" 60) "liveness" (dict "periodSeconds" 10 "timeoutSeconds" 3 "failureThreshold" 3) "readiness" (dict "periodSeconds" 5 "timeoutSeconds" 3 "failureThreshold" 2) -}}
 metadata:
   labels:
     {{- include "ledgerflow.labels" . | nindent 4 }}
@@ -68,11 +106,15 @@ metadata:
 spec:
   serviceAccountName: {{ include "ledgerflow.serviceAccountName" $root }}
   automountServiceAccountToken: false
-  terminationGracePeriodSeconds: {{ include "ledgerflow.terminationGracePeriodSeconds" $root }}
+  terminationGracePeriodSeconds: {{ include "ledgerflow.terminationGracePeriodSeconds" . }}
   securityContext:
     {{- include "ledgerflow.podSecurityContext" $root | nindent 4 }}
-  {{- with include "ledgerflow.podScheduling" $root | trim }}
+  {{- with include "ledgerflow.podScheduling" . | trim }}
   {{- . | nindent 2 }}
+  {{- end }}
+  {{- with dig "initContainers" list $c }}
+  initContainers:
+    {{- include "ledgerflow.extraContainers" (dict "root" $root "containers" .) | nindent 4 }}
   {{- end }}
   containers:
     - name: {{ .component }}
@@ -92,24 +134,35 @@ spec:
       envFrom:
         - configMapRef:
             name: {{ include "ledgerflow.fullname" $root }}
-      {{- with list (include "ledgerflow.otelEnv" (dict "root" $root "component" .component)) (include "ledgerflow.secretEnv" (dict "root" $root "component" .component "needs" .needs)) | join "\n" | trim }}
+        {{- with dig "extraEnvFrom" list $c }}
+        {{- toYaml . | nindent 8 }}
+        {{- end }}
+      {{- $secretEnv := list (include "ledgerflow.otelEnv" (dict "root" $root "component" .component)) (include "ledgerflow.secretEnv" (dict "root" $root "component" .component "needs" .needs)) | join "\n" | trim }}
+      {{- $extraEnv := dig "extraEnv" list $c }}
+      {{- if or $secretEnv $extraEnv }}
       env:
+        {{- with $secretEnv }}
         {{- . | nindent 8 }}
+        {{- end }}
+        {{- with $extraEnv }}
+        {{- toYaml . | nindent 8 }}
+        {{- end }}
       {{- end }}
+      {{- $live := dict "path" .probePath.live "port" "http" }}
+      {{- $ready := dict "path" .probePath.ready "port" "http" }}
       startupProbe:
-        httpGet: { path: {{ .probePath.live }}, port: http }
-        periodSeconds: 2
-        failureThreshold: 60
+        {{- include "ledgerflow.probe" (dict "check" $live "timing" (dig "startup" $defaultProbes.startup $probes)) | nindent 8 }}
       livenessProbe:
-        httpGet: { path: {{ .probePath.live }}, port: http }
-        periodSeconds: 10
-        timeoutSeconds: 3
-        failureThreshold: 3
+        {{- include "ledgerflow.probe" (dict "check" $live "timing" (dig "liveness" $defaultProbes.liveness $probes)) | nindent 8 }}
       readinessProbe:
-        httpGet: { path: {{ .probePath.ready }}, port: http }
-        periodSeconds: 5
-        timeoutSeconds: 3
-        failureThreshold: 2
+        {{- include "ledgerflow.probe" (dict "check" $ready "timing" (dig "readiness" $defaultProbes.readiness $probes)) | nindent 8 }}
+      {{- if and (eq .component "api") (gt (int $v.api.preStopSleepSeconds) 0) }}
+      {{- /* Keep serving while endpoints and load balancers let go of this pod; then SIGTERM drains it. */}}
+      lifecycle:
+        preStop:
+          sleep:
+            seconds: {{ $v.api.preStopSleepSeconds }}
+      {{- end }}
       resources:
         {{- toYaml (index $v .component "resources") | nindent 8 }}
       securityContext:
@@ -128,6 +181,12 @@ spec:
           readOnly: true
         {{- end }}
         {{- include "ledgerflow.caMounts" (dict "root" $root "needs" .needs) | nindent 8 }}
+        {{- with dig "extraVolumeMounts" list $c }}
+        {{- toYaml . | nindent 8 }}
+        {{- end }}
+    {{- with dig "sidecars" list $c }}
+    {{- include "ledgerflow.extraContainers" (dict "root" $root "containers" .) | nindent 4 }}
+    {{- end }}
   volumes:
     - name: tmp
       emptyDir:
@@ -146,4 +205,7 @@ spec:
         defaultMode: 288 # 0440: owner and group (fsGroup) read
     {{- end }}
     {{- include "ledgerflow.caVolumes" (dict "root" $root "needs" .needs) | nindent 4 }}
+    {{- with dig "extraVolumes" list $c }}
+    {{- toYaml . | nindent 4 }}
+    {{- end }}
 {{- end -}}

@@ -15,6 +15,7 @@ import type { K8sObject } from './render';
 const PACKAGE_BY_GROUP: Record<string, string> = {
   'keda.sh': '@kubernetes-models/keda',
   'monitoring.coreos.com': '@kubernetes-models/prometheus-operator',
+  'gateway.networking.k8s.io': '@kubernetes-models/gateway-api',
 };
 
 /** e.g. apps/v1 Deployment -> kubernetes-models/apps/v1/Deployment; v1 ConfigMap -> kubernetes-models/v1/ConfigMap */

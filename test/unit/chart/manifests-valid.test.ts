@@ -24,6 +24,7 @@ test('the profiles cover every kind the chart can render, the KEDA and ServiceMo
     'apps/v1/Deployment', 'batch/v1/Job', 'v1/Pod', 'v1/Service', 'v1/ConfigMap', 'v1/ServiceAccount',
     'autoscaling/v2/HorizontalPodAutoscaler', 'policy/v1/PodDisruptionBudget', 'networking.k8s.io/v1/NetworkPolicy',
     'keda.sh/v1alpha1/ScaledObject', 'keda.sh/v1alpha1/TriggerAuthentication', 'monitoring.coreos.com/v1/ServiceMonitor',
+    'monitoring.coreos.com/v1/PrometheusRule', 'networking.k8s.io/v1/Ingress', 'gateway.networking.k8s.io/v1/HTTPRoute',
   ]) {
     assert.ok(kinds.has(kind), `no profile renders ${kind}`);
   }
