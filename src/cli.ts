@@ -7,6 +7,7 @@ import { createLogger, type Logger } from './telemetry/log';
 const USAGE = `ledgerflow <command> [options]
 
   stack up|down|status|logs [service]   local Kafka, Temporal, MariaDB, Prometheus under .stack/
+  cluster up|down|status|kubeconfig|env a single-node Kubernetes cluster here (ledgerflow cluster --help)
   migrate                               apply pending SQL migrations (migration user)
   produce --rate R --count N --accounts A [--seed S] [--malformed 0.01] [--fraud-rate 0.015 [--labels FILE]] [--prepare] [--client kafkajs|platformatic]
   consume                               Kafka consumer → processBatch workflows
@@ -54,6 +55,7 @@ function numberOption(value: string | undefined, name: string, fallback: number)
 
 const commands: Record<string, Command> = {
   stack: async (config, args, log) => (await import('./stack/cli')).stackCommand(config, args, log),
+  cluster: async (config, args, log) => (await import('./cluster/cli')).clusterCommand(config, args, log),
   migrate: async (config, _args, log) => {
     const { migrate } = await import('./store/migrate');
     const report = await migrate(config, (line) => log.info(line));
@@ -179,6 +181,11 @@ main(process.argv.slice(2)).then(
     if (err instanceof LedgerflowError) {
       process.stderr.write(`ledgerflow: ${err.code}: ${err.message}\n`);
       process.exit(err.code === 'LF_CONFIG' ? 2 : 1);
+    }
+    // A wrong flag or a missing option value: one line, like LF_CONFIG, not a stack trace.
+    if (String((err as NodeJS.ErrnoException).code ?? '').startsWith('ERR_PARSE_ARGS')) {
+      process.stderr.write(`ledgerflow: LF_CONFIG: ${(err as Error).message}\n`);
+      process.exit(2);
     }
     process.stderr.write(`ledgerflow: ${(err as Error).stack ?? String(err)}\n`);
     process.exit(1);

@@ -9,7 +9,8 @@ export type ErrorCode =
   | 'LF_INSTALL'
   | 'LF_MIGRATION'
   | 'LF_INVARIANT'
-  | 'LF_VERIFY';
+  | 'LF_VERIFY'
+  | 'LF_CLUSTER';
 
 export class LedgerflowError extends Error {
   readonly code: ErrorCode;

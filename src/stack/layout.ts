@@ -8,7 +8,11 @@ export type ServiceName = 'kafka' | 'temporal' | 'mariadb' | 'prometheus';
 /** Start order when nothing else decides it; also the order of `status`. */
 export const SERVICE_NAMES: readonly ServiceName[] = ['kafka', 'temporal', 'mariadb', 'prometheus'];
 
-/** Every local service binds loopback only: the stack is a dev tool, never reachable from outside. */
+/**
+ * Loopback: where the pipeline's own processes are scraped and the 3-broker profile binds. The
+ * stack's services bind stack.host, loopback too unless the stack runs inside the cluster's node
+ * (`ledgerflow cluster deps`): the stack is a dev tool, never reachable from outside.
+ */
 export const STACK_HOST = '127.0.0.1';
 
 /** Where everything of the local stack lives; all paths absolute. */

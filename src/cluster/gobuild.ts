@@ -1,0 +1,147 @@
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { LedgerflowError } from '../domain/errors';
+import { ensureDir } from '../stack/layout';
+import { hasMarker, requireBinary, runStep, writeMarker } from '../stack/install';
+
+/**
+ * Go binaries built from the Go module proxy (the only source of them this machine reaches),
+ * into a per-user cache keyed by module version. A marker written after a successful build makes
+ * the next call a no-op; a half-finished build is never trusted (it is built into a temporary
+ * directory and renamed into place).
+ */
+
+const execFileAsync = promisify(execFile);
+
+/** Smaller binaries and no machine path in them. */
+const BUILD_FLAGS = ['-trimpath'];
+const STRIP = '-s -w';
+
+export interface GoBinaries {
+  /** Module path and version: `helm.sh/helm/v4`, `v4.3.2`. */
+  module: string;
+  version: string;
+  /** Main packages, relative to the module root (`./cmd/helm`, `.`). */
+  packages: string[];
+  /** Where the binaries go (the cache's <name>-<version>/bin). */
+  binDir: string;
+  /** The binary names the packages produce (checked after the build). */
+  binaries: string[];
+  /** Extra -X settings (version strings) for the linker. */
+  ldflagsX?: Record<string, string>;
+  /**
+   * Modules that the module's go.mod replaces with a local directory of its own repository
+   * (`k8s.io/api => ./staging/src/k8s.io/api`): those replace lines are dropped and the modules
+   * required at this published version instead, so the module builds outside its repository.
+   */
+  localReplacesAt?: { prefix: string; version: string };
+  /** A static binary (no cgo), for images built from scratch. */
+  static?: boolean;
+  logFile: string;
+  log: (line: string) => void;
+}
+
+/** The recipe, recorded in the marker: a change of flags or version rebuilds. */
+function recipe(spec: GoBinaries): string {
+  return JSON.stringify({ module: spec.module, version: spec.version, packages: spec.packages, ldflagsX: spec.ldflagsX ?? {}, flags: BUILD_FLAGS, static: spec.static === true });
+}
+
+const markerOf = (binDir: string) => path.join(path.dirname(binDir), '.built');
+
+export function goBinariesBuilt(spec: Pick<GoBinaries, 'binDir' | 'binaries'> & Partial<GoBinaries>): boolean {
+  return (
+    (spec.module === undefined || hasMarker(markerOf(spec.binDir), recipe(spec as GoBinaries))) &&
+    spec.binaries.every((b) => fs.existsSync(path.join(spec.binDir, b)))
+  );
+}
+
+/** Builds the binaries unless the cache holds this exact recipe; returns their directory. */
+export async function ensureGoBinaries(spec: GoBinaries): Promise<string> {
+  if (goBinariesBuilt(spec)) return spec.binDir;
+  const go = requireBinary('go', `building ${spec.module}`);
+  const t0 = Date.now();
+  spec.log(`cluster: building ${spec.module} ${spec.version} (${spec.binaries.join(', ')}) from the Go module proxy; output in ${spec.logFile}`);
+  const source = await moduleSource(go, spec);
+  const tmp = `${spec.binDir}.tmp-${process.pid}`;
+  fs.rmSync(tmp, { recursive: true, force: true });
+  ensureDir(tmp);
+  const ldflags = [STRIP, ...Object.entries(spec.ldflagsX ?? {}).map(([k, v]) => `-X ${k}=${v}`)].join(' ');
+  // One `go build` for all packages, so the packages they share compile once.
+  const out = spec.packages.length === 1 ? path.join(tmp, spec.binaries[0] as string) : `${tmp}${path.sep}`;
+  await runStep(go, ['build', ...BUILD_FLAGS, `-ldflags=${ldflags}`, '-o', out, ...spec.packages], {
+    step: `go build ${spec.module}@${spec.version}`,
+    logFile: spec.logFile,
+    cwd: source,
+    env: { ...process.env, GOWORK: 'off', GOFLAGS: '-mod=mod', ...(spec.static ? { CGO_ENABLED: '0' } : {}) },
+  });
+  for (const b of spec.binaries) {
+    if (!fs.existsSync(path.join(tmp, b))) throw new LedgerflowError('LF_INSTALL', `go build ${spec.module} produced no ${b}; see ${spec.logFile}`);
+  }
+  fs.rmSync(spec.binDir, { recursive: true, force: true });
+  ensureDir(path.dirname(spec.binDir));
+  fs.renameSync(tmp, spec.binDir);
+  writeMarker(markerOf(spec.binDir), recipe(spec));
+  spec.log(`cluster: built ${spec.module} ${spec.version} in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+  return spec.binDir;
+}
+
+/**
+ * A writable copy of the module's source: `go mod download` puts it read-only in the module cache;
+ * the copy gets its own go.mod edits (see localReplacesAt) and no go.work.
+ */
+async function moduleSource(go: string, spec: GoBinaries): Promise<string> {
+  const dir = path.join(path.dirname(path.dirname(spec.binDir)), 'src', `${path.basename(path.dirname(spec.binDir))}`);
+  const ready = path.join(dir, '.ledgerflow-source');
+  if (hasMarker(ready, `${spec.module}@${spec.version}`)) return dir;
+  const { stdout } = await execFileAsync(go, ['mod', 'download', '-json', `${spec.module}@${spec.version}`], {
+    cwd: ensureDir(path.dirname(dir)),
+    env: { ...process.env, GOFLAGS: '-mod=mod', GOWORK: 'off' },
+    maxBuffer: 16 * 1024 * 1024,
+  }).catch((err: Error & { stdout?: string }) => ({ stdout: err.stdout ?? JSON.stringify({ Error: err.message }) }));
+  const info = JSON.parse(stdout) as { Dir?: string; Error?: string };
+  if (!info.Dir) throw new LedgerflowError('LF_INSTALL', `go mod download ${spec.module}@${spec.version}: ${info.Error ?? 'no directory'}`);
+  fs.rmSync(dir, { recursive: true, force: true });
+  fs.cpSync(info.Dir, dir, { recursive: true });
+  makeWritable(dir);
+  fs.rmSync(path.join(dir, 'go.work'), { force: true });
+  fs.rmSync(path.join(dir, 'go.work.sum'), { force: true });
+  if (spec.localReplacesAt) {
+    const goMod = path.join(dir, 'go.mod');
+    fs.writeFileSync(goMod, withoutLocalReplaces(fs.readFileSync(goMod, 'utf8'), spec.localReplacesAt));
+  }
+  writeMarker(ready, `${spec.module}@${spec.version}`);
+  return dir;
+}
+
+function makeWritable(dir: string): void {
+  fs.chmodSync(dir, 0o755);
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    const file = path.join(dir, entry.name);
+    if (entry.isDirectory()) makeWritable(file);
+    else if (entry.isFile()) fs.chmodSync(file, 0o644);
+  }
+}
+
+/**
+ * Drops `X => ./local/dir` (or `../dir`) replace lines of modules under `prefix` and requires them at
+ * `version` instead of the placeholder the repository uses (v0.0.0 or the repository's own version).
+ */
+export function withoutLocalReplaces(goMod: string, at: { prefix: string; version: string }): string {
+  const replaced = new Set<string>();
+  const lines = goMod.split('\n').filter((line) => {
+    const m = /^\s*(?:replace\s+)?(\S+)(?:\s+\S+)?\s+=>\s+\.\.?\/\S*\s*$/.exec(line);
+    if (m && (m[1] as string).startsWith(at.prefix)) {
+      replaced.add(m[1] as string);
+      return false;
+    }
+    return true;
+  });
+  return lines
+    .map((line) => {
+      const m = /^(\s*(?:require\s+)?)(\S+)\s+v\S+(\s*(?:\/\/.*)?)$/.exec(line);
+      return m && replaced.has(m[2] as string) ? `${m[1]}${m[2]} ${at.version}${m[3]}` : line;
+    })
+    .join('\n');
+}
