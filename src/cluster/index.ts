@@ -14,7 +14,7 @@ import { clusterLayout, NODE_NAME } from './layout';
 import { componentPid, downComponent, upComponent } from './lifecycle';
 import { hasBridgeNetfilter, networkDown, networkLeftovers, networkUp, netnsExists } from './network';
 import { ensurePki } from './pki';
-import { killNamespaceProcesses, mountsUnder, removeAllPods, removeOrphanContainers, unmountAll } from './teardown';
+import { killNamespaceProcesses, mountsUnder, podCgroupDirs, removeAllPods, removeOrphanContainers, removePodCgroups, unmountAll } from './teardown';
 
 /**
  * A real single-node Kubernetes cluster on this machine: etcd, the control plane, kubelet,
@@ -111,6 +111,7 @@ export async function clusterDown(config: Config, log: (line: string) => void, o
   if (killed > 0) log(`cluster: killed ${killed} leftover process(es) in ${layout.netns}`);
   const unmounted = await unmountAll(ctx);
   if (unmounted > 0) log(`cluster: unmounted ${unmounted} mount(s)`);
+  removePodCgroups();
   await networkDown(layout);
   fs.rmSync(layout.runtimeDir, { recursive: true, force: true });
   if (opts.wipe) fs.rmSync(layout.root, { recursive: true, force: true });
@@ -131,6 +132,7 @@ export async function clusterLeftovers(config: Config): Promise<string[]> {
   const shims = await runCommand('pgrep', ['-f', ctx.layout.containerdSocket]);
   for (const pid of shims.stdout.split('\n').filter(Boolean)) out.push(`process ${pid} using ${ctx.layout.containerdSocket}`);
   if (fs.existsSync(ctx.layout.runtimeDir)) out.push(`directory ${ctx.layout.runtimeDir}`);
+  for (const dir of podCgroupDirs()) out.push(`cgroup ${dir}`);
   return [...out, ...(await networkLeftovers(ctx.layout))];
 }
 

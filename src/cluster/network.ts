@@ -107,8 +107,12 @@ export async function netnsPids(layout: ClusterLayout): Promise<number[]> {
 /** Deletes the namespace (its veth end, bridge, pod veths and iptables rules go with it) and the host's end. */
 export async function networkDown(layout: ClusterLayout): Promise<void> {
   if (netnsExists(layout)) await ip(['netns', 'del', layout.netns]);
-  // Deleting the namespace deletes the pair; a host end left by an interrupted `up` goes here.
-  if (await linkExists(layout.vethHost)) await ip(['link', 'del', layout.vethHost]);
+  // Deleting the namespace deletes the pair (the host end goes a moment later); a host end left
+  // alone by an interrupted `up` goes here.
+  if (await linkExists(layout.vethHost)) {
+    const r = await runCommand('ip', ['link', 'del', layout.vethHost]);
+    if (r.code !== 0 && (await linkExists(layout.vethHost))) throw new LedgerflowError('LF_CLUSTER', `ip link del ${layout.vethHost}: ${r.stderr.trim()}`);
+  }
 }
 
 /** What of the node's network is left on this machine (status, and the test of `down`). */

@@ -52,6 +52,31 @@ export async function killNamespaceProcesses(ctx: ClusterContext): Promise<numbe
   return pids.length;
 }
 
+/**
+ * containerd's CRI puts every container's cgroup under `k8s.io` in each hierarchy (the kubelet makes
+ * no per-QoS cgroups here); runc removes a container's own cgroup, the empty parents stay.
+ */
+export const CGROUP_PARENT = 'k8s.io';
+
+export function podCgroupDirs(): string[] {
+  const root = '/sys/fs/cgroup';
+  if (!fs.existsSync(root)) return [];
+  return fs.readdirSync(root).map((h) => path.join(root, h, CGROUP_PARENT)).filter((d) => fs.existsSync(d));
+}
+
+/** Removes the empty container cgroups (rmdir refuses one that still has a process: nothing of anyone else goes). */
+export function removePodCgroups(): void {
+  const remove = (dir: string) => {
+    for (const e of fs.readdirSync(dir, { withFileTypes: true })) if (e.isDirectory()) remove(path.join(dir, e.name));
+    try {
+      fs.rmdirSync(dir);
+    } catch {
+      // busy or already gone
+    }
+  };
+  for (const dir of podCgroupDirs()) remove(dir);
+}
+
 /** Mount points under the given directories, deepest first (/proc/self/mountinfo, octal escapes decoded). */
 export function mountsUnder(dirs: string[]): string[] {
   const text = fs.readFileSync('/proc/self/mountinfo', 'utf8');
