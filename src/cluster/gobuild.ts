@@ -37,6 +37,11 @@ export interface GoBinaries {
    * required at this published version instead, so the module builds outside its repository.
    */
   localReplacesAt?: { prefix: string; version: string };
+  /**
+   * Blank imports of one Go file to keep (the rest are dropped): CoreDNS links its plugins this way,
+   * and its documented custom build is exactly this list trimmed.
+   */
+  keepImports?: { file: string; keep: string[] };
   /** A static binary (no cgo), for images built from scratch. */
   static?: boolean;
   logFile: string;
@@ -45,7 +50,7 @@ export interface GoBinaries {
 
 /** The recipe, recorded in the marker: a change of flags or version rebuilds. */
 function recipe(spec: GoBinaries): string {
-  return JSON.stringify({ module: spec.module, version: spec.version, packages: spec.packages, ldflagsX: spec.ldflagsX ?? {}, flags: BUILD_FLAGS, static: spec.static === true });
+  return JSON.stringify({ module: spec.module, version: spec.version, packages: spec.packages, ldflagsX: spec.ldflagsX ?? {}, flags: BUILD_FLAGS, static: spec.static === true, keepImports: spec.keepImports ?? null });
 }
 
 const markerOf = (binDir: string) => path.join(path.dirname(binDir), '.built');
@@ -94,7 +99,7 @@ export async function ensureGoBinaries(spec: GoBinaries): Promise<string> {
 async function moduleSource(go: string, spec: GoBinaries): Promise<string> {
   const dir = path.join(path.dirname(path.dirname(spec.binDir)), 'src', `${path.basename(path.dirname(spec.binDir))}`);
   const ready = path.join(dir, '.ledgerflow-source');
-  if (hasMarker(ready, `${spec.module}@${spec.version}`)) return dir;
+  if (hasMarker(ready, `${spec.module}@${spec.version}#${JSON.stringify(spec.keepImports ?? null)}`)) return dir;
   const { stdout } = await execFileAsync(go, ['mod', 'download', '-json', `${spec.module}@${spec.version}`], {
     cwd: ensureDir(path.dirname(dir)),
     env: { ...process.env, GOFLAGS: '-mod=mod', GOWORK: 'off' },
@@ -111,7 +116,11 @@ async function moduleSource(go: string, spec: GoBinaries): Promise<string> {
     const goMod = path.join(dir, 'go.mod');
     fs.writeFileSync(goMod, withoutLocalReplaces(fs.readFileSync(goMod, 'utf8'), spec.localReplacesAt));
   }
-  writeMarker(ready, `${spec.module}@${spec.version}`);
+  if (spec.keepImports) {
+    const file = path.join(dir, spec.keepImports.file);
+    fs.writeFileSync(file, withBlankImportsOnly(fs.readFileSync(file, 'utf8'), spec.keepImports.keep));
+  }
+  writeMarker(ready, `${spec.module}@${spec.version}#${JSON.stringify(spec.keepImports ?? null)}`);
   return dir;
 }
 
@@ -144,4 +153,21 @@ export function withoutLocalReplaces(goMod: string, at: { prefix: string; versio
       return m && replaced.has(m[2] as string) ? `${m[1]}${m[2]} ${at.version}${m[3]}` : line;
     })
     .join('\n');
+}
+
+/** Drops the blank imports (`_ "path"`) whose path is not in `keep`; every kept one must be there. */
+export function withBlankImportsOnly(source: string, keep: string[]): string {
+  const found = new Set<string>();
+  const out = source
+    .split('\n')
+    .filter((line) => {
+      const m = /^\s*_\s+"([^"]+)"/.exec(line);
+      if (!m) return true;
+      if (keep.includes(m[1] as string)) found.add(m[1] as string);
+      return keep.includes(m[1] as string);
+    })
+    .join('\n');
+  const missing = keep.filter((k) => !found.has(k));
+  if (missing.length > 0) throw new LedgerflowError('LF_INSTALL', `blank imports to keep not found: ${missing.join(', ')}`);
+  return out;
 }

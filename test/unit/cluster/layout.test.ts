@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { loadConfig } from '../../../src/config';
-import { withoutLocalReplaces } from '../../../src/cluster/gobuild';
+import { withBlankImportsOnly, withoutLocalReplaces } from '../../../src/cluster/gobuild';
 import { cidrsOverlap, clusterAddresses, clusterLayout, nthAddress } from '../../../src/cluster/layout';
 
 test('addresses of the node come from the configured ranges', () => {
@@ -61,4 +61,10 @@ test("a module's own local replaces become requirements of the published version
   assert.doesNotMatch(out, /staging|\.\.\/other/);
   assert.match(out, /github\.com\/x\/y => github\.com\/x\/z v1\.0\.0/, 'a replace by another module stays');
   assert.match(out, /github\.com\/x\/y v1\.2\.3/);
+});
+
+test('a trimmed plugin list keeps only the named blank imports, and refuses a name it does not find', () => {
+  const source = ['package plugin', '', 'import (', '\t// Include all plugins.', '\t_ "x/a"', '\t_ "x/b"', '\t_ "x/c"', ')', ''].join('\n');
+  assert.equal(withBlankImportsOnly(source, ['x/a', 'x/c']), ['package plugin', '', 'import (', '\t// Include all plugins.', '\t_ "x/a"', '\t_ "x/c"', ')', ''].join('\n'));
+  assert.throws(() => withBlankImportsOnly(source, ['x/z']), /x\/z/);
 });
