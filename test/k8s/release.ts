@@ -108,3 +108,48 @@ export async function releaseLeftovers(config: Config): Promise<string[]> {
   ]);
   return r.stdout.split('\n').filter(Boolean);
 }
+
+/** Installs release `lf` with Helm 4 (migration hook included) and waits for every Deployment. */
+export async function installRelease(config: Config, image: { repository: string; tag: string }, extra: Record<string, unknown> = {}): Promise<void> {
+  const values = writeValues(config, 'scenario', releaseValues(image, extra));
+  await helm(config, 'helm4', ['upgrade', '--install', 'lf', CHART, '-n', RELEASE_NAMESPACE, '-f', values, '--wait', '--timeout', '15m']);
+}
+
+export async function uninstallRelease(config: Config): Promise<void> {
+  await helm(config, 'helm4', ['uninstall', 'lf', '-n', RELEASE_NAMESPACE, '--wait', '--timeout', '5m']);
+}
+
+/** Scales a Deployment and waits until every replica is ready. */
+export async function scaleTo(config: Config, deployment: string, replicas: number): Promise<void> {
+  await kubectl(config, ['-n', RELEASE_NAMESPACE, 'scale', `deployment/${deployment}`, `--replicas=${replicas}`]);
+  await kubectl(config, ['-n', RELEASE_NAMESPACE, 'rollout', 'status', `deployment/${deployment}`, '--timeout=600s'], { timeoutMs: 620_000 });
+}
+
+/** A small seeded generator (mulberry32): the same seed draws the same faults at the same moments. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Running pods of one component of release `lf`. */
+export async function componentPods(config: Config, component: string): Promise<string[]> {
+  const out = await kubectl(config, ['-n', RELEASE_NAMESPACE, 'get', 'pods', '-l', `app.kubernetes.io/instance=lf,app.kubernetes.io/component=${component}`, '--field-selector=status.phase=Running', '-o', 'jsonpath={.items[*].metadata.name}']);
+  return out.split(' ').filter(Boolean);
+}
+
+/** SIGKILLs the main process of a pod's container, as the kernel's OOM killer or a crash would. */
+export async function killContainer(config: Config, pod: string): Promise<void> {
+  const layout = clusterLayout(config);
+  const crictl = (args: string[]) => mustRun(binaryPath(config, 'crictl'), ['--runtime-endpoint', `unix://${layout.containerdSocket}`, ...args]);
+  const ids = (await crictl(['ps', '-q', '--pod', (await crictl(['pods', '-q', '--name', `^${pod}$`])).trim().split('\n')[0] ?? 'none'])).trim().split('\n').filter(Boolean);
+  for (const id of ids) {
+    const pid = (JSON.parse(await crictl(['inspect', id])) as { info?: { pid?: number } }).info?.pid;
+    if (pid) process.kill(pid, 'SIGKILL');
+  }
+}
