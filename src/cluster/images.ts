@@ -29,6 +29,8 @@ interface LocalImage {
   entrypoint: string[];
   /** Numeric user the image runs as (the components need no root). */
   user: string;
+  /** Built binaries the image holds: a rebuilt binary rebuilds the image. */
+  sources?(config: Config): string[];
 }
 
 const IMAGES: LocalImage[] = [
@@ -49,12 +51,14 @@ const IMAGES: LocalImage[] = [
   {
     name: COREDNS_IMAGE,
     files: async (config) => ({ '/coredns': binaryPath(config, 'coredns') }),
+    sources: (config) => [binaryPath(config, 'coredns')],
     entrypoint: ['/coredns'],
     user: '65532',
   },
   {
     name: METRICS_SERVER_IMAGE,
     files: async (config) => ({ '/metrics-server': binaryPath(config, 'metrics-server') }),
+    sources: (config) => [binaryPath(config, 'metrics-server')],
     entrypoint: ['/metrics-server'],
     user: '65532',
   },
@@ -75,7 +79,7 @@ export async function ensureNodeImages(config: Config, log: (line: string) => vo
   for (const image of IMAGES) {
     const archive = archiveOf(layout, image.name);
     archives.push(archive);
-    if (fs.existsSync(archive)) continue;
+    if (fs.existsSync(archive) && !(image.sources?.(config) ?? []).some((s) => fs.statSync(s).mtimeMs > fs.statSync(archive).mtimeMs)) continue;
     const work = fs.mkdtempSync(path.join(os.tmpdir(), 'lf-image-'));
     try {
       const files = await image.files(config, work);
