@@ -213,9 +213,18 @@ function metricsServer(): K8sObject[] {
   ];
 }
 
+/** The API server reaches kubelets (logs, exec, port-forward) with the least role made for it. */
+const apiServerToKubelet: K8sObject = {
+  apiVersion: 'rbac.authorization.k8s.io/v1',
+  kind: 'ClusterRoleBinding',
+  metadata: { name: 'ledgerflow:kube-apiserver-kubelet-client' },
+  roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'system:kubelet-api-admin' },
+  subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: 'kube-apiserver-kubelet-client' }],
+};
+
 /** Every add-on object, as one `kind: List` document for `kubectl apply --server-side`. */
 export function addonManifest(layout: ClusterLayout): string {
-  return JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [...coreDns(layout), ...metricsServer()] });
+  return JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [apiServerToKubelet, ...coreDns(layout), ...metricsServer()] });
 }
 
 export const ADDON_DEPLOYMENTS = ['coredns', 'metrics-server'] as const;

@@ -38,7 +38,7 @@ function certSpecs(layout: ClusterLayout): Record<CertName, CertSpec> {
     'etcd-server': { subject: '/CN=etcd', ca: 'etcd-ca', usage: 'both', sans: ['IP:127.0.0.1', 'DNS:localhost'] },
     'apiserver-etcd-client': { subject: '/CN=kube-apiserver-etcd-client', ca: 'etcd-ca', usage: 'client' },
     apiserver: { subject: '/CN=kube-apiserver', ca: 'ca', usage: 'server', sans: [`IP:${nodeIp}`, `IP:${apiServiceIp}`, 'IP:127.0.0.1', ...apiNames.map((n) => `DNS:${n}`)] },
-    'apiserver-kubelet-client': { subject: '/O=kubeadm:cluster-admins/CN=kube-apiserver-kubelet-client', ca: 'ca', usage: 'client' },
+    'apiserver-kubelet-client': { subject: '/CN=kube-apiserver-kubelet-client', ca: 'ca', usage: 'client' },
     'front-proxy-client': { subject: '/CN=front-proxy-client', ca: 'front-proxy-ca', usage: 'client' },
     admin: { subject: '/O=system:masters/CN=kubernetes-admin', ca: 'ca', usage: 'client' },
     'controller-manager': { subject: '/CN=system:kube-controller-manager', ca: 'ca', usage: 'client' },
