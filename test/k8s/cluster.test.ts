@@ -85,9 +85,14 @@ async function execIn(pod: string, script: string): Promise<{ code: number; out:
   return { code: r.code, out: `${r.stdout}${r.stderr}` };
 }
 
-/** Hostnames of the pods that answered `count` requests to the URL, asked from inside `pod`. */
-async function answeringPods(pod: string, url: string, count: number): Promise<Set<string>> {
-  const r = await execIn(pod, `for i in $(seq ${count}); do wget -q -T 5 -O - ${url}; done`);
+/**
+ * Hostnames of the pods that answered `count` requests to the Service, asked from inside `pod`. The
+ * name is resolved by busybox's nslookup (cluster DNS), and the request is plain HTTP over nc: a
+ * static glibc cannot load its NSS modules, so busybox's wget (getaddrinfo) crashes.
+ */
+async function answeringPods(pod: string, name: string, count: number): Promise<Set<string>> {
+  const resolve = `addr=$(nslookup ${name} | sed -n 's/^Address:[[:space:]]*//p' | tail -1)`;
+  const r = await execIn(pod, `${resolve}; for i in $(seq ${count}); do printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 5 "$addr" 80 | tail -n 1; done`);
   assert.equal(r.code, 0, r.out);
   return new Set(r.out.split('\n').map((l) => l.trim()).filter(Boolean));
 }
@@ -131,9 +136,11 @@ test('pods from a locally built image run; CoreDNS resolves Services; a ClusterI
   assert.equal(lookup.code, 0, lookup.out);
   assert.match(lookup.out, new RegExp(`Address:?\\s+${clusterIp.replace(/\./g, '\\.')}`));
   // The short name through the pod's search path, as applications use it.
-  assert.deepEqual(await answeringPods(client, 'http://echo', 20), new Set(echo), 'from another pod, every endpoint answers');
+  const short = await execIn(client, 'nslookup echo');
+  assert.match(short.out, new RegExp(`Address:?\\s+${clusterIp.replace(/\./g, '\\.')}`), short.out);
+  assert.deepEqual(await answeringPods(client, `echo.${NS}.svc.cluster.local`, 20), new Set(echo), 'from another pod, every endpoint answers');
   // A pod reaching its own Service may land on itself: the bridge's hairpin mode and kube-proxy's masquerade.
-  assert.deepEqual(await answeringPods(echo[0] as string, `http://echo.${NS}.svc.cluster.local`, 20), new Set(echo), 'from one of its own pods');
+  assert.deepEqual(await answeringPods(echo[0] as string, `echo.${NS}.svc.cluster.local`, 20), new Set(echo), 'from one of its own pods');
 
   // This machine reaches the Service through its route into the node.
   const seen = new Set<string>();
