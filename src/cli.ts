@@ -8,6 +8,7 @@ const USAGE = `ledgerflow <command> [options]
 
   stack up|down|status|logs [service]   local Kafka, Temporal, MariaDB, Prometheus under .stack/
   cluster up|down|status|kubeconfig|env a single-node Kubernetes cluster here (ledgerflow cluster --help)
+  image build|bases|save [options]      the container image, built with podman (ledgerflow image --help)
   migrate                               apply pending SQL migrations (migration user)
   produce --rate R --count N --accounts A [--seed S] [--malformed 0.01] [--fraud-rate 0.015 [--labels FILE]] [--prepare] [--client kafkajs|platformatic]
   consume                               Kafka consumer → processBatch workflows
@@ -56,6 +57,7 @@ function numberOption(value: string | undefined, name: string, fallback: number)
 const commands: Record<string, Command> = {
   stack: async (config, args, log) => (await import('./stack/cli')).stackCommand(config, args, log),
   cluster: async (config, args, log) => (await import('./cluster/cli')).clusterCommand(config, args, log),
+  image: async (config, args, log) => (await import('./image/cli')).imageCommand(config, args, log),
   migrate: async (config, _args, log) => {
     const { migrate } = await import('./store/migrate');
     const report = await migrate(config, (line) => log.info(line));
@@ -109,7 +111,11 @@ const commands: Record<string, Command> = {
     return untilSignal(signal, (await (await import('./api')).startApi(config, log)).stop, log);
   },
   verify: async (config, args, log) => {
-    const { values } = parseArgs({ args, options: { 'wait-ms': { type: 'string' } } });
+    const { values } = parseArgs({ args, options: { 'wait-ms': { type: 'string' }, help: { type: 'boolean' } } });
+    if (values.help) {
+      process.stdout.write('ledgerflow verify [--wait-ms MS]\n  waits up to MS (60000) for the consumer group to catch up, then compares Kafka with the database;\n  exit 0 when everything matches, 1 on any difference or a record batch it cannot read (named by topic, partition, offset)\n');
+      return 0;
+    }
     const { verify } = await import('./verify');
     const report = await verify(config, { waitMs: numberOption(values['wait-ms'], 'wait-ms', 60_000) }, log);
     process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
@@ -182,9 +188,9 @@ main(process.argv.slice(2)).then(
       process.stderr.write(`ledgerflow: ${err.code}: ${err.message}\n`);
       process.exit(err.code === 'LF_CONFIG' ? 2 : 1);
     }
-    // A wrong flag or a missing option value: one line, like LF_CONFIG, not a stack trace.
-    if (String((err as NodeJS.ErrnoException).code ?? '').startsWith('ERR_PARSE_ARGS')) {
-      process.stderr.write(`ledgerflow: LF_CONFIG: ${(err as Error).message}\n`);
+    // A wrong flag (node:util parseArgs): one line, no stack trace.
+    if (String((err as { code?: unknown }).code).startsWith('ERR_PARSE_ARGS')) {
+      process.stderr.write(`ledgerflow: ${(err as Error).message.split('.')[0]} (see ledgerflow ${process.argv[2] ?? ''} --help)\n`);
       process.exit(2);
     }
     process.stderr.write(`ledgerflow: ${(err as Error).stack ?? String(err)}\n`);

@@ -95,12 +95,6 @@ const schema = {
       default: path.join('.stack', 'cluster'),
       env: 'LF_CLUSTER_DIR',
     },
-    cacheDir: {
-      doc: 'Per-user cache of the versioned builds (Kubernetes, etcd, CoreDNS, Helm binaries, local images), shared by every clone. Empty: $XDG_CACHE_HOME/ledgerflow, else ~/.cache/ledgerflow.',
-      format: String,
-      default: '',
-      env: 'LF_CLUSTER_CACHE_DIR',
-    },
     linkCidr: {
       doc: "The /30 between this machine and the node's network namespace: the first address is the host's end, the second the node's IP (API server, kubelet, the dependencies of the release).",
       format: ipv4Cidr('cluster.linkCidr', 30, 30),
@@ -118,6 +112,22 @@ const schema = {
       format: ipv4Cidr('cluster.serviceCidr', 16, 28),
       default: '10.96.0.0/24',
       env: 'LF_CLUSTER_SERVICE_CIDR',
+    },
+  },
+  cache: {
+    dir: {
+      doc: 'Per-user cache of big versioned build inputs, kept outside the clone (a fresh CI clone reuses it): the Node.js and npm packages of the image\'s local base stand-ins, and the local Kubernetes node\'s binaries and images (`ledgerflow cluster`). Empty: $XDG_CACHE_HOME/ledgerflow, else ~/.cache/ledgerflow.',
+      format: String,
+      default: '',
+      env: 'LF_CACHE_DIR',
+    },
+  },
+  image: {
+    caFile: {
+      doc: 'CA bundle handed to npm inside `ledgerflow image build` as a build secret (never stored in a layer), for networks whose TLS is re-signed by a proxy. Empty, or a file that does not exist: npm trusts only its built-in CAs.',
+      format: String,
+      default: '/etc/ssl/certs/ca-certificates.crt',
+      env: 'LF_IMAGE_CA_FILE',
     },
   },
   kafka: {
@@ -153,6 +163,12 @@ const schema = {
       env: 'LF_KAFKA_REPLICATION_FACTOR',
     },
     groupId: { doc: 'Consumer group id.', format: String, default: 'ledgerflow', env: 'LF_KAFKA_GROUP_ID' },
+    compression: {
+      doc: "Compression of the batches Ledgerflow writes (produce, HTTP ingest, DLQ). Every Kafka codec is read whatever this says; a topic's own compression.type other than 'producer' makes the broker recompress (docs/decisions/016-kafka-compression-codecs.md).",
+      format: ['none', 'gzip', 'snappy', 'lz4', 'zstd'],
+      default: 'zstd',
+      env: 'LF_KAFKA_COMPRESSION',
+    },
     ssl: { doc: 'Use TLS to reach the brokers.', format: Boolean, default: false, env: 'LF_KAFKA_SSL' },
     saslMechanism: {
       doc: 'SASL mechanism, empty for none.',
@@ -270,6 +286,12 @@ const schema = {
       format: intAtLeast('consumer.sessionTimeoutMs', 6000, "the broker's group.min.session.timeout.ms"),
       default: 30000,
       env: 'LF_CONSUMER_SESSION_TIMEOUT_MS',
+    },
+    undecodableExitDelayMs: {
+      doc: 'After meeting a record batch it cannot decode, the consumer reports unhealthy and shows the partition and offset on /metrics for this long, so Prometheus scrapes it, then exits non-zero.',
+      format: nonNegativeInt('consumer.undecodableExitDelayMs'),
+      default: 30000,
+      env: 'LF_CONSUMER_UNDECODABLE_EXIT_DELAY_MS',
     },
     httpPort: { doc: 'Port of the consumer /healthz, /readyz, /metrics.', format: 'port', default: 9471, env: 'LF_CONSUMER_HTTP_PORT' },
   },
@@ -425,7 +447,10 @@ const schema = {
 export interface Config {
   log: { level: string };
   stack: { dir: string; host: string; clientNetworks: string; prometheusPort: number; mariadbBufferPoolMb: number };
-  cluster: { dir: string; cacheDir: string; linkCidr: string; podCidr: string; serviceCidr: string };
+  cluster: { dir: string; linkCidr: string; podCidr: string; serviceCidr: string };
+  /** dir: resolved when loaded (never empty). */
+  cache: { dir: string };
+  image: { caFile: string };
   kafka: {
     brokers: string[];
     clientId: string;
@@ -434,6 +459,7 @@ export interface Config {
     partitions: number;
     replicationFactor: number;
     groupId: string;
+    compression: 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd';
     ssl: boolean;
     saslMechanism: '' | 'plain' | 'scram-sha-256' | 'scram-sha-512';
     saslUsername: string;
@@ -461,7 +487,7 @@ export interface Config {
     migrationPasswordFile: string;
     poolSize: number;
   };
-  consumer: { batchMaxEvents: number; batchMaxBytes: number; lingerMs: number; partitionsConcurrently: number; batchesInFlight: number; sessionTimeoutMs: number; httpPort: number };
+  consumer: { batchMaxEvents: number; batchMaxBytes: number; lingerMs: number; partitionsConcurrently: number; batchesInFlight: number; sessionTimeoutMs: number; undecodableExitDelayMs: number; httpPort: number };
   worker: { maxConcurrentActivities: number; maxConcurrentWorkflowTasks: number; httpPort: number; sdkMetricsPort: number };
   producer: { httpPort: number };
   api: { host: string; port: number; pageSizeMax: number; ingestBatchMax: number };
@@ -548,11 +574,10 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
   const raw = conf.getProperties() as unknown as Record<string, Record<string, unknown>>;
   const kafka = raw.kafka as Record<string, unknown>;
   const rules = raw.rules as Record<string, unknown>;
-  const cluster = raw.cluster as Record<string, unknown>;
+  const cache = raw.cache as { dir: string };
   const config = {
     ...raw,
-    // The per-user cache of big versioned builds lives outside any clone: CI clones afresh, the cache stays.
-    cluster: { ...cluster, cacheDir: cluster.cacheDir || path.join(env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'ledgerflow') },
+    cache: { dir: cache.dir || defaultCacheDir(env) },
     kafka: { ...kafka, brokers: String(kafka.brokers).split(',').map((b) => b.trim()) },
     rules: { ...rules, currencies: String(rules.currencies).split(',').map((c) => c.trim()) },
   } as unknown as Config;
@@ -560,6 +585,12 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
     throw new LedgerflowError('LF_CONFIG', 'rules.maxAmountMinor (LF_RULES_MAX_AMOUNT_MINOR) must be above 0', 'rules.maxAmountMinor');
   }
   return config;
+}
+
+/** The XDG base-directory convention: $XDG_CACHE_HOME/ledgerflow, else ~/.cache/ledgerflow. */
+function defaultCacheDir(env: NodeJS.ProcessEnv): string {
+  const base = env.XDG_CACHE_HOME && path.isAbsolute(env.XDG_CACHE_HOME) ? env.XDG_CACHE_HOME : path.join(os.homedir(), '.cache');
+  return path.join(base, 'ledgerflow');
 }
 
 /** Adds the env var to convict's "key: message" lines so the operator knows what to fix. */

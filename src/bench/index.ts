@@ -2,19 +2,27 @@ import { parseArgs } from 'node:util';
 import type { Config, ConfigOverrides } from '../config';
 import { LedgerflowError } from '../domain/errors';
 import type { Logger } from '../telemetry/log';
+import { COMPRESSION_NAMES, type CompressionName } from '../kafka/codecs';
+import { codecsChart, runCodecs, writeCodecsReport } from './codecs';
 import { kafkaClientsChart, runKafkaClients } from './kafkaClients';
 import { naiveChart, runNaive } from './naive';
 import { pipelineChart, runPipeline } from './pipeline';
 import { queriesChart, runQueries } from './queries';
-import { recordPart } from './results';
+import { loadAverage, recordPart } from './results';
 import { runStoreLimit, storeChart } from './store';
 import { writeSummary } from './summary';
 import { isWorkload, WORKLOADS } from './workload';
 
-export const BENCH_USAGE = `ledgerflow bench [all | store naive pipeline queries kafka-clients | summary] [options]
+export const BENCH_USAGE = `ledgerflow bench [all | store naive pipeline queries kafka-clients | codecs | summary] [options]
+  codecs               optional, not in all: the pipeline's backlog drain once per kafka.compression codec,
+                       with verify after each; also writes docs/reports/codecs.json
+  --codecs a,b         codecs: which (none,gzip,snappy,lz4,zstd)
+  --malformed R        codecs: share of malformed events in the backlog (0.01; the random workload, its default)
   --rows N             store: rows bulk-loaded (500000); queries: rows in the table (10000000)
-  --duration S         pipeline: measured window at max throughput (60); naive: run time (20)
-  --backlog N          pipeline: events produced before the consumer starts (4000000: enough for 70 s at ~57k tx/s)
+  --duration S         pipeline: measured window at max throughput (60); naive: run time (20);
+                       codecs: cap on each drain (1800)
+  --backlog N          pipeline: events produced before the consumer starts (4000000: enough for 70 s at ~57k tx/s);
+                       codecs: per codec (500000)
   --latency-rate R     pipeline: rate of the latency phase (0 = half the measured max)
   --workers N          pipeline: worker processes (1)
   --set key=value      pipeline: a setting for consumer and workers, e.g. --set consumer.lingerMs=250
@@ -31,6 +39,8 @@ export const BENCH_USAGE = `ledgerflow bench [all | store naive pipeline queries
   --reuse A,B          queries: time the databases a --keep run left instead of loading again`;
 
 const PARTS = ['store', 'naive', 'pipeline', 'queries', 'kafka-clients'] as const;
+/** Parts that run only when named (not in `all`). */
+const OPTIONAL_PARTS = ['codecs'] as const;
 
 /**
  * Pipeline settings the benchmark runs with unless --set says otherwise: 12 partitions as the Helm
@@ -101,6 +111,8 @@ export async function benchCommand(config: Config, args: string[], log: Logger):
       help: { type: 'boolean' },
       keep: { type: 'boolean' },
       reuse: { type: 'string' },
+      codecs: { type: 'string' },
+      malformed: { type: 'string' },
     },
   });
   const parts = positionals.length > 0 ? positionals : ['all'];
@@ -108,7 +120,7 @@ export async function benchCommand(config: Config, args: string[], log: Logger):
     process.stdout.write(`${BENCH_USAGE}\n`);
     return 0;
   }
-  if (parts.some((p) => p !== 'all' && p !== 'summary' && !(PARTS as ReadonlyArray<string>).includes(p))) {
+  if (parts.some((p) => p !== 'all' && p !== 'summary' && ![...PARTS, ...OPTIONAL_PARTS].includes(p as never))) {
     process.stderr.write(`${BENCH_USAGE}\n`);
     return 2;
   }
@@ -165,7 +177,30 @@ export async function benchCommand(config: Config, args: string[], log: Logger):
     const options = { messages: positive(values.messages, 'messages', 200_000), rounds: positive(values.rounds, 'rounds', 2), partitions: config.kafka.partitions, seed };
     await recordPart(config, 'kafka-clients', options, () => runKafkaClients(config, options, say), kafkaClientsChart, say);
   }
-  const summary = writeSummary();
-  process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+  if (parts.includes('codecs')) {
+    const codecs = (values.codecs ?? COMPRESSION_NAMES.join(',')).split(',');
+    const unknown = codecs.filter((c) => !(COMPRESSION_NAMES as ReadonlyArray<string>).includes(c));
+    if (unknown.length > 0 || codecs.length === 0) throw new LedgerflowError('LF_CONFIG', `--codecs takes a comma-separated list of ${COMPRESSION_NAMES.join(', ')}, got ${JSON.stringify(values.codecs)}`, 'codecs');
+    const options = {
+      codecs: codecs as CompressionName[],
+      // The window is the whole drain (the same start-up for every codec); --duration only caps it.
+      durationS: positive(values.duration, 'duration', 1800),
+      warmupS: 0,
+      backlog: positive(values.backlog, 'backlog', 500_000),
+      workers: Math.max(1, positive(values.workers, 'workers', 1)),
+      accounts,
+      seed,
+      // The producer's default traffic: the labelled workload has no malformed events.
+      workload: (values.workload ?? 'random') as typeof workload,
+      malformedRatio: positive(values.malformed, 'malformed', 0.01),
+      settings: { ...PIPELINE_SETTINGS, ...settingsOf(values.set ?? []) },
+      nodeFlags: values['node-flags'] === undefined ? [...SERVICE_NODE_FLAGS] : values['node-flags'].split(' ').filter((f) => f.length > 0),
+    };
+    const loadavgBefore = loadAverage();
+    const envelope = await recordPart(config, 'codecs', options, () => runCodecs(config, options, say), codecsChart, say);
+    say(`bench codecs: wrote ${await writeCodecsReport(config, options, envelope.result, loadavgBefore)}`);
+  }
+  // The summary gathers the README's parts; a codecs-only run leaves it as it was.
+  if (parts.some((p) => p !== 'codecs')) process.stdout.write(`${JSON.stringify(writeSummary(), null, 2)}\n`);
   return 0;
 }

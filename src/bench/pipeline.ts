@@ -4,6 +4,8 @@ import type { Admin } from 'kafkajs';
 import type { Config, ConfigOverrides } from '../config';
 import { createKafka } from '../kafka/client';
 import { createPool } from '../store/pool';
+import { createLogger } from '../telemetry/log';
+import { verify } from '../verify';
 import { createBenchEnv, type BenchEnv } from './env';
 import { freePort } from '../stack/process';
 import { cpuBetween, sampleCpu, stackPids, type CpuSample, type CpuUse } from './cpu';
@@ -31,6 +33,10 @@ export interface PipelineOptions {
   nodeFlags: string[];
   /** Write --cpu-prof profiles of the consumer and workers and summarise where the time goes. */
   profile: boolean;
+  /** Share of malformed events the producer writes (dead-lettered by the consumer); 0 by default. */
+  malformedRatio?: number;
+  /** Max phase only: the producer's and broker's CPU while writing the backlog, and a verify of the run before its data is dropped. */
+  audit?: boolean;
 }
 
 export interface PhaseResult {
@@ -51,6 +57,10 @@ export interface PhaseResult {
   diagnostics: PhaseDiagnostics;
   /** CPU of every process on the box over the measured window (services and the bench's children). */
   cpu?: CpuUse;
+  /** With `audit`: CPU of the producer and the broker while the backlog was written. */
+  produceCpu?: CpuUse;
+  /** With `audit`: what verify found once the backlog was committed. */
+  verified?: { events: number; lost: number; duplicated: number; malformed: number; dlqComplete: boolean; ok: boolean };
 }
 
 export interface PipelineResult {
@@ -147,10 +157,28 @@ async function startPipeline(env: BenchEnv, options: PipelineOptions, profileDir
  */
 async function produce(env: BenchEnv, options: PipelineOptions, rate: number, count: number): Promise<Child> {
   const port = await freePort();
-  const args = ['produce', '--rate', String(rate), '--count', String(count), '--accounts', String(options.accounts), '--seed', String(options.seed), ...produceArgs(options.workload), ...(rate > 0 ? ['--prepare', '--client', 'platformatic'] : [])];
+  const args = ['produce', '--rate', String(rate), '--count', String(count), '--accounts', String(options.accounts), '--seed', String(options.seed), ...produceArgs(options.workload), ...(rate > 0 ? ['--prepare', '--client', 'platformatic'] : []), ...(options.malformedRatio ? ['--malformed', String(options.malformedRatio)] : [])];
   const child = spawnLedgerflow('producer', args, env.childEnv({ 'producer.httpPort': port }));
   if (rate > 0) await waitReady(`http://127.0.0.1:${port}/readyz`, child, PREPARE_TIMEOUT_MS);
   return child;
+}
+
+/**
+ * CPU of a child (and the broker) until the child exits, sampled every half second: /proc forgets
+ * an exited process, so the last sample before the exit stands for the whole run.
+ */
+async function cpuUntilExit(child: Child, kafkaPid: number | undefined, events: number): Promise<CpuUse | undefined> {
+  const pid = child.process.pid;
+  if (pid === undefined) return undefined;
+  const pids = { producer: pid, ...(kafkaPid ? { kafka: kafkaPid } : {}) };
+  const first = sampleCpu(pids);
+  let last = first;
+  while (child.process.exitCode === null) {
+    await new Promise((r) => setTimeout(r, 500));
+    const next = sampleCpu(pids);
+    if (child.process.exitCode === null && Object.keys(next.seconds).length === Object.keys(pids).length) last = next;
+  }
+  return cpuBetween(first, last, events);
 }
 
 /** Generating ~2 M events takes ~7 s on the 2-core box. */
@@ -165,7 +193,7 @@ async function exitOf(child: Child): Promise<number | null> {
  * One phase on fresh names: start real `work` and `consume` processes, feed them with a real
  * `produce` process, and read committed offsets (the durable progress) once a second.
  */
-async function runPhase(baseConfig: Config, options: PipelineOptions, label: string, rate: number, durationS: number, log: (line: string) => void): Promise<PhaseResult> {
+export async function runPhase(baseConfig: Config, options: PipelineOptions, label: string, rate: number, durationS: number, log: (line: string) => void): Promise<PhaseResult> {
   const env = await createBenchEnv(`pipe-${label}`, { overrides: { 'log.level': 'warn', ...options.settings } });
   const { config } = env;
   const profileDir = options.profile ? path.join(resultsDir(), 'profiles', `${label}-${env.runId}`) : undefined;
@@ -173,11 +201,14 @@ async function runPhase(baseConfig: Config, options: PipelineOptions, label: str
   await admin.connect();
   let producer: Child | undefined;
   let processes: Processes | undefined;
+  const audited: Pick<PhaseResult, 'produceCpu' | 'verified'> = {};
   try {
     if (rate === 0) {
       // Max phase: the backlog is written first, so the producer does not compete for the 2 cores.
       const prefill = await produce(env, options, 0, options.backlog);
+      const produceCpu = options.audit ? cpuUntilExit(prefill, stackPids(config).kafka, options.backlog) : undefined;
       if ((await exitOf(prefill)) !== 0) throw new Error(`producer failed:\n${prefill.tail()}`);
+      audited.produceCpu = await produceCpu;
       log(`bench pipeline ${label}: ${options.backlog} events produced`);
     }
     processes = await startPipeline(env, options, profileDir);
@@ -234,8 +265,14 @@ async function runPhase(baseConfig: Config, options: PipelineOptions, label: str
       ...(windowStart ? { cpu: cpuBetween(windowStart.cpu, endCpu, end.committed - from.committed) } : {}),
       ...(profileDir ? { profileDir: path.relative(resultsDir(), profileDir) } : {}),
     };
+    if (options.audit && rate === 0) {
+      const report = await verify(config, { waitMs: 60_000 }, createLogger('warn', 'bench-verify'));
+      audited.verified = { events: report.produced, lost: report.missing, duplicated: report.duplicated, malformed: report.malformed, dlqComplete: report.dlqMissing === 0 && report.dlqWithoutReason === 0, ok: report.ok };
+      Object.assign(result, audited);
+      log(`bench pipeline ${label}: verify ${report.ok ? 'ok' : 'FAILED'}: ${report.produced} events, ${report.missing} lost, ${report.duplicated} duplicated, ${report.dlqFound}/${report.malformed} malformed in the DLQ`);
+    }
     log(`bench pipeline ${label}: ${result.txPerSec} tx/s committed over ${result.windowS} s; produce→commit p50 ${result.latencyMs.p50} ms p99 ${result.latencyMs.p99} ms`);
-    if (rate === 0 && result.windowS < durationS - 1) log(`bench pipeline ${label}: the backlog ran out after ${result.windowS} of ${durationS} s: not a sustained ${durationS} s figure, raise --backlog`);
+    if (rate === 0 && !options.audit && result.windowS < durationS - 1) log(`bench pipeline ${label}: the backlog ran out after ${result.windowS} of ${durationS} s: not a sustained ${durationS} s figure, raise --backlog`);
     if (result.cpu) log(`bench pipeline ${label}: cores busy ${result.cpu.totalCores} — ${Object.entries(result.cpu.cores).map(([n, c]) => `${n} ${c}`).join(', ')}`);
     return result;
   } finally {

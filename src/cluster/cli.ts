@@ -20,7 +20,7 @@ ledgerflow cluster deps up|down|env   the release's dependencies: the local stac
                                       inside the node, on its IP; Services in namespace ledgerflow-deps;
                                       env prints the LF_* settings that reach them from this machine
 ledgerflow cluster install            only build and cache the binaries and images (no root network changes)
-Needs root. Settings: LF_CLUSTER_DIR, LF_CLUSTER_CACHE_DIR, LF_CLUSTER_LINK_CIDR, LF_CLUSTER_POD_CIDR,
+Needs root. Settings: LF_CLUSTER_DIR, LF_CACHE_DIR, LF_CLUSTER_LINK_CIDR, LF_CLUSTER_POD_CIDR,
 LF_CLUSTER_SERVICE_CIDR (docs/configuration.md); guide: docs/deploy.md.`;
 
 const line0 = (log: Logger) => (l: string) => log.info(l);

@@ -5,7 +5,7 @@ import { Config } from '../config';
 /**
  * Where everything of the local Kubernetes node lives and which names and addresses it uses.
  * Versions are pinned here: the cache is keyed by them, so a new pin builds beside the old one.
- * See docs/decisions/016-local-kubernetes-node.md.
+ * See docs/decisions/018-local-kubernetes-node.md.
  */
 
 export const KUBERNETES_VERSION = 'v1.34.2';
@@ -70,7 +70,7 @@ export function clusterLayout(config: Config): ClusterLayout {
   const root = path.resolve(config.cluster.dir);
   const id = crypto.createHash('sha256').update(root).digest('hex').slice(0, 6);
   const runtimeDir = path.join('/run', `ledgerflow-${id}`);
-  const cacheRoot = path.join(path.resolve(config.cluster.cacheDir), 'cluster');
+  const cacheRoot = path.join(path.resolve(config.cache.dir), 'cluster');
   const logs = path.join(root, 'logs');
   const run = path.join(root, 'run');
   return {

@@ -1,4 +1,4 @@
-import type { KafkaMessage, Producer } from 'kafkajs';
+import type { CompressionTypes, KafkaMessage, Producer } from 'kafkajs';
 
 export interface Rejected {
   message: KafkaMessage;
@@ -42,12 +42,13 @@ export function dlqChunks(rejected: ReadonlyArray<Rejected>, maxBytes = DLQ_REQU
  * Sends malformed events to the dead-letter topic with the original bytes and the reason in
  * headers, acks=all, before their offsets may be committed: nothing is dropped silently.
  */
-export async function sendToDlq(producer: Producer, dlqTopic: string, topic: string, partition: number, rejected: Rejected[]): Promise<void> {
+export async function sendToDlq(target: { producer: Producer; compression: CompressionTypes }, dlqTopic: string, topic: string, partition: number, rejected: Rejected[]): Promise<void> {
   const failedAt = new Date().toISOString();
   for (const chunk of dlqChunks(rejected)) {
-    await producer.send({
+    await target.producer.send({
       topic: dlqTopic,
       acks: -1,
+      compression: target.compression,
       messages: chunk.map(({ message, field, reason }) => ({
         key: message.key,
         value: message.value,

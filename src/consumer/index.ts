@@ -3,6 +3,7 @@ import type { EachBatchPayload, KafkaMessage } from 'kafkajs';
 import type { Config } from '../config';
 import { connectProducerWithTopics, createKafka } from '../kafka/client';
 import { consumerGroupLag } from '../kafka/offsets';
+import { undecodableCause } from '../kafka/codecs';
 import { temporalConnectionOptions } from '../temporal/connection';
 import type { Logger } from '../telemetry/log';
 import { createMetrics } from '../telemetry/metrics';
@@ -13,6 +14,7 @@ import type { ApplyBatchResult, BatchHeader } from '../workflows/types';
 import { buildBatch, halveSlice, prepareFetched, type SlicePart, type SplitBatch } from './batch';
 import { sendToDlq } from './dlq';
 import { gatherSlice, Lane } from './lanes';
+import { reportUndecodableBatch } from './stuck';
 import { dataConverter } from '../temporal/codec';
 import { packEventJson } from '../temporal/packedBatch';
 
@@ -66,7 +68,8 @@ export async function startConsumer(config: Config, log: Logger): Promise<Consum
   let draining = false;
   const probe = await startProbeServer(config.api.host, config.consumer.httpPort, metrics.registry, () => !draining);
   const kafka = createKafka(config, 'consumer', log);
-  const { producer: dlqProducer } = await connectProducerWithTopics(config, kafka);
+  const dlq = await connectProducerWithTopics(config, kafka);
+  const dlqProducer = dlq.producer;
   const connection = await Connection.connect(temporalConnectionOptions(config));
   const client = new Client({ connection, namespace: config.temporal.namespace, interceptors: workflowClientInterceptors(), dataConverter: dataConverter() });
   const consumer = kafka.consumer({
@@ -134,7 +137,7 @@ export async function startConsumer(config: Config, log: Logger): Promise<Consum
     const results: ApplyBatchResult[] = [];
     for (const { batch, packed, messages: ms } of await packSlice(parts.map((p) => ({ partition: p.lane.partition, messages: p.messages })), started)) {
       for (const m of batch.malformed) {
-        await sendToDlq(dlqProducer, config.kafka.dlqTopic, topic, m.partition, m.rejected);
+        await sendToDlq(dlq, config.kafka.dlqTopic, topic, m.partition, m.rejected);
         for (const r of m.rejected) metrics.dlqEvents.inc({ field: r.field });
       }
       if (packed) results.push(await withBatchSpan(batch.header, ms, () => runWorkflow(batch.header, packed)));
@@ -270,10 +273,19 @@ export async function startConsumer(config: Config, log: Logger): Promise<Consum
   failed.catch(() => undefined);
   consumer.on(consumer.events.CRASH, ({ payload }) => {
     if (payload.restart) return;
-    log.fatal({ err: payload.error.message, groupId: payload.groupId }, 'consumer crashed and will not restart');
     draining = true;
-    probe.setUnhealthy();
-    fail(payload.error);
+    probe.setUnhealthy(payload.error.message);
+    const undecodable = undecodableCause(payload.error);
+    if (!undecodable) {
+      log.fatal({ err: payload.error.message, groupId: payload.groupId }, 'consumer crashed and will not restart');
+      fail(payload.error);
+      return;
+    }
+    // A batch no codec here can read: say where, then exit non-zero (docs/decisions/016-kafka-compression-codecs.md).
+    const positions = new Map<number, bigint>();
+    for (const [partition, lane] of lanes) if (lane.fetchFrom !== null) positions.set(partition, lane.fetchFrom);
+    const { maxBytesPerPartition } = fetchSizes(config.consumer.batchMaxEvents, config.consumer.partitionsConcurrently);
+    void reportUndecodableBatch({ kafka, config, metrics, probe, log, positions, maxBytes: maxBytesPerPartition }, undecodable).then(fail);
   });
 
   await consumer.run({

@@ -40,6 +40,11 @@ export class Lane {
     return this.slice;
   }
 
+  /** The offset kafkajs fetches this partition from next (after what the lane holds); null before the first fetch. */
+  get fetchFrom(): bigint | null {
+    return this.heldUpTo === null ? null : this.heldUpTo + 1n;
+  }
+
   /**
    * Appends a fetched batch. `fetchedOffset` is the offset kafkajs fetched from (undefined when
    * unknown); a fetch from beyond the held offsets would skip some, so the lane asks for a rewind.

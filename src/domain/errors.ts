@@ -7,9 +7,11 @@ export type ErrorCode =
   | 'LF_STACK'
   | 'LF_PORT_TAKEN'
   | 'LF_INSTALL'
+  | 'LF_IMAGE'
   | 'LF_MIGRATION'
   | 'LF_INVARIANT'
   | 'LF_VERIFY'
+  | 'LF_UNDECODABLE_BATCH'
   | 'LF_CLUSTER';
 
 export class LedgerflowError extends Error {

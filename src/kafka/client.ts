@@ -1,6 +1,11 @@
-import { Kafka, Partitioners, logLevel, type Admin, type Message, type PartitionMetadata, type Producer, type SASLOptions } from 'kafkajs';
+import { Kafka, Partitioners, logLevel, type Admin, type CompressionTypes, type Message, type PartitionMetadata, type Producer, type SASLOptions } from 'kafkajs';
 import type { Config } from '../config';
 import type { Logger } from '../telemetry/log';
+import { compressionType, registerCodecs } from './codecs';
+
+// Every Kafka client of the project reads (and writes) all of Kafka's codecs: registered once,
+// here, because every process that talks to Kafka goes through this module.
+registerCodecs();
 
 /**
  * Shared Kafka plumbing for every process that talks to Kafka (producer, api ingest, consumer,
@@ -42,6 +47,8 @@ export function createIdempotentProducer(kafka: Kafka): Producer {
 export interface TopicProducer {
   producer: Producer;
   partitions: number;
+  /** kafka.compression: the codec of every batch this producer writes. */
+  compression: CompressionTypes;
 }
 
 /** Makes sure the topics exist and returns the transactions topic's partition count. */
@@ -65,7 +72,7 @@ export async function connectProducerWithTopics(config: Config, kafka: Kafka): P
   const partitions = await ensureTopicsAndPartitions(config, kafka);
   const producer = createIdempotentProducer(kafka);
   await producer.connect();
-  return { producer, partitions };
+  return { producer, partitions, compression: compressionType(config.kafka.compression) };
 }
 
 const keyPartitioner = Partitioners.DefaultPartitioner();
@@ -98,7 +105,7 @@ export async function sendKeyed(target: TopicProducer, topic: string, messages: 
     byPartition.set(partition, list);
     partitions.push(partition);
   }
-  await Promise.all([...byPartition.values()].map((list) => target.producer.send({ topic, acks: -1, messages: list })));
+  await Promise.all([...byPartition.values()].map((list) => target.producer.send({ topic, acks: -1, compression: target.compression, messages: list })));
   // The partition of each message, in the given order (for per-partition metrics).
   return partitions;
 }

@@ -1,3 +1,4 @@
+import zlib from 'node:zlib';
 import type { Kafka } from 'kafkajs';
 import type { Config } from '../config';
 import { LedgerflowError } from '../domain/errors';
@@ -68,7 +69,12 @@ export async function platformaticSender(config: Config, partitions: number): Pr
   } catch (err) {
     throw new LedgerflowError('LF_CONFIG', `produce --client platformatic needs the development dependency @platformatic/kafka: ${(err as Error).message}`, 'client');
   }
-  const create = () => new lib.Producer({ bootstrapBrokers: config.kafka.brokers, clientId: `${config.kafka.clientId}-producer`, idempotent: true, acks: -1, autocreateTopics: false });
+  // Its own codecs (WebAssembly snappy and lz4, zstd from node:zlib where Node has it) write the same formats.
+  const compression = config.kafka.compression;
+  if (compression === 'zstd' && typeof (zlib as { zstdCompressSync?: unknown }).zstdCompressSync !== 'function') {
+    throw new LedgerflowError('LF_CONFIG', `produce --client platformatic writes zstd with node:zlib, which Node ${process.version} lacks (22.15 and later have it); use the default client for kafka.compression=zstd`, 'kafka.compression');
+  }
+  const create = () => new lib.Producer({ bootstrapBrokers: config.kafka.brokers, clientId: `${config.kafka.clientId}-producer`, idempotent: true, acks: -1, autocreateTopics: false, ...(compression === 'none' ? {} : { compression }) });
   let producer = create();
   return {
     send: async (topic, messages) => {

@@ -98,6 +98,12 @@ export function createMetrics(processName: string) {
       labelNames: ['topic', 'partition'],
       registers: [registry],
     }),
+    undecodableBatch: new client.Gauge({
+      name: 'ledgerflow_consumer_undecodable_batch_offset',
+      help: 'Offset of a record batch the consumer cannot decode, per partition: the partition is stuck there until an operator acts (set just before the consumer exits).',
+      labelNames: ['topic', 'partition'],
+      registers: [registry],
+    }),
     dbPools,
     dbPoolConnections: new client.Gauge({
       name: 'ledgerflow_db_pool_connections',

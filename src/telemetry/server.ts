@@ -4,8 +4,8 @@ import type { Registry } from 'prom-client';
 export interface ProbeServer {
   /** Flip readiness off first thing on SIGTERM so no new work is routed here while draining. */
   setReady(ready: boolean): void;
-  /** For a process that can no longer work: /healthz and /readyz answer 503 (the pod is restarted). */
-  setUnhealthy(): void;
+  /** For a process that can no longer work: /healthz and /readyz answer 503 (the pod is restarted), with the reason when given. */
+  setUnhealthy(reason?: string): void;
   close(): Promise<void>;
   port: number;
 }
@@ -14,10 +14,11 @@ export interface ProbeServer {
 export async function startProbeServer(host: string, port: number, registry: Registry, isReady: () => boolean = () => true): Promise<ProbeServer> {
   let ready = false;
   let healthy = true;
+  let failure: string | undefined;
   const server = http.createServer((req, res) => {
     const url = (req.url ?? '/').split('?')[0];
     if (url === '/healthz') {
-      res.writeHead(healthy ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify({ status: healthy ? 'ok' : 'failed' }));
+      res.writeHead(healthy ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify(healthy ? { status: 'ok' } : { status: 'failed', ...(failure ? { reason: failure } : {}) }));
     } else if (url === '/readyz') {
       const ok = healthy && ready && isReady();
       res.writeHead(ok ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify({ ready: ok }));
@@ -40,8 +41,9 @@ export async function startProbeServer(host: string, port: number, registry: Reg
     setReady: (value) => {
       ready = value;
     },
-    setUnhealthy: () => {
+    setUnhealthy: (reason) => {
       healthy = false;
+      failure = reason;
     },
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };

@@ -1,5 +1,5 @@
 import type { Kafka, KafkaMessage } from 'kafkajs';
-import { randomUUID } from 'node:crypto';
+import { readPartitions } from '../kafka/read';
 
 /** High watermark (next offset to be written) per partition. */
 export async function highWatermarks(kafka: Kafka, topic: string): Promise<Map<number, bigint>> {
@@ -25,9 +25,13 @@ export async function committedOffsets(kafka: Kafka, groupId: string, topic: str
   }
 }
 
+/** Verify reads with fetches this large: few round trips, one partition at a time. */
+const READ_MAX_BYTES = 8 << 20;
+
 /**
- * Reads a topic from the beginning up to the given high watermarks with a throw-away group that
- * commits nothing, calling `visit` for every message.
+ * Reads a topic from its log start up to the given high watermarks (one partition at a time, a
+ * throw-away group that commits nothing), calling `visit` for every message. A batch that cannot
+ * be decoded ends the read at once with its topic, partition and offset (UnreadableBatchError).
  */
 export async function readTopicUpTo(
   kafka: Kafka,
@@ -36,28 +40,18 @@ export async function readTopicUpTo(
   visit: (partition: number, message: KafkaMessage) => void,
   timeoutMs = 120_000,
 ): Promise<void> {
-  const pending = new Set([...highs].filter(([, high]) => high > 0n).map(([p]) => p));
-  if (pending.size === 0) return;
-  const consumer = kafka.consumer({ groupId: `ledgerflow-verify-${randomUUID()}`, maxBytesPerPartition: 8 << 20 });
-  await consumer.connect();
-  await consumer.subscribe({ topic, fromBeginning: true });
-  let finish!: () => void;
-  const finished = new Promise<void>((resolve) => (finish = resolve));
-  await consumer.run({
-    autoCommit: false,
-    eachBatch: async ({ batch }) => {
-      const high = highs.get(batch.partition) ?? 0n;
-      for (const message of batch.messages) {
-        if (BigInt(message.offset) >= high) break;
-        visit(batch.partition, message);
-        if (BigInt(message.offset) === high - 1n) pending.delete(batch.partition);
-      }
-      if (pending.size === 0) finish();
-    },
-  });
-  const timer = setTimeout(finish, timeoutMs);
-  await finished;
-  clearTimeout(timer);
-  await consumer.disconnect();
-  if (pending.size > 0) throw new Error(`could not read ${topic} partitions ${[...pending].join(',')} to their end within ${timeoutMs} ms`);
+  if (![...highs.values()].some((high) => high > 0n)) return;
+  const lows = await lowWatermarks(kafka, topic);
+  const ranges = [...highs].map(([partition, high]) => ({ partition, from: lows.get(partition) ?? 0n, to: high }));
+  await readPartitions(kafka, topic, ranges, visit, { timeoutMs, maxBytes: READ_MAX_BYTES });
+}
+
+async function lowWatermarks(kafka: Kafka, topic: string): Promise<Map<number, bigint>> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    return new Map((await admin.fetchTopicOffsets(topic)).map((o) => [o.partition, BigInt(o.low)]));
+  } finally {
+    await admin.disconnect();
+  }
 }

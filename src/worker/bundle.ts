@@ -8,61 +8,103 @@ import type { Logger } from '../telemetry/log';
 /** Bundles kept in the cache directory; older ones are removed. */
 const KEEP = 4;
 
+/** This installation's workflow code (src/workflows under tsx, dist/src/workflows when built). */
+const WORKFLOWS_PATH = require.resolve('../workflows');
+/** src/ or dist/src/: every file a bundle could contain lives under it. */
+const SOURCE_ROOT = path.dirname(path.dirname(WORKFLOWS_PATH));
+
 /**
- * The workflow bundle (webpack, ~8 s on a busy 2-core machine) is built once per code version and
- * reused by every worker start: a replaced worker is ready in seconds. The key hashes every source
- * file of this installation (src/ or dist/src/), the lock file and the interceptor modules, so any
- * change to the code a bundle could contain builds a new one. Without a writable cache directory
- * (a read-only container) the bundle is built in memory as before.
+ * Where `npm run build` leaves the bundles it built (dist/workflow-bundles, beside dist/src), so a
+ * worker of a built installation (the image) never runs webpack at start: docs/decisions/017-image-runtime-base.md.
+ */
+export const PREBUILT_BUNDLE_DIR = path.join(path.dirname(SOURCE_ROOT), 'workflow-bundles');
+
+export interface BundleLocations {
+  /** Read-only bundles made at build time, named by their key; used first. */
+  prebuiltDir?: string;
+}
+
+/**
+ * The workflow bundle (webpack, ~8 s on a busy 2-core machine), built at most once per code
+ * version. Looked up by a key that hashes every source file of this installation (src/ or
+ * dist/src/), the lock file and the interceptor modules, so any change to the code a bundle could
+ * contain misses: first among the bundles prebuilt by `npm run build` (the image has them, and its
+ * root filesystem is read-only), then in the stack's cache directory; else built, and cached when
+ * the directory is writable.
  */
 export async function workflowCode(
   config: Config,
   interceptorModules: string[],
   log: Logger,
+  locations: BundleLocations = {},
 ): Promise<Pick<WorkerOptions, 'workflowBundle'>> {
-  const workflowsPath = require.resolve('../workflows');
-  const sourceRoot = path.dirname(path.dirname(workflowsPath));
-  const key = bundleKey(sourceRoot, interceptorModules);
+  const key = bundleKey(interceptorModules);
+  const prebuilt = path.join(locations.prebuiltDir ?? PREBUILT_BUNDLE_DIR, `${key}.js`);
+  if (fs.existsSync(prebuilt)) {
+    log.info({ source: 'prebuilt', file: prebuilt }, 'workflow bundle loaded');
+    return { workflowBundle: { codePath: prebuilt } };
+  }
   const dir = path.resolve(config.stack.dir, 'cache', 'workflow-bundles');
   const file = path.join(dir, `${key}.js`);
   try {
-    return { workflowBundle: { code: fs.readFileSync(file, 'utf8') } };
+    const code = fs.readFileSync(file, 'utf8');
+    log.info({ source: 'cache', file }, 'workflow bundle loaded');
+    return { workflowBundle: { code } };
   } catch {
     // not built yet for this code version
   }
   const t0 = Date.now();
-  const { code } = await bundleWorkflowCode({
-    workflowsPath,
-    workflowInterceptorModules: interceptorModules,
-    logger: { trace: () => undefined, debug: () => undefined, info: () => undefined, warn: (m) => log.warn(m), error: (m) => log.error(m), log: () => undefined },
-  });
+  const code = await buildBundle(interceptorModules, log);
   try {
-    fs.mkdirSync(dir, { recursive: true });
-    const tmp = `${file}.${process.pid}.tmp`;
-    fs.writeFileSync(tmp, code);
-    fs.renameSync(tmp, file);
+    writeAtomically(file, code);
     prune(dir);
     log.info({ ms: Date.now() - t0, file }, 'workflow bundle built and cached');
   } catch (err) {
-    log.warn({ err: (err as Error).message, dir }, 'workflow bundle built; cache directory not writable, not cached');
+    log.warn({ ms: Date.now() - t0, err: (err as Error).message, dir }, 'workflow bundle built; cache directory not writable, not cached');
   }
   return { workflowBundle: { code } };
 }
 
-function bundleKey(sourceRoot: string, interceptorModules: string[]): string {
+/**
+ * Builds the bundles a worker of this installation can ask for (tracing off: no interceptor
+ * modules; tracing on: Temporal's OpenTelemetry workflow interceptors) into `outDir`, named by key.
+ */
+export async function prebuildWorkflowBundles(outDir: string, interceptorSets: string[][], log: Logger): Promise<string[]> {
+  fs.rmSync(outDir, { recursive: true, force: true });
+  const files: string[] = [];
+  for (const modules of interceptorSets) {
+    const file = path.join(outDir, `${bundleKey(modules)}.js`);
+    writeAtomically(file, await buildBundle(modules, log));
+    files.push(file);
+  }
+  return files;
+}
+
+function buildBundle(interceptorModules: string[], log: Logger): Promise<string> {
+  const quiet = () => undefined;
+  return bundleWorkflowCode({
+    workflowsPath: WORKFLOWS_PATH,
+    workflowInterceptorModules: interceptorModules,
+    logger: { trace: quiet, debug: quiet, info: quiet, warn: (m) => log.warn(m), error: (m) => log.error(m), log: quiet },
+  }).then((b) => b.code);
+}
+
+function bundleKey(interceptorModules: string[]): string {
   const hash = crypto.createHash('sha256');
-  for (const file of sourceFiles(sourceRoot)) {
-    hash.update(path.relative(sourceRoot, file));
+  for (const file of sourceFiles(SOURCE_ROOT)) {
+    hash.update(path.relative(SOURCE_ROOT, file));
     hash.update(fs.readFileSync(file));
   }
   for (const lock of ['package-lock.json', path.join('..', 'package-lock.json')]) {
-    const at = path.join(path.dirname(sourceRoot), lock);
+    const at = path.join(path.dirname(SOURCE_ROOT), lock);
     if (fs.existsSync(at)) {
       hash.update(fs.readFileSync(at));
       break;
     }
   }
-  hash.update(JSON.stringify(interceptorModules));
+  // Relative paths: the build stage and the image's run stage install the same tree at /app, and a
+  // key must not depend on where a clone lives.
+  hash.update(JSON.stringify(interceptorModules.map((m) => path.relative(SOURCE_ROOT, m))));
   return hash.digest('hex').slice(0, 24);
 }
 
@@ -74,6 +116,13 @@ function sourceFiles(dir: string): string[] {
     else if (/\.(ts|js|mjs|cjs|json)$/.test(entry.name)) out.push(full);
   }
   return out;
+}
+
+function writeAtomically(file: string, content: string): void {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  const tmp = `${file}.${process.pid}.tmp`;
+  fs.writeFileSync(tmp, content);
+  fs.renameSync(tmp, file);
 }
 
 function prune(dir: string): void {

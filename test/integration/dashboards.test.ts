@@ -254,7 +254,7 @@ async function promCheck(items: Array<{ name: string; expr: string; mayBeEmpty: 
 
 /**
  * Expressions that are legitimately empty on a healthy run: Temporal failure counters (they only
- * exist after a failure) and the alerts table. Everything else must return data.
+ * exist after a failure), the alerts table and the stuck-partitions table. Everything else must return data.
  */
 const MAY_BE_EMPTY: ReadonlyArray<[string, string]> = [
   ['processBatch workflows/s (Temporal server)', 'B'],
@@ -262,6 +262,7 @@ const MAY_BE_EMPTY: ReadonlyArray<[string, string]> = [
   ['applyBatch failed attempts/s (Temporal server)', 'A'],
   ['applyBatch failed attempts/s (Temporal server)', 'B'],
   ['Ledgerflow alerts (pending or firing)', 'A'],
+  ['Stuck partitions: undecodable record batch', 'A'],
 ];
 const mayBeEmpty = (q: Query) => MAY_BE_EMPTY.some(([panel, ref]) => panel === q.panel && ref === q.refId);
 

@@ -20,6 +20,7 @@ const bad: Array<[Record<string, string>, RegExp]> = [
   [{ LF_RULES_MAX_AMOUNT_MINOR: '12.5' }, /rules\.maxAmountMinor.*LF_RULES_MAX_AMOUNT_MINOR/],
   [{ LF_RULES_CURRENCIES: 'EUR,euro' }, /rules\.currencies.*LF_RULES_CURRENCIES/],
   [{ LF_CONSUMER_BATCH_MAX_EVENTS: '-1' }, /consumer\.batchMaxEvents.*LF_CONSUMER_BATCH_MAX_EVENTS/],
+  [{ LF_KAFKA_COMPRESSION: 'brotli' }, /kafka\.compression.*LF_KAFKA_COMPRESSION/],
 ];
 for (const [env, message] of bad) {
   test(`bad setting ${Object.keys(env)[0]} fails naming the setting and env var`, () => {

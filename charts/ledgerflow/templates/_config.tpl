@@ -21,6 +21,7 @@ LF_KAFKA_DLQ_TOPIC: {{ .Values.kafka.dlqTopic | quote }}
 LF_KAFKA_PARTITIONS: {{ .Values.kafka.partitions | quote }}
 LF_KAFKA_REPLICATION_FACTOR: {{ .Values.kafka.replicationFactor | quote }}
 LF_KAFKA_GROUP_ID: {{ .Values.kafka.groupId | quote }}
+LF_KAFKA_COMPRESSION: {{ .Values.kafka.compression | quote }}
 LF_KAFKA_SSL: {{ .Values.kafka.tls | quote }}
 LF_KAFKA_SASL_MECHANISM: {{ .Values.kafka.sasl.mechanism | quote }}
 LF_TEMPORAL_ADDRESS: {{ .Values.temporal.address | quote }}

@@ -35,9 +35,9 @@ test('names stay unique per clone directory and short enough for Linux interface
   assert.ok(a.containerdSocket.length < 100, 'a unix socket path fits in sun_path');
 });
 
-test('the cache defaults to $XDG_CACHE_HOME/ledgerflow, outside the clone', () => {
-  assert.equal(loadConfig({}, { XDG_CACHE_HOME: '/var/cache/u' }).cluster.cacheDir, '/var/cache/u/ledgerflow');
-  assert.equal(loadConfig({}, { LF_CLUSTER_CACHE_DIR: '/x' }).cluster.cacheDir, '/x');
+test("the node's binaries and images are cached per user, outside the clone", () => {
+  assert.equal(clusterLayout(loadConfig({}, { XDG_CACHE_HOME: '/var/cache/u' })).cacheRoot, '/var/cache/u/ledgerflow/cluster');
+  assert.equal(clusterLayout(loadConfig({}, { LF_CACHE_DIR: '/x' })).binDir('etcd', 'v1'), '/x/cluster/etcd-v1/bin');
 });
 
 test("a module's own local replaces become requirements of the published version", () => {

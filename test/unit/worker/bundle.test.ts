@@ -7,7 +7,7 @@ import { loadConfig } from '../../../src/config';
 import { createLogger } from '../../../src/telemetry/log';
 import { workflowCode } from '../../../src/worker/bundle';
 
-test('the workflow bundle is built once per code version and interceptor set, then read from the cache', { timeout: 180_000 }, async () => {
+test('the workflow bundle is built once per code version and interceptor set, then read from the prebuilt bundles or the cache', { timeout: 180_000 }, async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lf-bundle-'));
   const config = loadConfig({ 'stack.dir': dir });
   const log = createLogger('warn', 'bundle-test');
@@ -24,6 +24,17 @@ test('the workflow bundle is built once per code version and interceptor set, th
   const second = await workflowCode(config, [], log);
   assert.match((second.workflowBundle as { code: string }).code, /read from cache/);
   assert.equal(fs.readdirSync(cacheDir).length, 1);
+
+  // A bundle prebuilt by `npm run build` for this very code (the image's) is used from its file, first.
+  const prebuiltDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lf-prebuilt-'));
+  const prebuilt = path.join(prebuiltDir, files[0] as string);
+  fs.copyFileSync(cachedFile, prebuilt);
+  fs.appendFileSync(prebuilt, '\n// prebuilt\n');
+  assert.deepEqual((await workflowCode(config, [], log, { prebuiltDir })).workflowBundle, { codePath: prebuilt });
+  // One made for other code (another key) is never used: the cache answers instead.
+  fs.renameSync(prebuilt, path.join(prebuiltDir, '000000000000000000000000.js'));
+  assert.match(((await workflowCode(config, [], log, { prebuiltDir })).workflowBundle as { code: string }).code, /read from cache/);
+  fs.rmSync(prebuiltDir, { recursive: true, force: true });
 
   // Other interceptor modules are another bundle.
   const modules = [require.resolve('@temporalio/interceptors-opentelemetry/lib/workflow-interceptors')];
