@@ -34,7 +34,7 @@ function kubernetesVersionFlags(): Record<string, string> {
   return out;
 }
 
-type Spec = Omit<GoBinaries, 'logFile' | 'log'>;
+type Spec = Omit<GoBinaries, 'logFile' | 'log' | 'cacheRoot'>;
 
 function specs(config: Config): Record<Component, Spec> {
   const layout = clusterLayout(config);
@@ -62,7 +62,6 @@ function specs(config: Config): Record<Component, Spec> {
       packages: ['.'],
       binaries: ['coredns'],
       binDir: layout.binDir('coredns', COREDNS_VERSION),
-      static: true,
       // Only the plugins the cluster's Corefile uses (addons.ts): the full set links every cloud
       // provider's SDK and took 37 min to build on this loaded 2-core machine.
       keepImports: {
@@ -76,7 +75,6 @@ function specs(config: Config): Record<Component, Spec> {
       packages: ['./cmd/metrics-server'],
       binaries: ['metrics-server'],
       binDir: layout.binDir('metrics-server', METRICS_SERVER_VERSION),
-      static: true,
     },
     crictl: {
       module: 'sigs.k8s.io/cri-tools',
@@ -117,6 +115,6 @@ export async function ensureBinaries(config: Config, components: Component[], lo
   const layout = clusterLayout(config);
   const all = specs(config);
   for (const component of components) {
-    await ensureGoBinaries({ ...all[component], logFile: path.join(layout.cacheRoot, 'logs', `build-${component}.log`), log });
+    await ensureGoBinaries({ ...all[component], cacheRoot: layout.cacheRoot, logFile: path.join(layout.cacheRoot, 'logs', `build-${component}.log`), log });
   }
 }

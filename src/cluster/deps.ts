@@ -13,7 +13,7 @@ import { netnsExists } from './network';
  * the node's IP, with a data directory of its own. Pods reach it at the node's IP, as production
  * pods reach an external Kafka, Temporal and SingleStore; in-cluster names come from selector-less
  * Services with EndpointSlices (namespace ledgerflow-deps). This machine reaches it through the
- * veth. See docs/decisions/019-release-dependencies-on-the-node.md.
+ * veth. See docs/decisions/026-release-dependencies-on-the-node.md.
  */
 
 export const DEPS_NAMESPACE = 'ledgerflow-deps';

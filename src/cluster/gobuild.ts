@@ -18,6 +18,53 @@ const execFileAsync = promisify(execFile);
 /** Smaller binaries and no machine path in them. */
 const BUILD_FLAGS = ['-trimpath'];
 const STRIP = '-s -w';
+/**
+ * Every binary static, as upstream releases them (scratch images need it): one build
+ * configuration for all, so the packages they share (the standard library, client-go, gRPC) are
+ * compiled once into the shared build cache, not once per cgo setting.
+ */
+const BUILD_ENV = { CGO_ENABLED: '0' };
+
+/**
+ * The Go module and build caches live in the per-user cache (cache.dir/go), beside the binaries
+ * they make: one directory for CI to keep, and a cold build is cold whatever else ran `go` here.
+ * -modcacherw: the module cache can be deleted like any directory.
+ */
+export function goEnv(cacheRoot: string, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    GOMODCACHE: path.join(cacheRoot, 'go', 'mod'),
+    GOCACHE: path.join(cacheRoot, 'go', 'build'),
+    GOFLAGS: '-mod=mod -modcacherw',
+    GOWORK: 'off',
+    ...extra,
+  };
+}
+
+/** Seconds each build step took when it last ran (cold, unless the caches were partly warm). */
+export interface BuildTiming {
+  downloadS: number;
+  buildS: number;
+  at: string;
+}
+
+export function buildTimingsFile(cacheRoot: string): string {
+  return path.join(cacheRoot, 'build-times.json');
+}
+
+export function readBuildTimings(cacheRoot: string): Record<string, BuildTiming> {
+  try {
+    return JSON.parse(fs.readFileSync(buildTimingsFile(cacheRoot), 'utf8')) as Record<string, BuildTiming>;
+  } catch {
+    return {};
+  }
+}
+
+function recordBuildTiming(cacheRoot: string, name: string, timing: BuildTiming): void {
+  const all = { ...readBuildTimings(cacheRoot), [name]: timing };
+  ensureDir(cacheRoot);
+  fs.writeFileSync(buildTimingsFile(cacheRoot), `${JSON.stringify(all, null, 2)}\n`);
+}
 
 export interface GoBinaries {
   /** Module path and version: `helm.sh/helm/v4`, `v4.3.2`. */
@@ -29,6 +76,8 @@ export interface GoBinaries {
   binDir: string;
   /** The binary names the packages produce (checked after the build). */
   binaries: string[];
+  /** The per-user cache (cache.dir/cluster): Go caches, sources and build timings go there. */
+  cacheRoot: string;
   /** Extra -X settings (version strings) for the linker. */
   ldflagsX?: Record<string, string>;
   /**
@@ -42,15 +91,13 @@ export interface GoBinaries {
    * and its documented custom build is exactly this list trimmed.
    */
   keepImports?: { file: string; keep: string[] };
-  /** A static binary (no cgo), for images built from scratch. */
-  static?: boolean;
   logFile: string;
   log: (line: string) => void;
 }
 
 /** The recipe, recorded in the marker: a change of flags or version rebuilds. */
 function recipe(spec: GoBinaries): string {
-  return JSON.stringify({ module: spec.module, version: spec.version, packages: spec.packages, ldflagsX: spec.ldflagsX ?? {}, flags: BUILD_FLAGS, static: spec.static === true, keepImports: spec.keepImports ?? null });
+  return JSON.stringify({ module: spec.module, version: spec.version, packages: spec.packages, ldflagsX: spec.ldflagsX ?? {}, flags: BUILD_FLAGS, env: BUILD_ENV, keepImports: spec.keepImports ?? null });
 }
 
 const markerOf = (binDir: string) => path.join(path.dirname(binDir), '.built');
@@ -69,6 +116,7 @@ export async function ensureGoBinaries(spec: GoBinaries): Promise<string> {
   const t0 = Date.now();
   spec.log(`cluster: building ${spec.module} ${spec.version} (${spec.binaries.join(', ')}) from the Go module proxy; output in ${spec.logFile}`);
   const source = await moduleSource(go, spec);
+  const downloaded = Date.now();
   const tmp = `${spec.binDir}.tmp-${process.pid}`;
   fs.rmSync(tmp, { recursive: true, force: true });
   ensureDir(tmp);
@@ -79,7 +127,7 @@ export async function ensureGoBinaries(spec: GoBinaries): Promise<string> {
     step: `go build ${spec.module}@${spec.version}`,
     logFile: spec.logFile,
     cwd: source,
-    env: { ...process.env, GOWORK: 'off', GOFLAGS: '-mod=mod', ...(spec.static ? { CGO_ENABLED: '0' } : {}) },
+    env: goEnv(spec.cacheRoot, BUILD_ENV),
   });
   for (const b of spec.binaries) {
     if (!fs.existsSync(path.join(tmp, b))) throw new LedgerflowError('LF_INSTALL', `go build ${spec.module} produced no ${b}; see ${spec.logFile}`);
@@ -88,7 +136,9 @@ export async function ensureGoBinaries(spec: GoBinaries): Promise<string> {
   ensureDir(path.dirname(spec.binDir));
   fs.renameSync(tmp, spec.binDir);
   writeMarker(markerOf(spec.binDir), recipe(spec));
-  spec.log(`cluster: built ${spec.module} ${spec.version} in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+  const timing = { downloadS: Math.round((downloaded - t0) / 1000), buildS: Math.round((Date.now() - downloaded) / 1000), at: new Date().toISOString() };
+  recordBuildTiming(spec.cacheRoot, `${spec.module}@${spec.version}`, timing);
+  spec.log(`cluster: built ${spec.module} ${spec.version} in ${timing.downloadS + timing.buildS} s (source ${timing.downloadS} s, go build ${timing.buildS} s)`);
   return spec.binDir;
 }
 
@@ -97,12 +147,12 @@ export async function ensureGoBinaries(spec: GoBinaries): Promise<string> {
  * the copy gets its own go.mod edits (see localReplacesAt) and no go.work.
  */
 async function moduleSource(go: string, spec: GoBinaries): Promise<string> {
-  const dir = path.join(path.dirname(path.dirname(spec.binDir)), 'src', `${path.basename(path.dirname(spec.binDir))}`);
+  const dir = path.join(spec.cacheRoot, 'src', path.basename(path.dirname(spec.binDir)));
   const ready = path.join(dir, '.ledgerflow-source');
   if (hasMarker(ready, `${spec.module}@${spec.version}#${JSON.stringify(spec.keepImports ?? null)}`)) return dir;
   const { stdout } = await execFileAsync(go, ['mod', 'download', '-json', `${spec.module}@${spec.version}`], {
     cwd: ensureDir(path.dirname(dir)),
-    env: { ...process.env, GOFLAGS: '-mod=mod', GOWORK: 'off' },
+    env: goEnv(spec.cacheRoot),
     maxBuffer: 16 * 1024 * 1024,
   }).catch((err: Error & { stdout?: string }) => ({ stdout: err.stdout ?? JSON.stringify({ Error: err.message }) }));
   const info = JSON.parse(stdout) as { Dir?: string; Error?: string };

@@ -20,7 +20,7 @@ import { killNamespaceProcesses, mountsUnder, podCgroupDirs, removeAllPods, remo
  * A real single-node Kubernetes cluster on this machine: etcd, the control plane, kubelet,
  * kube-proxy and containerd in a network namespace of their own, CoreDNS and metrics-server as
  * Deployments. Binaries and images come from the per-user cache (built once from the Go module
- * proxy and Debian); state lives in cluster.dir. See docs/decisions/018-local-kubernetes-node.md.
+ * proxy and Debian); state lives in cluster.dir. See docs/decisions/025-local-kubernetes-node.md.
  */
 
 export { clusterLayout } from './layout';

@@ -5,7 +5,7 @@ import { Config } from '../config';
 /**
  * Where everything of the local Kubernetes node lives and which names and addresses it uses.
  * Versions are pinned here: the cache is keyed by them, so a new pin builds beside the old one.
- * See docs/decisions/018-local-kubernetes-node.md.
+ * See docs/decisions/025-local-kubernetes-node.md.
  */
 
 export const KUBERNETES_VERSION = 'v1.34.2';

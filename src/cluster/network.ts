@@ -9,7 +9,7 @@ import { ClusterLayout, cidrsOverlap } from './layout';
  * anything without a route (any address outside the node) is unreachable at once, so nothing of
  * the cluster ever reaches the machine's gateway. A firewall rule in the namespace refuses new
  * connections from the node or its pods towards the host: traffic only flows host → node.
- * See docs/decisions/018-local-kubernetes-node.md.
+ * See docs/decisions/025-local-kubernetes-node.md.
  */
 
 const COMMENT = 'ledgerflow cluster: the node never opens connections to the host';
