@@ -11,11 +11,12 @@ import {
   KUBERNETES_STAGING_VERSION,
   KUBERNETES_VERSION,
   METRICS_SERVER_VERSION,
+  SKAFFOLD_VERSION,
 } from './layout';
 
 /** Every Go binary of the node and its tools, by component, built from the Go module proxy. */
 
-export type Component = 'kubernetes' | 'etcd' | 'coredns' | 'metrics-server' | 'crictl' | 'helm3' | 'helm4';
+export type Component = 'kubernetes' | 'etcd' | 'coredns' | 'metrics-server' | 'crictl' | 'helm3' | 'helm4' | 'skaffold';
 
 export const KUBERNETES_COMMANDS = ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kubelet', 'kube-proxy', 'kubectl'] as const;
 
@@ -96,6 +97,13 @@ function specs(config: Config): Record<Component, Spec> {
       packages: ['./cmd/helm'],
       binaries: ['helm'],
       binDir: layout.binDir('helm', HELM4_VERSION),
+    },
+    skaffold: {
+      module: 'github.com/GoogleContainerTools/skaffold/v2',
+      version: SKAFFOLD_VERSION,
+      packages: ['./cmd/skaffold'],
+      binaries: ['skaffold'],
+      binDir: layout.binDir('skaffold', SKAFFOLD_VERSION),
     },
   };
 }

@@ -17,6 +17,8 @@ export const METRICS_SERVER_VERSION = 'v0.8.0';
 export const CRI_TOOLS_VERSION = 'v1.34.0';
 export const HELM3_VERSION = 'v3.22.0';
 export const HELM4_VERSION = 'v4.3.2';
+/** The proxy lists no skaffold versions (403), but serves this one by its exact name. */
+export const SKAFFOLD_VERSION = 'v2.16.1';
 /** The sandbox ("pause") image: upstream's pause.c from the Kubernetes module, built here. */
 export const PAUSE_VERSION = '3.10';
 

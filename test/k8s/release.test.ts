@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import { loadConfig } from '../../src/config';
 import { clusterDepsUp, clusterUp, importImage, clusterLayout, kubectl } from '../../src/cluster';
 import { K8S_TESTS_SKIP } from './helpers';
-import { CHART, ensureDbSecret, helm, HelmMajor, produce, RELEASE_NAMESPACE, releaseLeftovers, releaseValues, timeToReady, verifyAll, writeValues } from './release';
+import { CHART, ensureDbSecret, helm, HelmMajor, produce, RELEASE_NAMESPACE, releaseImage, ReleaseImage, releaseLeftovers, releaseValues, timeToReady, verifyAll, writeValues } from './release';
 import { recordReport } from './report';
 
 /**
@@ -12,16 +12,11 @@ import { recordReport } from './report';
  * runs first), `helm test`, load from this machine verified exactly, an upgrade with a changed value
  * that rolls the pods under load without loss, a rollback, and an uninstall that leaves nothing of
  * the release but the data.
- *
- * The image: an archive given as LF_K8S_IMAGE_ARCHIVE (docker-archive) named LF_K8S_IMAGE
- * (repository:tag), until `ledgerflow image build` builds it here.
  */
 
 const config = loadConfig();
-const IMAGE_ARCHIVE = process.env.LF_K8S_IMAGE_ARCHIVE ?? '';
-const IMAGE = process.env.LF_K8S_IMAGE ?? 'localhost/ledgerflow:dev';
-const skip = K8S_TESTS_SKIP || (IMAGE_ARCHIVE && fs.existsSync(IMAGE_ARCHIVE) ? false : 'no Ledgerflow image archive (LF_K8S_IMAGE_ARCHIVE)');
-const [repository = '', tag = ''] = IMAGE.split(/:(?=[^:/]+$)/);
+const skip = K8S_TESTS_SKIP;
+let image: ReleaseImage;
 const log = (line: string) => console.error(line);
 const seedBase = Number(process.env.LF_K8S_SEED ?? Date.now() % 2 ** 31);
 
@@ -44,15 +39,16 @@ function assertClean(report: Awaited<ReturnType<typeof verifyAll>>, what: string
 test('the node and its dependencies are up; the image is imported', { skip, timeout: 90 * 60_000 }, async () => {
   await clusterUp(config, log);
   await clusterDepsUp(config, log);
-  await importImage(clusterLayout(config), IMAGE_ARCHIVE);
+  image = await releaseImage(config);
+  await importImage(clusterLayout(config), image.archive);
   await ensureDbSecret(config);
-  recordReport({ image: { name: IMAGE, archiveBytes: fs.statSync(IMAGE_ARCHIVE).size } });
+  recordReport({ image: { name: `${image.repository}:${image.tag}`, sizeBytes: image.sizeBytes, archiveBytes: fs.statSync(image.archive).size } });
 });
 
 for (const major of ['helm4', 'helm3'] as HelmMajor[]) {
   test(`${major}: install, helm test, load verified, upgrade under load, rollback, uninstall`, { skip, timeout: 60 * 60_000 }, async () => {
     const version = (await helm(config, major, ['version', '--short'])).trim();
-    const values = writeValues(config, major, releaseValues({ repository, tag }));
+    const values = writeValues(config, major, releaseValues(image));
     const t0 = Date.now();
     await helm(config, major, ['install', 'lf', CHART, '-n', RELEASE_NAMESPACE, '-f', values, '--wait', '--timeout', '15m']);
     const installSeconds = (Date.now() - t0) / 1000;
@@ -67,7 +63,7 @@ for (const major of ['helm4', 'helm3'] as HelmMajor[]) {
     // A changed value rolls every pod (the ConfigMap's checksum is a pod annotation) while events flow.
     const before = await podUids();
     const load = produce(config, { count: 20_000, rate: 1_000, seed: seedBase + 1 });
-    const upgraded = writeValues(config, `${major}-upgrade`, releaseValues({ repository, tag }, { consumer: { replicas: 1, lingerMs: 40, autoscaling: { enabled: false } } }));
+    const upgraded = writeValues(config, `${major}-upgrade`, releaseValues(image, { consumer: { replicas: 1, lingerMs: 40, autoscaling: { enabled: false } } }));
     await helm(config, major, ['upgrade', 'lf', CHART, '-n', RELEASE_NAMESPACE, '-f', upgraded, '--wait', '--timeout', '15m']);
     for (const d of ['lf-ledgerflow-consumer', 'lf-ledgerflow-worker', 'lf-ledgerflow-api']) await rollout(d);
     const after = await podUids();

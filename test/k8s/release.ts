@@ -3,6 +3,7 @@ import path from 'node:path';
 import { Config, loadConfig } from '../../src/config';
 import { binaryPath, clusterLayout, DEPS_NAMESPACE, depsSettings, ensureBinaries, kubectl } from '../../src/cluster';
 import { mustRun, runCommand } from '../../src/cluster/exec';
+import { buildImage, saveImage } from '../../src/image';
 import { startProducer } from '../../src/producer';
 import { repoRoot } from '../../src/stack/layout';
 import { createLogger } from '../../src/telemetry/log';
@@ -14,6 +15,36 @@ export const RELEASE_NAMESPACE = 'ledgerflow';
 export const CHART = path.join(repoRoot(), 'charts', 'ledgerflow');
 
 export type HelmMajor = 'helm3' | 'helm4';
+
+export interface ReleaseImage {
+  archive: string;
+  repository: string;
+  tag: string;
+  sizeBytes?: number;
+}
+
+/**
+ * The release's image: the repository's Dockerfile built here (podman's layer cache makes this
+ * seconds once image.test.ts has built it) and saved once per image id for containerd's import; or
+ * an archive given as LF_K8S_IMAGE_ARCHIVE, named LF_K8S_IMAGE (repository:tag).
+ */
+export async function releaseImage(config: Config): Promise<ReleaseImage> {
+  const given = process.env.LF_K8S_IMAGE_ARCHIVE;
+  const split = (ref: string) => {
+    const [repository = '', tag = ''] = ref.split(/:(?=[^:/]+$)/);
+    return { repository, tag };
+  };
+  if (given) return { archive: given, ...split(process.env.LF_K8S_IMAGE ?? 'localhost/ledgerflow:dev') };
+  const image = await buildImage(config, { log: (line) => console.error(line) });
+  const dir = path.join(clusterLayout(config).root, 'images');
+  const archive = path.join(dir, `ledgerflow-${image.id.replace(/^sha256:/, '').slice(0, 12)}.tar`);
+  if (!fs.existsSync(archive)) {
+    // One archive at a time: older builds' archives are of no further use.
+    fs.rmSync(dir, { recursive: true, force: true });
+    await saveImage(image.ref, archive);
+  }
+  return { archive, ...split(image.ref), sizeBytes: image.sizeBytes };
+}
 
 /** Settings of a process on this machine that uses the node's Kafka, Temporal and MariaDB. */
 export function depsConfig(config: Config): Config {

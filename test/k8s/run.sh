@@ -1,11 +1,17 @@
 #!/usr/bin/env bash
-# The Kubernetes tests (npm run test:k8s): a real single-node cluster built and started by
-# `ledgerflow cluster up` (cached per user), then the tests in test/k8s, then `cluster down`,
-# whatever the tests' outcome, so nothing of the node stays on the machine.
+# The Kubernetes tests: a real single-node cluster built and started by `ledgerflow cluster up`
+# (binaries cached per user, in cache.dir), the image built from the Dockerfile, the release on the
+# node, then `cluster down`, whatever the tests' outcome, so nothing of the node stays on the
+# machine. `npm test` runs this after the rest of the suite; `npm run test:k8s` runs it alone and
+# writes docs/reports/k8s-e2e.json (LF_K8S_REPORT=1).
 set -uo pipefail
 cd "$(dirname "$0")/../.."
+started=$(date +%s)
 mapfile -t files < <(find test/k8s -name "*.test.ts" | sort)
 LF_K8S_TESTS=1 node --import tsx --test --test-concurrency=1 --test-force-exit --test-timeout=5400000 "${files[@]}"
 status=$?
 npx tsx src/cli.ts cluster down || status=1
+if [ "${LF_K8S_REPORT:-}" = 1 ]; then
+  npx tsx test/k8s/report.ts run "{\"seconds\":$(( $(date +%s) - started )),\"startedAt\":\"$(date -u -d "@$started" +%FT%TZ)\",\"exitCode\":$status}"
+fi
 exit "$status"

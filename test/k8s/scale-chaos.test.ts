@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
 import { test } from 'node:test';
 import { loadConfig } from '../../src/config';
 import { clusterDepsUp, clusterLayout, clusterUp, importImage, kubectl } from '../../src/cluster';
 import { K8S_TESTS_SKIP } from './helpers';
-import { componentPods, ensureDbSecret, installRelease, killContainer, produce, RELEASE_NAMESPACE, scaleTo, seededRandom, uninstallRelease, verifyAll } from './release';
+import { componentPods, ensureDbSecret, installRelease, killContainer, produce, RELEASE_NAMESPACE, releaseImage, scaleTo, seededRandom, uninstallRelease, verifyAll } from './release';
 import { recordReport } from './report';
 
 /**
@@ -15,10 +14,7 @@ import { recordReport } from './report';
  */
 
 const config = loadConfig();
-const IMAGE_ARCHIVE = process.env.LF_K8S_IMAGE_ARCHIVE ?? '';
-const IMAGE = process.env.LF_K8S_IMAGE ?? 'localhost/ledgerflow:dev';
-const skip = K8S_TESTS_SKIP || (IMAGE_ARCHIVE && fs.existsSync(IMAGE_ARCHIVE) ? false : 'no Ledgerflow image archive (LF_K8S_IMAGE_ARCHIVE)');
-const [repository = '', tag = ''] = IMAGE.split(/:(?=[^:/]+$)/);
+const skip = K8S_TESTS_SKIP;
 const PARTITIONS = 8;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const log = (line: string) => console.error(line);
@@ -26,9 +22,10 @@ const log = (line: string) => console.error(line);
 test('kubectl scale under load: consumer 1 → partitions → 1, worker 1 → 3 → 1, 200,000 events exact', { skip, timeout: 90 * 60_000 }, async () => {
   await clusterUp(config, log);
   await clusterDepsUp(config, log);
-  await importImage(clusterLayout(config), IMAGE_ARCHIVE);
+  const image = await releaseImage(config);
+  await importImage(clusterLayout(config), image.archive);
   await ensureDbSecret(config);
-  await installRelease(config, { repository, tag }, { kafka: { brokers: 'kafka.ledgerflow-deps.svc:9092', partitions: PARTITIONS, replicationFactor: 1 } });
+  await installRelease(config, image, { kafka: { brokers: 'kafka.ledgerflow-deps.svc:9092', partitions: PARTITIONS, replicationFactor: 1 } });
   const seed = Number(process.env.LF_K8S_SEED ?? 7);
   const load = produce(config, { count: 200_000, rate: 2_000, seed });
   const steps: string[] = [];
@@ -39,7 +36,7 @@ test('kubectl scale under load: consumer 1 → partitions → 1, worker 1 → 3 
   }
   const sent = await load;
   const report = await verifyAll(config, 20 * 60_000);
-  recordReport({ scale: { events: sent.sent, steps, produced: report.produced, lost: report.missing, duplicated: report.duplicated, balanceMismatches: report.balanceMismatches, ok: report.ok } });
+  recordReport({ scale: { seed, events: sent.sent, steps, produced: report.produced, lost: report.missing, duplicated: report.duplicated, balanceMismatches: report.balanceMismatches, ok: report.ok } });
   assert.ok(report.ok, JSON.stringify(report));
   assert.equal(report.missing + report.duplicated + report.balanceMismatches, 0);
 });
