@@ -16,7 +16,10 @@ import {
 
 /** Every Go binary of the node and its tools, by component, built from the Go module proxy. */
 
-export type Component = 'kubernetes' | 'etcd' | 'coredns' | 'metrics-server' | 'crictl' | 'helm3' | 'helm4' | 'skaffold';
+export const COMPONENTS = ['kubernetes', 'etcd', 'coredns', 'metrics-server', 'crictl', 'helm3', 'helm4', 'skaffold'] as const;
+export type Component = (typeof COMPONENTS)[number];
+
+export const isComponent = (name: string): name is Component => (COMPONENTS as readonly string[]).includes(name);
 
 export const KUBERNETES_COMMANDS = ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kubelet', 'kube-proxy', 'kubectl'] as const;
 

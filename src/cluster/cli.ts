@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { Config } from '../config';
 import { LedgerflowError } from '../domain/errors';
 import type { Logger } from '../telemetry/log';
-import { binaryPath } from './binaries';
+import { binaryPath, COMPONENTS, ensureBinaries, isComponent } from './binaries';
 import { clusterDepsDown, clusterDepsUp, clusterDown, clusterInstall, clusterLayout, clusterStatus, clusterUp, depsSettings } from './index';
 
 /** `ledgerflow cluster up|down|status|kubeconfig|env|install`: thin wiring over the cluster room. */
@@ -20,6 +20,8 @@ ledgerflow cluster deps up|down|env   the release's dependencies: the local stac
                                       inside the node, on its IP; Services in namespace ledgerflow-deps;
                                       env prints the LF_* settings that reach them from this machine
 ledgerflow cluster install            only build and cache the binaries and images (no root network changes)
+ledgerflow cluster install NAME...    only build (once, cached) these tools and print their paths; no root
+                                      needed. NAME: ${COMPONENTS.join(', ')}
 Needs root. Settings: LF_CLUSTER_DIR, LF_CACHE_DIR, LF_CLUSTER_LINK_CIDR, LF_CLUSTER_POD_CIDR,
 LF_CLUSTER_SERVICE_CIDR (docs/configuration.md); guide: docs/deploy.md.`;
 
@@ -43,6 +45,15 @@ async function depsCommand(config: Config, args: string[], log: (line: string) =
   }
 }
 
+async function installComponents(config: Config, names: string[], log: (line: string) => void): Promise<number> {
+  const unknown = names.filter((n) => !isComponent(n));
+  if (unknown.length > 0) throw new LedgerflowError('LF_CONFIG', `cluster install: unknown ${unknown.join(', ')}; one of ${COMPONENTS.join(', ')}`, unknown);
+  const components = names.filter(isComponent);
+  await ensureBinaries(config, components, log);
+  for (const c of components) process.stdout.write(`${binaryPath(config, c)}\n`);
+  return 0;
+}
+
 export async function clusterCommand(config: Config, args: string[], log: Logger): Promise<number> {
   if (args.includes('--help') || args.includes('-h')) {
     process.stdout.write(`${USAGE}\n`);
@@ -51,6 +62,7 @@ export async function clusterCommand(config: Config, args: string[], log: Logger
   const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { wipe: { type: 'boolean' } } });
   const [sub, ...rest] = positionals;
   if (sub === 'deps') return depsCommand(config, rest, line0(log));
+  if (sub === 'install' && rest.length > 0) return installComponents(config, rest, line0(log));
   if (rest.length > 0) throw new LedgerflowError('LF_CONFIG', `cluster ${sub} takes no argument, got ${rest.join(' ')}`);
   if (values.wipe && sub !== 'down') throw new LedgerflowError('LF_CONFIG', '--wipe applies to cluster down only');
   const line = line0(log);

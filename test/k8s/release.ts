@@ -156,18 +156,6 @@ export async function scaleTo(config: Config, deployment: string, replicas: numb
   await kubectl(config, ['-n', RELEASE_NAMESPACE, 'rollout', 'status', `deployment/${deployment}`, '--timeout=600s'], { timeoutMs: 620_000 });
 }
 
-/** A small seeded generator (mulberry32): the same seed draws the same faults at the same moments. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Running pods of one component of release `lf`. */
 export async function componentPods(config: Config, component: string): Promise<string[]> {
   const out = await kubectl(config, ['-n', RELEASE_NAMESPACE, 'get', 'pods', '-l', `app.kubernetes.io/instance=lf,app.kubernetes.io/component=${component}`, '--field-selector=status.phase=Running', '-o', 'jsonpath={.items[*].metadata.name}']);

@@ -2,8 +2,9 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { loadConfig } from '../../src/config';
 import { clusterDepsUp, clusterLayout, clusterUp, importImage, kubectl } from '../../src/cluster';
+import { createRandom } from '../../src/domain/random';
 import { K8S_TESTS_SKIP } from './helpers';
-import { componentPods, ensureDbSecret, installRelease, killContainer, produce, RELEASE_NAMESPACE, releaseImage, scaleTo, seededRandom, uninstallRelease, verifyAll } from './release';
+import { componentPods, ensureDbSecret, installRelease, killContainer, produce, RELEASE_NAMESPACE, releaseImage, scaleTo, uninstallRelease, verifyAll } from './release';
 import { recordReport } from './report';
 
 /**
@@ -44,7 +45,7 @@ test('kubectl scale under load: consumer 1 → partitions → 1, worker 1 → 3 
 test('chaos in the cluster: pods deleted and containers SIGKILLed at seeded moments lose and duplicate nothing', { skip, timeout: 90 * 60_000 }, async () => {
   const seed = Number(process.env.LF_K8S_CHAOS_SEED ?? Date.now() % 2 ** 31);
   console.error(`k8s chaos seed ${seed} (replay with LF_K8S_CHAOS_SEED=${seed})`);
-  const random = seededRandom(seed);
+  const random = createRandom(seed);
   await scaleTo(config, 'lf-ledgerflow-consumer', 2);
   await scaleTo(config, 'lf-ledgerflow-worker', 2);
   const load = produce(config, { count: 100_000, rate: 1_500, seed });
