@@ -1,12 +1,15 @@
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Config } from '../config';
 import { LedgerflowError } from '../domain/errors';
 import type { Logger } from '../telemetry/log';
+import { normalizeImageRef, saveImage } from '../image';
 import { binaryPath, COMPONENTS, ensureBinaries, isComponent } from './binaries';
-import { clusterDepsDown, clusterDepsUp, clusterDown, clusterInstall, clusterLayout, clusterStatus, clusterUp, depsSettings } from './index';
+import { clusterDepsDown, clusterDepsUp, clusterDown, clusterInstall, clusterLayout, clusterStatus, clusterUp, depsSettings, importImage } from './index';
 
-/** `ledgerflow cluster up|down|status|kubeconfig|env|install`: thin wiring over the cluster room. */
+/** `ledgerflow cluster up|down|status|kubeconfig|env|deps|install|import`: thin wiring over the cluster room. */
 
 const USAGE = `ledgerflow cluster up                 build (once, cached) and start a single-node Kubernetes cluster in its own
                                       network namespace; waits until the node is Ready and CoreDNS and
@@ -19,6 +22,8 @@ ledgerflow cluster env                print shell exports: KUBECONFIG and PATH w
 ledgerflow cluster deps up|down|env   the release's dependencies: the local stack's Kafka, Temporal and MariaDB
                                       inside the node, on its IP; Services in namespace ledgerflow-deps;
                                       env prints the LF_* settings that reach them from this machine
+ledgerflow cluster import IMAGE       load a local podman image into the node's containerd (no registry:
+                                      pods use it with imagePullPolicy Never or IfNotPresent)
 ledgerflow cluster install            only build and cache the binaries and images (no root network changes)
 ledgerflow cluster install NAME...    only build (once, cached) these tools and print their paths; no root
                                       needed. NAME: ${COMPONENTS.join(', ')}
@@ -54,6 +59,24 @@ async function installComponents(config: Config, names: string[], log: (line: st
   return 0;
 }
 
+/** podman save, then containerd's import: the way a locally built image reaches the node. */
+async function importImages(config: Config, refs: string[], log: (line: string) => void): Promise<number> {
+  if (refs.length === 0) throw new LedgerflowError('LF_CONFIG', 'cluster import needs the image(s) to load, e.g. ledgerflow:0.1.0');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lf-import-'));
+  try {
+    for (const ref of refs) {
+      const archive = path.join(dir, 'image.tar');
+      await saveImage(ref, archive);
+      await importImage(clusterLayout(config), archive);
+      fs.rmSync(archive, { force: true });
+      log(`cluster: ${normalizeImageRef(ref)} imported into the node's containerd`);
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+  return 0;
+}
+
 export async function clusterCommand(config: Config, args: string[], log: Logger): Promise<number> {
   if (args.includes('--help') || args.includes('-h')) {
     process.stdout.write(`${USAGE}\n`);
@@ -63,6 +86,7 @@ export async function clusterCommand(config: Config, args: string[], log: Logger
   const [sub, ...rest] = positionals;
   if (sub === 'deps') return depsCommand(config, rest, line0(log));
   if (sub === 'install' && rest.length > 0) return installComponents(config, rest, line0(log));
+  if (sub === 'import') return importImages(config, rest, line0(log));
   if (rest.length > 0) throw new LedgerflowError('LF_CONFIG', `cluster ${sub} takes no argument, got ${rest.join(' ')}`);
   if (values.wipe && sub !== 'down') throw new LedgerflowError('LF_CONFIG', '--wipe applies to cluster down only');
   const line = line0(log);
