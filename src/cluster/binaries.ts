@@ -107,6 +107,8 @@ function specs(config: Config): Record<Component, Spec> {
       packages: ['./cmd/skaffold'],
       binaries: ['skaffold'],
       binDir: layout.binDir('skaffold', SKAFFOLD_VERSION),
+      // What its Makefile sets: without it `skaffold version` prints nothing.
+      ldflagsX: { 'github.com/GoogleContainerTools/skaffold/v2/pkg/skaffold/version.version': SKAFFOLD_VERSION },
     },
   };
 }
