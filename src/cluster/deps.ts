@@ -42,14 +42,20 @@ export function depsSettings(config: Config): Record<string, string> {
   };
 }
 
-/** `ledgerflow stack <args>` run inside the node's namespace with the deps settings. */
-async function stackInNode(config: Config, args: string[], timeoutMs: number): Promise<string> {
+/**
+ * `ledgerflow stack <args>` with the deps settings, inside the node's namespace, or on this machine
+ * (`onHost`) for the installs: the namespace has no route to any package registry.
+ */
+async function stackInNode(config: Config, args: string[], timeoutMs: number, onHost = false): Promise<string> {
   const layout = clusterLayout(config);
-  if (!netnsExists(layout)) throw new LedgerflowError('LF_CLUSTER', 'the node is not up (no network namespace): run `ledgerflow cluster up` first');
+  if (!onHost && !netnsExists(layout)) throw new LedgerflowError('LF_CLUSTER', 'the node is not up (no network namespace): run `ledgerflow cluster up` first');
   // The same CLI that runs now: the TypeScript source through tsx, or the compiled dist/.
   const cli = __filename.endsWith('.ts') ? ['--import', 'tsx', path.join(repoRoot(), 'src', 'cli.ts')] : [path.join(__dirname, '..', 'cli.js')];
   const env = { ...componentEnv(), ...depsSettings(config), LF_STACK_MARIADB_BUFFER_POOL_MB: String(config.stack.mariadbBufferPoolMb || 512) };
-  const r = await runCommand('nsenter', [`--net=${layout.netnsPath}`, '--', process.execPath, ...cli, 'stack', ...args], { env, timeoutMs, cwd: repoRoot() });
+  const command = [process.execPath, ...cli, 'stack', ...args];
+  const r = onHost
+    ? await runCommand(command[0] as string, command.slice(1), { env, timeoutMs, cwd: repoRoot() })
+    : await runCommand('nsenter', [`--net=${layout.netnsPath}`, '--', ...command], { env, timeoutMs, cwd: repoRoot() });
   if (r.code !== 0) throw new LedgerflowError('LF_CLUSTER', `stack ${args.join(' ')} in the node failed (exit ${r.code}):\n${(r.stderr || r.stdout).trim().slice(-3000)}`);
   return `${r.stdout}${r.stderr}`;
 }
@@ -76,6 +82,7 @@ function depsManifest(layout: ClusterLayout): string {
 /** Starts (or keeps) the deps stack in the node and publishes its Services. Idempotent. */
 export async function depsUp(config: Config, log: (line: string) => void, kubectl: (args: string[], input?: string) => Promise<string>): Promise<void> {
   const t0 = Date.now();
+  await stackInNode(config, ['install', ...DEPS_SERVICES], 30 * 60_000, true);
   await stackInNode(config, ['up', ...DEPS_SERVICES], 30 * 60_000);
   await kubectl(['apply', '--server-side', '--force-conflicts', '--field-manager=ledgerflow-cluster', '-f', '-'], depsManifest(clusterLayout(config)));
   log(`cluster: deps (${DEPS_SERVICES.join(', ')}) up in the node in ${((Date.now() - t0) / 1000).toFixed(1)} s; in-cluster at <name>.${DEPS_NAMESPACE}.svc`);

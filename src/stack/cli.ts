@@ -3,13 +3,14 @@ import { Config } from '../config';
 import { LedgerflowError } from '../domain/errors';
 import type { Logger } from '../telemetry/log';
 import {
-  kafkaClusterBrokers, restartService, SERVICE_NAMES, ServiceName, stackDown, stackLogs, stackStatus, stackUp, startKafkaCluster,
+  kafkaClusterBrokers, restartService, SERVICE_NAMES, ServiceName, stackDown, stackLogs, stackStatus, stackInstall, stackUp, startKafkaCluster,
   stopKafkaCluster,
 } from './index';
 
 /** `ledgerflow stack up|down|status|logs|restart …`: thin wiring over the stack module. */
 
 const USAGE = `ledgerflow stack up [service…]        install (once) and start; waits until every service answers
+ledgerflow stack install [service…]   only install (once); start nothing
 ledgerflow stack down [service…]      stop (SIGTERM, SIGKILL after 20 s); data is kept
 ledgerflow stack status               one line per service; exit 1 unless all run and answer
 ledgerflow stack logs <service> [--lines N]
@@ -39,6 +40,9 @@ export async function stackCommand(config: Config, args: string[], log: Logger):
   switch (sub) {
     case 'up':
       await stackUp(config, { services: serviceNames(rest), log: logLine });
+      return 0;
+    case 'install':
+      await stackInstall(config, { services: serviceNames(rest), log: logLine });
       return 0;
     case 'down':
       await stackDown(config, { services: serviceNames(rest), log: logLine });
