@@ -8,6 +8,7 @@ import { otlpMetricsEnabled } from './telemetry/otlp';
 const USAGE = `ledgerflow <command> [options]
 
   stack up|down|status|logs [service]   local Kafka, Temporal, MariaDB, Prometheus under .stack/ (+ otelcol, jaeger on request)
+  cluster up|down|status|kubeconfig|env a single-node Kubernetes cluster here (ledgerflow cluster --help)
   image build|bases|save [options]      the container image, built with podman (ledgerflow image --help)
   migrate                               apply pending SQL migrations (migration user)
   produce [--rate R] [--count N] [--accounts A] [--seed S] [--malformed 0.01] [--fraud-rate 0.015]
@@ -66,6 +67,7 @@ function numberOption(value: string | undefined, name: string, fallback: number)
 
 const commands: Record<string, Command> = {
   stack: async (config, args, log) => (await import('./stack/cli')).stackCommand(config, args, log),
+  cluster: async (config, args, log) => (await import('./cluster/cli')).clusterCommand(config, args, log),
   image: async (config, args, log) => (await import('./image/cli')).imageCommand(config, args, log),
   migrate: async (config, _args, log) => {
     const { migrate } = await import('./store/migrate');

@@ -55,6 +55,20 @@ const keyValueList = (name: string) => (v: unknown) => {
   // The value is left out of the message: the headers may hold a credential.
   if (bad !== undefined) throw new Error(`${name} must be key=value pairs separated by commas; one entry has no key=`);
 };
+const ipv4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
+const ipv4Address = (name: string) => (v: unknown) => {
+  if (typeof v !== 'string' || !ipv4.test(v)) throw new Error(`${name} must be an IPv4 address such as 127.0.0.1`);
+};
+/** An IPv4 network "a.b.c.d/p" with prefix length in [min, max] and no host bits set. */
+const ipv4Cidr = (name: string, min: number, max: number) => (v: unknown) => {
+  const [address, prefix, ...rest] = typeof v === 'string' ? v.split('/') : [];
+  const bits = Number(prefix);
+  if (rest.length > 0 || address === undefined || !ipv4.test(address) || !Number.isInteger(bits) || bits < min || bits > max) {
+    throw new Error(`${name} must be an IPv4 network a.b.c.d/p with p from ${min} to ${max}`);
+  }
+  const value = address.split('.').reduce((acc, octet) => acc * 256 + Number(octet), 0);
+  if (value % 2 ** (32 - bits) !== 0) throw new Error(`${name}: ${String(v)} has host bits set`);
+};
 
 const schema = {
   log: {
@@ -102,6 +116,20 @@ const schema = {
       default: 16686,
       env: 'LF_STACK_JAEGER_PORT',
     },
+    host: {
+      doc: 'Address every service of the local stack binds and advertises (Kafka listener, MariaDB, Temporal, Prometheus). 127.0.0.1 keeps the stack on this machine; `ledgerflow cluster deps` sets the node\'s IP inside its network namespace.',
+      format: ipv4Address('stack.host'),
+      default: '127.0.0.1',
+      env: 'LF_STACK_HOST',
+    },
+    clientNetworks: {
+      doc: 'Comma-separated IPv4 networks (a.b.c.d/p) the local MariaDB accounts accept connections from, besides localhost; empty: loopback only. `ledgerflow cluster deps` sets the pod network and the host\'s end of the node link.',
+      format: (v: unknown) => {
+        for (const cidr of String(v).split(',').map((c) => c.trim()).filter(Boolean)) ipv4Cidr('stack.clientNetworks', 0, 32)(cidr);
+      },
+      default: '',
+      env: 'LF_STACK_CLIENT_NETWORKS',
+    },
     mariadbBufferPoolMb: {
       doc: "InnoDB buffer pool of the local stack's MariaDB, in MiB (read at its start). 0: a third of this machine's memory, at most 8192, at least 1024 — enough to keep a 10M-row ledger's pages and indexes in memory on a 24 GiB box.",
       format: 'nat',
@@ -115,9 +143,35 @@ const schema = {
       env: 'LF_STACK_KAFKA_CLUSTER_BASE_PORT',
     },
   },
+  cluster: {
+    dir: {
+      doc: 'Directory of the local Kubernetes node (`ledgerflow cluster`): certificates, etcd and containerd data, logs, kubeconfig.',
+      format: String,
+      default: path.join('.stack', 'cluster'),
+      env: 'LF_CLUSTER_DIR',
+    },
+    linkCidr: {
+      doc: "The /30 between this machine and the node's network namespace: the first address is the host's end, the second the node's IP (API server, kubelet, the dependencies of the release).",
+      format: ipv4Cidr('cluster.linkCidr', 30, 30),
+      default: '10.250.0.0/30',
+      env: 'LF_CLUSTER_LINK_CIDR',
+    },
+    podCidr: {
+      doc: "The node's pod network; routed from this machine into the node's namespace only.",
+      format: ipv4Cidr('cluster.podCidr', 16, 28),
+      default: '10.244.0.0/24',
+      env: 'LF_CLUSTER_POD_CIDR',
+    },
+    serviceCidr: {
+      doc: "The cluster's Service (ClusterIP) range; routed from this machine into the node's namespace only. Its first address is the API server's Service, its tenth the DNS Service.",
+      format: ipv4Cidr('cluster.serviceCidr', 16, 28),
+      default: '10.96.0.0/24',
+      env: 'LF_CLUSTER_SERVICE_CIDR',
+    },
+  },
   cache: {
     dir: {
-      doc: 'Per-user cache of big versioned build inputs, kept outside the clone (a fresh CI clone reuses it): the Node.js and npm packages of the image\'s local base stand-ins, the secure profile\'s Temporal server, the OpenTelemetry Collector and Jaeger (compiled from the Go module proxy). Empty: $XDG_CACHE_HOME/ledgerflow, else ~/.cache/ledgerflow.',
+      doc: 'Per-user cache of big versioned build inputs, kept outside the clone (a fresh CI clone reuses it): the Node.js and npm packages of the image\'s local base stand-ins, the secure profile\'s Temporal server, the local Kubernetes node\'s binaries and images (`ledgerflow cluster`), the OpenTelemetry Collector and Jaeger (compiled from the Go module proxy). Empty: $XDG_CACHE_HOME/ledgerflow, else ~/.cache/ledgerflow.',
       format: String,
       default: '',
       env: 'LF_CACHE_DIR',
@@ -623,7 +677,8 @@ const schema = {
 
 export interface Config {
   log: { level: string; format: 'auto' | 'json' | 'pretty' };
-  stack: { dir: string; prometheusPort: number; otelcolPort: number; otelcolPrometheusPort: number; jaegerPort: number; mariadbBufferPoolMb: number; kafkaClusterBasePort: number };
+  stack: { dir: string; host: string; clientNetworks: string; prometheusPort: number; otelcolPort: number; otelcolPrometheusPort: number; jaegerPort: number; mariadbBufferPoolMb: number; kafkaClusterBasePort: number };
+  cluster: { dir: string; linkCidr: string; podCidr: string; serviceCidr: string };
   /** dir: resolved when loaded (never empty). */
   cache: { dir: string };
   image: { caFile: string };

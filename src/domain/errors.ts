@@ -18,7 +18,8 @@ export type ErrorCode =
   /** A TLS handshake failed: an untrusted certificate, or TLS settings that do not match the server. */
   | 'LF_KAFKA_TLS'
   | 'LF_DB_TLS'
-  | 'LF_TEMPORAL_TLS';
+  | 'LF_TEMPORAL_TLS'
+  | 'LF_CLUSTER';
 
 export class LedgerflowError extends Error {
   readonly code: ErrorCode;

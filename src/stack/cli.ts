@@ -5,7 +5,7 @@ import { Config } from '../config';
 import { LedgerflowError } from '../domain/errors';
 import type { Logger } from '../telemetry/log';
 import {
-  kafkaClusterBrokers, profileDefaults, profileServices, restartService, SERVICE_NAMES, ServiceName, stackDown, stackLogs, stackStatus, stackUp,
+  kafkaClusterBrokers, profileDefaults, profileServices, restartService, SERVICE_NAMES, ServiceName, stackDown, stackLogs, stackInstall, stackStatus, stackUp,
   startKafkaCluster, stopKafkaCluster, type StackProfile,
 } from './index';
 import { SECURE_PORT_OFFSET } from './layout';
@@ -15,6 +15,7 @@ import { SECURE_ROLES, secureEnvFile, type SecureRole } from './secure-clients';
 
 const USAGE = `ledgerflow stack up [--secure] [service…]     install (once) and start; waits until every service answers;
                                               no service named: ${profileDefaults('plain').join(', ')} (otelcol and jaeger on request)
+ledgerflow stack install [service…]           only install (once); start nothing
 ledgerflow stack down [--secure] [service…]   stop (SIGTERM, SIGKILL after 20 s); data is kept
 ledgerflow stack status [--secure]            one line per service; exit 1 unless the default services run and answer
                                               (and otelcol and jaeger answer if they run)
@@ -67,6 +68,9 @@ export async function stackCommand(config: Config, args: string[], log: Logger):
       if (profile === 'secure') {
         process.stdout.write(`secure stack up; settings per process (paths, no secrets): ${path.dirname(secureEnvFile(config, 'consumer'))}/<${SECURE_ROLES.join('|')}>.env\n`);
       }
+      return 0;
+    case 'install':
+      await stackInstall(config, { services: serviceNames(rest, 'plain'), log: logLine });
       return 0;
     case 'down':
       await stackDown(config, { services: serviceNames(rest, profile), log: logLine, profile });

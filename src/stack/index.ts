@@ -98,6 +98,19 @@ export async function stackUp(config: Config, opts: StackUpOptions = {}): Promis
   ctx.log(`stack: up (${names.join(', ')}) in ${((Date.now() - t0) / 1000).toFixed(1)} s; data in ${ctx.layout.root}`);
 }
 
+/**
+ * Installs what is missing (Debian packages, downloads) and starts nothing: for a stack that then
+ * runs where no registry is reachable (the local Kubernetes node's namespace).
+ */
+export async function stackInstall(config: Config, opts: StackUpOptions = {}): Promise<void> {
+  const ctx = stackContext(config, opts.log);
+  const names = selected(opts.services, 'plain', profileDefaults('plain'));
+  ensureStackDirs(ctx);
+  const defs = names.map((name) => serviceDefinition(ctx, name));
+  await ensureSystemPackages(defs.flatMap((d) => d.systemPackages), ctx.layout.installLogFile('apt'), ctx.log);
+  await forEachService(names, (name) => (defs[names.indexOf(name)] as ServiceDefinition).install(ctx));
+}
+
 /** Stops the services (SIGTERM, then SIGKILL after a grace period); data, installs and secrets stay. */
 export async function stackDown(config: Config, opts: StackUpOptions = {}): Promise<void> {
   const ctx = stackContext(config, opts.log, opts.profile);

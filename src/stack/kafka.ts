@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Kafka, logLevel, type Admin } from 'kafkajs';
 import { LedgerflowError } from '../domain/errors';
-import { ensureDir, settingLabel, STACK_HOST, writeFileIfChanged } from './layout';
+import { ensureDir, settingLabel, writeFileIfChanged } from './layout';
 import { hasMarker, requireBinary, runStep, writeMarker } from './install';
 import { ServiceDefinition, StackContext, withinTimeout } from './service';
 
@@ -139,10 +139,10 @@ function brokerSpec(ctx: StackContext): BrokerSpec {
   const p = kafkaPaths(ctx);
   return {
     nodeId: 1,
-    host: STACK_HOST,
+    host: ctx.config.stack.host,
     port: ctx.ports.kafka,
     controllerPort: ctx.ports.kafkaController,
-    quorumVoters: `1@${STACK_HOST}:${ctx.ports.kafkaController}`,
+    quorumVoters: `1@${ctx.config.stack.host}:${ctx.ports.kafkaController}`,
     logDir: p.data,
     replicationFactor: 1,
     minInsyncReplicas: 1,
@@ -195,7 +195,7 @@ function jvmBase(p: ReturnType<typeof kafkaPaths>): string[] {
 async function probe(ctx: StackContext, timeoutMs: number): Promise<boolean> {
   const kafka = new Kafka({
     clientId: 'ledgerflow-stack-probe',
-    brokers: [`${STACK_HOST}:${ctx.ports.kafka}`],
+    brokers: [`${ctx.config.stack.host}:${ctx.ports.kafka}`],
     logLevel: logLevel.NOTHING,
     connectionTimeout: Math.min(timeoutMs, 3000),
     requestTimeout: timeoutMs,
@@ -223,7 +223,7 @@ export function kafkaService(ctx: StackContext): ServiceDefinition {
   const brokers = settingLabel('kafka.brokers');
   return {
     name: 'kafka',
-    address: `${STACK_HOST}:${ctx.ports.kafka}`,
+    address: `${ctx.config.stack.host}:${ctx.ports.kafka}`,
     ports: [
       { port: ctx.ports.kafka, role: 'broker', setting: brokers },
       { port: ctx.ports.kafkaController, role: 'controller (broker port + 1)', setting: brokers },

@@ -33,7 +33,11 @@ export function profileDefaults(profile: StackProfile): readonly ServiceName[] {
 /** The secure profile's ports sit this far above the plain ones, so both stacks run side by side. */
 export const SECURE_PORT_OFFSET = 100;
 
-/** Every local service binds loopback only: the stack is a dev tool, never reachable from outside. */
+/**
+ * Loopback: where the pipeline's own processes are scraped and the 3-broker profile binds. The
+ * stack's services bind stack.host, loopback too unless the stack runs inside the cluster's node
+ * (`ledgerflow cluster deps`): the stack is a dev tool, never reachable from outside.
+ */
 export const STACK_HOST = '127.0.0.1';
 
 /** Where everything of the local stack lives; all paths absolute. */

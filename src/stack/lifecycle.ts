@@ -77,8 +77,8 @@ export function runningPid(ctx: StackContext, name: ServiceName): number | undef
   return pid !== undefined && isOurs(pid, ctx.layout.root) ? pid : undefined;
 }
 
-async function assertPortsFree(def: ServiceDefinition): Promise<void> {
-  for (const p of def.ports) await assertPortFree(p.port, def.name, { role: p.role, setting: p.setting });
+async function assertPortsFree(def: ServiceDefinition, ctx: StackContext): Promise<void> {
+  for (const p of def.ports) await assertPortFree(p.port, def.name, { host: ctx.config.stack.host, role: p.role, setting: p.setting });
 }
 
 /** Idempotent: an answering service is left alone, a dead one is started, a starting one awaited. */
@@ -93,10 +93,10 @@ export async function upService(def: ServiceDefinition, ctx: StackContext): Prom
       ctx.log(`stack: ${def.name}: removing stale pid file ${pidFile} (pid ${stale} is not a running ${def.name})`);
       removeFile(pidFile);
     }
-    await assertPortsFree(def); // fail fast, before a long install
+    await assertPortsFree(def, ctx); // fail fast, before a long install
     await def.install(ctx);
     await def.prepare(ctx);
-    await assertPortsFree(def); // the install took a while; check again right before binding
+    await assertPortsFree(def, ctx); // the install took a while; check again right before binding
     const { command, args, cwd } = def.command(ctx);
     const logFile = ctx.layout.logFile(def.name);
     pid = spawnDetached(command, args, { logFile, pidFile, cwd, service: def.name });

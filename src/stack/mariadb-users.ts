@@ -5,10 +5,24 @@ import { StackContext } from './service';
 
 /**
  * The database and its least-privilege accounts, created idempotently on every `stack up`.
- * Accounts exist for 'localhost' (unix socket) and '127.0.0.1' (TCP with skip-name-resolve), never '%'.
+ * Accounts exist for 'localhost' (unix socket) and '127.0.0.1' (TCP with skip-name-resolve), never '%';
+ * plus one per network of stack.clientNetworks (the cluster's pods when the stack serves the node).
  */
 export const READ_ONLY_USER = 'ledgerflow_ro';
 export const ACCOUNT_HOSTS = ['localhost', '127.0.0.1'] as const;
+
+/** MariaDB's host pattern of a network: 'a.b.c.d/m.m.m.m' (it takes netmasks, not prefix lengths). */
+export function accountHostOfNetwork(cidr: string): string {
+  const [address, prefix] = cidr.split('/');
+  const bits = Number(prefix);
+  const mask = [24, 16, 8, 0].map((shift) => Math.floor((bits === 0 ? 0 : (2 ** 32 - 2 ** (32 - bits))) / 2 ** shift) % 256).join('.');
+  return bits === 32 ? (address as string) : `${address}/${mask}`;
+}
+
+export function accountHosts(ctx: StackContext): string[] {
+  const networks = ctx.config.stack.clientNetworks.split(',').map((c) => c.trim()).filter(Boolean);
+  return [...ACCOUNT_HOSTS, ...networks.map(accountHostOfNetwork)];
+}
 
 /** Migrations need DDL on the one schema, nothing server-wide (no SUPER, FILE, GRANT OPTION, *.*). */
 const MIGRATION_PRIVILEGES = [
@@ -63,7 +77,7 @@ export async function provisionDatabase(ctx: StackContext, admin: Connection): P
   await admin.query('CREATE DATABASE IF NOT EXISTS ?? CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci', [dbName]);
   for (const account of dbAccounts(ctx)) {
     const password = readOrCreateSecret(account.passwordFile);
-    for (const host of ACCOUNT_HOSTS) {
+    for (const host of accountHosts(ctx)) {
       await admin.query('CREATE USER IF NOT EXISTS ?@? IDENTIFIED BY ?', [account.user, host, password]);
       // The file is the truth: if the account predates it (or was changed by hand), follow the file.
       await admin.query('ALTER USER ?@? IDENTIFIED BY ?', [account.user, host, password]);

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import mysql from 'mysql2/promise';
 import { LedgerflowError } from '../domain/errors';
-import { ensureDir, settingLabel, STACK_HOST } from './layout';
+import { ensureDir, settingLabel } from './layout';
 import { hasMarker, isRoot, requireBinary, runStep, which, writeMarker } from './install';
 import { provisionDatabase } from './mariadb-users';
 import { ensureServiceCerts, serviceCerts } from './certs';
@@ -100,7 +100,7 @@ function command(ctx: StackContext) {
       `--tmpdir=${p.tmp}`,
       `--socket=${p.socket}`,
       `--port=${ctx.ports.mariadb}`,
-      `--bind-address=${STACK_HOST}`,
+      `--bind-address=${ctx.config.stack.host}`,
       `--pid-file=${p.serverPidFile}`,
       `--log-error=${ctx.layout.logFile('mariadb')}`,
       // No DNS on connect; accounts are therefore granted to 127.0.0.1 and localhost explicitly.
@@ -173,7 +173,7 @@ export function mariadbService(ctx: StackContext): ServiceDefinition {
   const p = mariadbPaths(ctx.layout.root);
   return {
     name: 'mariadb',
-    address: `${STACK_HOST}:${ctx.ports.mariadb}`,
+    address: `${ctx.config.stack.host}:${ctx.ports.mariadb}`,
     ports: [{ port: ctx.ports.mariadb, role: 'SQL', setting: settingLabel('db.port') }],
     // Crash recovery after a SIGKILL replays the redo log before the server answers.
     readyTimeoutMs: 90_000,

@@ -117,7 +117,7 @@ const LOG_ROTATE_BYTES = 64 * 1024 * 1024;
 export function spawnDetached(
   command: string,
   args: string[],
-  opts: { logFile: string; pidFile: string; cwd: string; service: string },
+  opts: { logFile: string; pidFile: string; cwd: string; service: string; env?: NodeJS.ProcessEnv },
 ): number {
   ensureDir(path.dirname(opts.logFile));
   ensureDir(opts.cwd);
@@ -129,7 +129,7 @@ export function spawnDetached(
   const fd = fs.openSync(opts.logFile, 'a');
   fs.writeSync(fd, `\n==== ledgerflow stack: starting ${opts.service} at ${new Date().toISOString()}: ${command} ${args.join(' ')}\n`);
   try {
-    const child = spawn(command, args, { cwd: opts.cwd, detached: true, stdio: ['ignore', fd, fd] });
+    const child = spawn(command, args, { cwd: opts.cwd, env: opts.env, detached: true, stdio: ['ignore', fd, fd] });
     // An ENOENT is reported asynchronously; without a listener it would crash the CLI.
     child.on('error', () => undefined);
     if (child.pid === undefined) {

@@ -86,7 +86,7 @@ async function prepare(ctx: StackContext): Promise<void> {
   writeFileIfChanged(p.configFile, prometheusConfig(ctx));
 }
 
-const baseUrl = (ctx: StackContext) => `http://${STACK_HOST}:${ctx.ports.prometheus}`;
+const baseUrl = (ctx: StackContext) => `http://${ctx.config.stack.host}:${ctx.ports.prometheus}`;
 
 async function probe(ctx: StackContext, timeoutMs: number): Promise<boolean> {
   try {
@@ -120,7 +120,7 @@ export function prometheusService(ctx: StackContext): ServiceDefinition {
   const p = prometheusPaths(ctx);
   return {
     name: 'prometheus',
-    address: `${STACK_HOST}:${ctx.ports.prometheus}`,
+    address: `${ctx.config.stack.host}:${ctx.ports.prometheus}`,
     ports: [{ port: ctx.ports.prometheus, role: 'web', setting: 'stack.prometheusPort' }],
     // Replaying a large WAL after a crash can take a while.
     readyTimeoutMs: 90_000,
@@ -133,7 +133,7 @@ export function prometheusService(ctx: StackContext): ServiceDefinition {
         `--config.file=${p.configFile}`,
         `--storage.tsdb.path=${p.data}`,
         '--storage.tsdb.retention.time=7d',
-        `--web.listen-address=${STACK_HOST}:${ctx.ports.prometheus}`,
+        `--web.listen-address=${ctx.config.stack.host}:${ctx.ports.prometheus}`,
         // Lets `stack up` reload a changed config in place (POST /-/reload).
         '--web.enable-lifecycle',
       ],

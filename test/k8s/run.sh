@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# The Kubernetes tests: a real single-node cluster built and started by `ledgerflow cluster up`
+# (binaries cached per user, in cache.dir), the image built from the Dockerfile, the release on the
+# node, then `cluster down`, whatever the tests' outcome, so nothing of the node stays on the
+# machine. `npm test` runs this after the rest of the suite; `npm run test:k8s` runs it alone and
+# writes docs/reports/k8s-e2e.json (LF_K8S_REPORT=1).
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+started=$(date +%s)
+# The builds first, outside any test's timeout: from an empty cache they take what the machine
+# gives them (54 min of wall time for Kubernetes alone on a shared, overloaded 2-core box).
+status=0
+npx tsx src/cli.ts cluster install && npx tsx src/cli.ts cluster install helm4 helm3 > /dev/null || status=$?
+install_seconds=$(( $(date +%s) - started ))
+if [ "$status" = 0 ]; then
+  mapfile -t files < <(find test/k8s -name "*.test.ts" | sort)
+  LF_K8S_TESTS=1 node --import tsx --test --test-concurrency=1 --test-force-exit --test-timeout=5400000 "${files[@]}" || status=$?
+fi
+npx tsx src/cli.ts cluster down || status=1
+if [ "${LF_K8S_REPORT:-}" = 1 ]; then
+  npx tsx test/k8s/report.ts run "{\"seconds\":$(( $(date +%s) - started )),\"installSeconds\":$install_seconds,\"startedAt\":\"$(date -u -d "@$started" +%FT%TZ)\",\"exitCode\":$status}"
+fi
+exit "$status"
