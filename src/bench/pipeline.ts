@@ -1,3 +1,4 @@
+import zlib from 'node:zlib';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Admin } from 'kafkajs';
@@ -158,7 +159,11 @@ async function startPipeline(env: BenchEnv, options: PipelineOptions, profileDir
 async function produce(env: BenchEnv, options: PipelineOptions, rate: number, count: number): Promise<Child> {
   const port = await freePort();
   const args = ['produce', '--rate', String(rate), '--count', String(count), '--accounts', String(options.accounts), '--seed', String(options.seed), ...produceArgs(options.workload), ...(rate > 0 ? ['--prepare', '--client', 'platformatic'] : []), ...(options.malformedRatio ? ['--malformed', String(options.malformedRatio)] : [])];
-  const child = spawnLedgerflow('producer', args, env.childEnv({ 'producer.httpPort': port }));
+  // @platformatic/kafka writes zstd only with node:zlib's zstd (Node 22.15+); on an older Node the
+  // load generator's batches go out as lz4, which every consumer reads (decision 016).
+  const nodeHasZstd = typeof (zlib as { zstdCompressSync?: unknown }).zstdCompressSync === 'function';
+  const codec = rate > 0 && env.config.kafka.compression === 'zstd' && !nodeHasZstd ? { 'kafka.compression': 'lz4' } : {};
+  const child = spawnLedgerflow('producer', args, env.childEnv({ 'producer.httpPort': port, ...codec }));
   if (rate > 0) await waitReady(`http://127.0.0.1:${port}/readyz`, child, PREPARE_TIMEOUT_MS);
   return child;
 }
