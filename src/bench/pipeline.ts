@@ -1,6 +1,6 @@
-import zlib from 'node:zlib';
 import fs from 'node:fs';
 import path from 'node:path';
+import zlib from 'node:zlib';
 import type { Admin } from 'kafkajs';
 import type { Config, ConfigOverrides } from '../config';
 import { createKafka } from '../kafka/client';
