@@ -67,7 +67,9 @@ function adminClient(ctx: StackContext, principal: KafkaPrincipal = 'admin'): Ad
 }
 
 /** Answering = the admin logs in over SASL_SSL and lists topics. */
-function probe(ctx: StackContext, timeoutMs: number): Promise<boolean> {
+async function probe(ctx: StackContext, timeoutMs: number): Promise<boolean> {
+  // No admin password yet: this stack was never started here, so nothing can answer as ours.
+  if (!fs.existsSync(kafkaPasswordFile(ctx, 'admin'))) return false;
   return listsTopics(adminClient(ctx), timeoutMs);
 }
 
