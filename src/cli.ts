@@ -241,7 +241,8 @@ main(process.argv.slice(2)).then(
     // A wrong flag or value (node:util parseArgs): one line, not a stack trace.
     const code = (err as { code?: unknown }).code;
     if (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS_')) {
-      process.stderr.write(`ledgerflow: LF_CONFIG: ${(err as Error).message} (ledgerflow ${process.argv[2] ?? ''} --help)\n`);
+      // node's own hint about `--` positionals does not apply to these commands: the first sentence only.
+      process.stderr.write(`ledgerflow: LF_CONFIG: ${(err as Error).message.split('. To specify')[0]} (ledgerflow ${process.argv[2] ?? ''} --help)\n`);
       process.exit(2);
     }
     process.stderr.write(`ledgerflow: ${(err as Error).stack ?? String(err)}\n`);

@@ -6,7 +6,7 @@ export function parseCommandArgs<O extends NonNullable<ParseArgsConfig['options'
   try {
     return parseArgs({ args, options, allowPositionals: true, strict: true });
   } catch (err) {
-    throw new LedgerflowError('LF_CONFIG', `${command}: ${(err as Error).message} (see ledgerflow ${command} --help)`);
+    throw new LedgerflowError('LF_CONFIG', `${command}: ${(err as Error).message.split('. To specify')[0]} (see ledgerflow ${command} --help)`);
   }
 }
 
