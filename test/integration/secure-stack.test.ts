@@ -18,6 +18,7 @@ import { temporalConnectionOptions } from '../../src/temporal/connection';
 import { createLogger } from '../../src/telemetry/log';
 import { verify } from '../../src/verify';
 import { startWorker, type WorkerHandle } from '../../src/worker';
+import { bearer, createTestKeys } from '../helpers/apiKeys';
 import { exited, spawnLedgerflow } from '../helpers/processes';
 import { createSecureRun, type SecureRun } from '../helpers/secure-run';
 
@@ -258,14 +259,17 @@ test('the pipeline runs end to end on SASL_SSL + SCRAM-SHA-512 + ACLs, TLS Maria
   try {
     worker = await startWorker(run.configFor('worker'), log);
     consumer = await startConsumer(run.configFor('consumer'), log);
-    api = await startApi(run.configFor('api'), log);
+    // The api lets no one in without a credential (decision 018): this run's own key set.
+    const keys = createTestKeys([{ id: 'secure-client', scopes: ['ingest', 'read'] }]);
+    const auth = bearer(keys.tokens['secure-client'] as string);
+    api = await startApi(run.configFor('api', { 'api.keysFile': keys.file }), log);
     const produced = await (await startProducer(run.configFor('producer'), { ratePerSec: 0, count: 2_000, accounts: 200, seed: 11, malformedRatio: 0.02 }, log)).done;
     assert.ok(produced.malformed > 0, 'some malformed events exercise the DLQ write');
 
     const baseUrl = `http://127.0.0.1:${api.port}`;
     const ingest = await fetch(`${baseUrl}/transactions`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'idempotency-key': `secure-${run.runId}` },
+      headers: { ...auth, 'content-type': 'application/json', 'idempotency-key': `secure-${run.runId}` },
       body: JSON.stringify({ account: 'secure-alice', type: 'credit', amountMinor: '1250', currency: 'EUR', occurredAt: new Date().toISOString() }),
     });
     assert.equal(ingest.status, 202, await ingest.clone().text());
@@ -280,13 +284,13 @@ test('the pipeline runs end to end on SASL_SSL + SCRAM-SHA-512 + ACLs, TLS Maria
     assert.equal(report.dlqFound, produced.malformed + 1, 'every malformed event and the ACL probe are in the DLQ');
     assert.equal(report.ok, true);
 
-    const read = await fetch(`${baseUrl}/transactions/${id}`);
+    const read = await fetch(`${baseUrl}/transactions/${id}`, { headers: auth });
     assert.equal(read.status, 200, 'the api reads the ingested transaction over TLS');
     assert.equal(((await read.json()) as { amountMinor: string }).amountMinor, '1250');
     // The live page reads the group's lag and the DLQ's size as the api's Kafka user (DESCRIBE only).
     const dlqSize = String(produced.malformed + 1);
     const refused = (s: LiveSnapshot) => ['lag', 'dlq'].some((k) => s.errors[k] !== undefined && s.errors[k] !== 'no answer yet');
-    const live = await liveSnapshot(baseUrl, (s) => (s.dlq?.count === dlqSize && s.lag !== null) || refused(s));
+    const live = await liveSnapshot(baseUrl, auth, (s) => (s.dlq?.count === dlqSize && s.lag !== null) || refused(s));
     assert.equal(live.errors.lag ?? live.errors.dlq, undefined, 'the Kafka sources of the live page answer');
     assert.equal(live.dlq?.count, dlqSize);
     assert.equal((live.lag as { total?: string } | null)?.total, '0', 'lag read from the committed offsets');
@@ -304,11 +308,11 @@ interface LiveSnapshot {
 }
 
 /** The first live-page snapshot that satisfies `until` (the feed refreshes its Kafka fields every few seconds). */
-async function liveSnapshot(baseUrl: string, until: (s: LiveSnapshot) => boolean): Promise<LiveSnapshot> {
+async function liveSnapshot(baseUrl: string, headers: Record<string, string>, until: (s: LiveSnapshot) => boolean): Promise<LiveSnapshot> {
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), 60_000);
   try {
-    const res = await fetch(`${baseUrl}/events`, { signal: controller.signal });
+    const res = await fetch(`${baseUrl}/events`, { headers, signal: controller.signal });
     const reader = (res.body as ReadableStream<Uint8Array>).getReader();
     let text = '';
     for (;;) {
