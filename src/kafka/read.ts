@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Batch, Kafka, KafkaMessage } from 'kafkajs';
 import { LedgerflowError } from '../domain/errors';
 import { undecodableCause } from './codecs';
+import { VERIFY_GROUP_PREFIX } from './acls';
 
 /** Offsets [from, to) of one partition; `to` is usually the high watermark. */
 export interface PartitionRange {
@@ -49,7 +50,8 @@ export interface ReadOptions {
 export async function readPartitions(kafka: Kafka, topic: string, ranges: ReadonlyArray<PartitionRange>, visit: (partition: number, message: KafkaMessage) => void, options: ReadOptions): Promise<void> {
   const queue = ranges.filter((r) => r.to > r.from).sort((a, b) => a.partition - b.partition);
   if (queue.length === 0) return;
-  const consumer = kafka.consumer({ groupId: `ledgerflow-read-${randomUUID()}`, maxBytesPerPartition: options.maxBytes, maxBytes: options.maxBytes, retry: { retries: 3 } });
+  // A throw-away group under the prefix a secured cluster's ACLs grant verify (src/kafka/acls.ts).
+  const consumer = kafka.consumer({ groupId: `${VERIFY_GROUP_PREFIX}${randomUUID()}`, maxBytesPerPartition: options.maxBytes, maxBytes: options.maxBytes, retry: { retries: 3 } });
   let current = queue.shift() as PartitionRange;
   let next = current.from;
   let settle!: (err?: Error) => void;
