@@ -1,6 +1,5 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import zlib from 'node:zlib';
 import type { Admin } from 'kafkajs';
 import type { Config, ConfigOverrides } from '../config';
 import { createKafka } from '../kafka/client';
@@ -16,6 +15,7 @@ import { resultsDir } from './results';
 import { bucketsBetween, histogramQuantile, parseHistogram, round, type Bucket } from './stats';
 import { lineChart } from './svg';
 import { produceArgs, type Workload } from './workload';
+import { platformaticWritesZstd } from '../producer/senders';
 
 export interface PipelineOptions {
   durationS: number;
@@ -161,8 +161,7 @@ async function produce(env: BenchEnv, options: PipelineOptions, rate: number, co
   const args = ['produce', '--rate', String(rate), '--count', String(count), '--accounts', String(options.accounts), '--seed', String(options.seed), ...produceArgs(options.workload), ...(rate > 0 ? ['--prepare', '--client', 'platformatic'] : []), ...(options.malformedRatio ? ['--malformed', String(options.malformedRatio)] : [])];
   // @platformatic/kafka writes zstd only with node:zlib's zstd (Node 22.15+); on an older Node the
   // load generator's batches go out as lz4, which every consumer reads (decision 016).
-  const nodeHasZstd = typeof (zlib as { zstdCompressSync?: unknown }).zstdCompressSync === 'function';
-  const codec = rate > 0 && env.config.kafka.compression === 'zstd' && !nodeHasZstd ? { 'kafka.compression': 'lz4' } : {};
+  const codec = rate > 0 && env.config.kafka.compression === 'zstd' && !platformaticWritesZstd() ? { 'kafka.compression': 'lz4' } : {};
   const child = spawnLedgerflow('producer', args, env.childEnv({ 'producer.httpPort': port, ...codec }));
   if (rate > 0) await waitReady(`http://127.0.0.1:${port}/readyz`, child, PREPARE_TIMEOUT_MS);
   return child;

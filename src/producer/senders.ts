@@ -4,6 +4,12 @@ import type { Config } from '../config';
 import { LedgerflowError } from '../domain/errors';
 import { createIdempotentProducer, partitionOfKey, sendKeyed, type TopicProducer } from '../kafka/client';
 
+/** @platformatic/kafka writes zstd with node:zlib's zstd, which Node has from 22.15 on. */
+export function platformaticWritesZstd(): boolean {
+  return typeof (zlib as { zstdCompressSync?: unknown }).zstdCompressSync === 'function';
+}
+
+
 /** One keyed message of the generator, with the trace headers of its send. */
 export interface KeyedMessage {
   key: string;
@@ -71,7 +77,7 @@ export async function platformaticSender(config: Config, partitions: number): Pr
   }
   // Its own codecs (WebAssembly snappy and lz4, zstd from node:zlib where Node has it) write the same formats.
   const compression = config.kafka.compression;
-  if (compression === 'zstd' && typeof (zlib as { zstdCompressSync?: unknown }).zstdCompressSync !== 'function') {
+  if (compression === 'zstd' && !platformaticWritesZstd()) {
     throw new LedgerflowError('LF_CONFIG', `produce --client platformatic writes zstd with node:zlib, which Node ${process.version} lacks (22.15 and later have it); use the default client for kafka.compression=zstd`, 'kafka.compression');
   }
   const create = () => new lib.Producer({ bootstrapBrokers: config.kafka.brokers, clientId: `${config.kafka.clientId}-producer`, idempotent: true, acks: -1, autocreateTopics: false, ...(compression === 'none' ? {} : { compression }) });
