@@ -3,6 +3,7 @@ import path from 'node:path';
 import { Config, loadConfig } from '../../src/config';
 import { binaryPath, clusterLayout, DEPS_NAMESPACE, depsSettings, ensureBinaries, kubectl } from '../../src/cluster';
 import { mustRun, runCommand } from '../../src/cluster/exec';
+import { newCredential, renderKeySet } from '../../src/domain/credentials';
 import { buildImage, saveImage } from '../../src/image';
 import { startProducer } from '../../src/producer';
 import { repoRoot } from '../../src/stack/layout';
@@ -62,27 +63,38 @@ export function releaseValues(image: { repository: string; tag: string }, extra:
     consumer: { replicas: 1, autoscaling: { enabled: false }, resources: small('1', '512Mi') },
     worker: { replicas: 1, autoscaling: { enabled: false }, resources: small('1', '768Mi') },
     api: { replicas: 1, autoscaling: { enabled: false }, resources: small('500m', '256Mi') },
+    tests: { apiToken: { existingSecret: TEST_TOKEN_SECRET } },
     ...extra,
   };
 }
 
-/** The database passwords of the deps stack as the Secret the chart expects (never in values). */
+/** The Secret holding a bearer token of scope read, for `helm test` (tests.apiToken.existingSecret). */
+export const TEST_TOKEN_SECRET = 'ledgerflow-test-token';
+
+/**
+ * The Secrets the chart expects before an install, made as docs/deploy.md tells an operator: the
+ * database passwords of the node's deps stack, and the api's key set (a read credential whose token
+ * `helm test` uses, kept in a Secret of its own). Never in values.
+ */
 export async function ensureDbSecret(config: Config): Promise<void> {
   const secrets = path.join(depsSettings(config).LF_STACK_DIR as string, 'secrets');
   const read = (f: string) => fs.readFileSync(path.join(secrets, f), 'utf8').trim();
   await kubectl(config, ['create', 'namespace', RELEASE_NAMESPACE]).catch(() => undefined);
-  const manifest = kubectlSecretJson(read('db-app.password'), read('db-migrate.password'));
-  await kubectl(config, ['apply', '-f', '-'], { input: manifest });
+  const reader = newCredential('helm-test', ['read']);
+  const manifest = {
+    apiVersion: 'v1',
+    kind: 'List',
+    items: [
+      secret('ledgerflow-db', { 'app-password': read('db-app.password'), 'migration-password': read('db-migrate.password') }),
+      secret('ledgerflow-api-keys', { 'keys.json': renderKeySet({ keys: [reader.credential] }) }),
+      secret(TEST_TOKEN_SECRET, { token: reader.token }),
+    ],
+  };
+  await kubectl(config, ['apply', '-f', '-'], { input: JSON.stringify(manifest) });
 }
 
-function kubectlSecretJson(app: string, migrate: string): string {
-  return JSON.stringify({
-    apiVersion: 'v1',
-    kind: 'Secret',
-    metadata: { name: 'ledgerflow-db', namespace: RELEASE_NAMESPACE },
-    type: 'Opaque',
-    stringData: { 'app-password': app, 'migration-password': migrate },
-  });
+function secret(name: string, stringData: Record<string, string>) {
+  return { apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace: RELEASE_NAMESPACE }, type: 'Opaque', stringData };
 }
 
 /** helm with the node's kubeconfig and a private home (no user repositories, plugins or cache). */
