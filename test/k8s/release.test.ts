@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import { loadConfig } from '../../src/config';
 import { clusterDepsUp, clusterUp, importImage, clusterLayout, kubectl } from '../../src/cluster';
 import { K8S_TESTS_SKIP } from './helpers';
-import { CHART, ensureDbSecret, helm, HelmMajor, produce, RELEASE_NAMESPACE, releaseImage, ReleaseImage, releaseLeftovers, releaseValues, timeToReady, verifyAll, writeValues } from './release';
+import { CHART, ensureDbSecret, helm, HelmMajor, produce, RELEASE_NAMESPACE, releaseImage, ReleaseImage, releaseLeftovers, releaseValues, removeLeftoverRelease, timeToReady, verifyAll, writeValues } from './release';
 import { recordReport } from './report';
 
 /**
@@ -42,6 +42,7 @@ test('the node and its dependencies are up; the image is imported', { skip, time
   image = await releaseImage(config);
   await importImage(clusterLayout(config), image.archive);
   await ensureDbSecret(config);
+  await removeLeftoverRelease(config);
   recordReport({ image: { name: `${image.repository}:${image.tag}`, sizeBytes: image.sizeBytes, archiveBytes: fs.statSync(image.archive).size } });
 });
 

@@ -152,14 +152,23 @@ export async function releaseLeftovers(config: Config): Promise<string[]> {
   return r.stdout.split('\n').filter(Boolean);
 }
 
-/** Installs release `lf` with Helm 4 (migration hook included) and waits for every Deployment. */
+/** Installs release `lf` afresh with Helm 4 (migration hook included) and waits for every Deployment. */
 export async function installRelease(config: Config, image: { repository: string; tag: string }, extra: Record<string, unknown> = {}): Promise<void> {
   const values = writeValues(config, 'scenario', releaseValues(image, extra));
+  await removeLeftoverRelease(config);
   await helm(config, 'helm4', ['upgrade', '--install', 'lf', CHART, '-n', RELEASE_NAMESPACE, '-f', values, '--wait', '--timeout', '15m']);
 }
 
 export async function uninstallRelease(config: Config): Promise<void> {
   await helm(config, 'helm4', ['uninstall', 'lf', '-n', RELEASE_NAMESPACE, '--wait', '--timeout', '5m']);
+}
+
+/**
+ * No release `lf` from an earlier, interrupted run (the node keeps its etcd data between runs): one
+ * left pending-install or pending-upgrade would refuse every install and upgrade of this run.
+ */
+export async function removeLeftoverRelease(config: Config): Promise<void> {
+  await helm(config, 'helm4', ['uninstall', 'lf', '-n', RELEASE_NAMESPACE, '--ignore-not-found', '--wait', '--timeout', '5m']);
 }
 
 /** Scales a Deployment and waits until every replica is ready. */
