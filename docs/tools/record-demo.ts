@@ -52,15 +52,15 @@ function nonDefaultSettings(env: NodeJS.ProcessEnv): string[] {
     .map((s) => (s.sensitive ? `${s.env} (set)` : `${s.env}=${env[s.env]} (default ${String(s.default) || 'empty'})`));
 }
 
-/** Words joined with ", " into lines of at most `width` characters, each starting with `prefix`. */
-function wrap(words: string[], prefix: string, width = 100): string[] {
+/** Items joined with `separator` into lines of at most `width` characters, each starting with `prefix`. */
+function wrap(items: string[], prefix: string, separator: ', ' | ' ', width = 100): string[] {
   const lines: string[] = [];
   let line = '';
-  for (const word of words) {
-    const next = line ? `${line}, ${word}` : word;
+  for (const item of items) {
+    const next = line ? `${line}${separator}${item}` : item;
     if (line && prefix.length + next.length > width) {
-      lines.push(`${prefix}${line},`);
-      line = word;
+      lines.push(`${prefix}${line}${separator.trimEnd()}`);
+      line = item;
     } else line = next;
   }
   if (line) lines.push(`${prefix}${line}`);
@@ -75,8 +75,8 @@ function header(root: string, env: NodeJS.ProcessEnv, note: string | undefined, 
   return [
     `# The demo in a ${size.columns}x${size.rows} tmux pane on ${commit}${dirty}, recorded by \`npx tsx docs/tools/record-demo.ts\`;`,
     '# API tokens and passwords masked. The seed, rates and timings differ on every run.',
-    ...(changed.length ? ['# Settings of this recording that differ from a fresh clone (a default run shows the defaults):', ...wrap(changed, '#   ')] : []),
-    ...(note ? wrap([note], '# ') : []),
+    ...(changed.length ? ['# Settings of this recording that differ from a fresh clone (a default run shows the defaults):', ...wrap(changed, '#   ', ', ')] : []),
+    ...(note ? wrap(note.split(/\s+/), '# ', ' ') : []),
   ];
 }
 
