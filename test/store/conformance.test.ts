@@ -22,6 +22,7 @@ import { countParked, listParked, parkEvents } from '../../src/store/parked';
 import { createPool, inTransaction, type Connection, type Pool } from '../../src/store/pool';
 import { accountBalances, getTransaction } from '../../src/store/queries';
 import type { ApplyBatchInput } from '../../src/workflows/types';
+import { serverRowLockWaits, watchLockWaits } from './lockWaits';
 import { createConformanceDb, type ConformanceDb } from './scratch';
 
 const TOPIC = 'conformance';
@@ -125,6 +126,77 @@ test('concurrent batches of disjoint partitions, with transfers across them: exa
   assert.deepEqual(lockFailuresSince(from), []);
 });
 
+test('deadlock freedom: concurrent batches of interleaved accounts wait for no row lock, counted over a few seconds', async (t) => {
+  // Kafka keys by account, so batches of different partitions own disjoint accounts; here their
+  // account keys interleave (lw-00000 is partition 0's, lw-00001 partition 1's, …), so any read or
+  // delete that scans past its own keys meets another batch's rows. Transfers go across
+  // partitions, so every batch folds credits others inserted, while others insert more. The only
+  // rows batches are meant to share are the rollup rows, taken last in one order (the previous
+  // test): each partition's events fall on a day of its own here, so those are not shared either,
+  // and every lock wait counted is one on a row the lock order says no other batch holds.
+  const partitions = 4;
+  const accountsPerPartition = 60;
+  const minimumMs = 3_000;
+  const minimumBatches = 5;
+  const accountOf = (p: number, i: number) => `lw-${String(i * partitions + p).padStart(5, '0')}`;
+  const occurredAt = (p: number) => `2001-02-0${p + 1}T12:00:00.000Z`;
+  const watch = watchLockWaits(db.config, partitions * 2);
+  const observed: Failure[] = [];
+  const batchErrors: string[] = [];
+  const watched: ApplyBatchDeps = { ...deps, pool: watch.pool, observe: { failure: (f) => observed.push(f) } };
+  const expected = new Map<string, bigint>();
+  const add = (account: string, d: bigint) => expected.set(account, (expected.get(account) ?? 0n) + d);
+  const run = (events: SourcedEvent[]) => {
+    for (const e of events) {
+      add(e.account, e.type === 'credit' ? BigInt(e.amountMinor) : -BigInt(e.amountMinor));
+      if (e.counterparty) add(e.counterparty, BigInt(e.amountMinor));
+    }
+    return applyBatchWith(watched, batch(events));
+  };
+  try {
+    await Promise.all(Array.from({ length: partitions }, (_, p) => run(Array.from({ length: accountsPerPartition }, (_, i) => event(p, accountOf(p, i), 'credit', 1_000_000, { occurredAt: occurredAt(p) })))));
+    const serverBefore = await serverRowLockWaits(pool, db.config);
+    const started = Date.now();
+    const counts = await Promise.all(
+      Array.from({ length: partitions }, async (_, p) => {
+        let b = 0;
+        // A partition's batches one after another (as its workflows run), the partitions at once.
+        for (; b < minimumBatches || Date.now() - started < minimumMs; b++) {
+          const events = Array.from({ length: accountsPerPartition }, (_, i) => {
+            const amount = 1 + ((i + b) % 7);
+            const extra = { occurredAt: occurredAt(p) };
+            if (i % 3 === 0) return event(p, accountOf(p, i), 'transfer', amount, { ...extra, counterparty: accountOf((p + 1 + ((i + b) % (partitions - 1))) % partitions, (i * 7 + b) % accountsPerPartition) });
+            return event(p, accountOf(p, i), i % 3 === 1 ? 'debit' : 'credit', amount, extra);
+          });
+          // A batch that keeps meeting locks fails (its waits are failures here): the waits say why.
+          const r = await run(events).catch((err: Error) => err);
+          if (r instanceof Error) {
+            batchErrors.push(r.message);
+            break;
+          }
+          assert.equal(r.rejected, 0, `batch ${r.batchId}: every debit is covered`);
+        }
+        return b;
+      }),
+    );
+    const elapsedMs = Date.now() - started;
+    const serverAfter = await serverRowLockWaits(pool, db.config);
+    // One more batch per partition folds the credits still waiting, so the rows alone hold the sums.
+    await Promise.all(Array.from({ length: partitions }, (_, p) => run([event(p, accountOf(p, 0), 'credit', 1, { occurredAt: occurredAt(p) }), ...Array.from({ length: accountsPerPartition - 1 }, (_, i) => event(p, accountOf(p, i + 1), 'credit', 1, { occurredAt: occurredAt(p) }))])));
+    const waits = watch.seen();
+    t.diagnostic(
+      `${counts.reduce((a, b) => a + b, 0)} batches (${counts.join('/')} per partition) in ${elapsedMs} ms; lock waits of these sessions: ${waits.length}` +
+        (serverBefore === null || serverAfter === null ? '' : `; server-wide Innodb_row_lock_waits delta (every client): ${serverAfter - serverBefore}`),
+    );
+    assert.deepEqual(waits, [], 'no statement of a batch waited for a row lock');
+    assert.deepEqual(batchErrors, []);
+    assert.deepEqual(observed.filter((f) => f.errno === 1213 || f.errno === 1205), [], 'no deadlock, no lock-wait timeout');
+    for (const [account, balance] of expected) assert.equal(await balanceOf(account), balance, account);
+  } finally {
+    await watch.end();
+  }
+});
+
 test('concurrent batches on the same accounts, in different event orders: locks taken in one order, no deadlock, exact sums', async () => {
   const from = failures.length;
   const accounts = Array.from({ length: 10 }, (_, i) => `ov-${i}`);
@@ -173,10 +245,16 @@ test('one id, one payment: the same id on another account is one row and one rec
   assert.equal(await balanceOf('id-b'), 0n);
   const conflicts = await conflictsOfTransaction(pool, first.id);
   assert.equal(conflicts.length, 1);
-  // Replayed, the conflict is not stored twice. (The replay's returned count is not checked: with
-  // the driver's FOUND_ROWS flag an unchanged duplicate counts as a row; docs/singlestore.md.)
-  await apply([reused]);
+  // Replayed (the same batch delivered again): stored once, and counted once (the batch result
+  // feeds ledgerflow_id_conflicts_total), not again as a new conflict.
+  const replayed = await apply([reused]);
+  assert.equal(replayed.conflicts, 0, 'a conflict recorded before is not counted again');
+  assert.equal(replayed.inserted, 0);
   assert.equal((await conflictsOfTransaction(pool, first.id)).length, 1);
+  // A second, other variant of the same id is a conflict of its own, counted once.
+  const other = { ...event(1, 'id-b', 'credit', 98), id: first.id };
+  assert.equal((await apply([other, reused])).conflicts, 1);
+  assert.equal((await conflictsOfTransaction(pool, first.id)).length, 2);
 });
 
 test('the store itself refuses a second row for a stored id on another account (the unique id rule the DDL carries)', async () => {
