@@ -8,19 +8,24 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { loadConfig } from '../../src/config';
+import { fraudThresholdsOf, loadConfig } from '../../src/config';
 import { newTransactionId } from '../../src/domain/ids';
 import { MINOR_UNITS_MAX } from '../../src/domain/money';
 import type { SourcedEvent, TransactionType } from '../../src/domain/transaction';
 import { applyBatchWith, type ApplyBatchDeps } from '../../src/activities/applyBatch';
+import type { FraudDeps } from '../../src/activities/fraud';
+import { EMBEDDING_DIM, FEATURE_COUNT, fitPca } from '../../src/domain/fraud/embedding';
+import { createRandom } from '../../src/domain/random';
 import { conflictsOfTransaction } from '../../src/store/conflicts';
 import { dialectWrites } from '../../src/store/dialect';
 import type { Failure } from '../../src/store/failures';
 import { registerIds } from '../../src/store/identity';
 import { applyRollups, insertTransactions, writeBalances } from '../../src/store/ledger';
+import { loadFraudVectors } from '../../src/store/fraud';
 import { countParked, listParked, parkEvents } from '../../src/store/parked';
 import { createPool, inTransaction, type Connection, type Pool } from '../../src/store/pool';
 import { accountBalances, getTransaction } from '../../src/store/queries';
+import { auditTrail, decide } from '../../src/store/reviews';
 import type { ApplyBatchInput } from '../../src/workflows/types';
 import { serverRowLockWaits, watchLockWaits } from './lockWaits';
 import { createConformanceDb, type ConformanceDb } from './scratch';
@@ -294,6 +299,72 @@ test('rollups equal the transactions they count (minute and day grain)', async (
     const got = new Map((rows as Array<{ type: string; status: string; n: string; s: string }>).map((r) => [`${r.type}/${r.status}`, `${r.n}/${r.s}`]));
     assert.deepEqual(got, expected, table);
   }
+});
+
+/** Detection as the worker runs it, with a model fitted here, so every flag carries an embedding. */
+function fraudDeps(): FraudDeps {
+  const random = createRandom(11);
+  const samples = Array.from({ length: 200 }, () => Array.from({ length: FEATURE_COUNT }, () => random()));
+  return { thresholds: fraudThresholdsOf(db.config), reviewThreshold: 0.01, reviewOpensPerBatchMax: 100, model: fitPca(samples, EMBEDDING_DIM, { seed: 11 }), nearestFraud: () => null };
+}
+
+/** Card testing: a credit, then tiny debits in a burst (fraud.cardTestingMinCount of them flag). */
+const cardTesting = (account: string) => [event(0, account, 'credit', 10_000), ...Array.from({ length: 6 }, () => event(0, account, 'debit', 1))];
+
+async function rowsOf(table: string, column: string, ids: ReadonlyArray<string>): Promise<Array<Record<string, unknown>>> {
+  const [rows] = await pool.query(`SELECT * FROM ${table} WHERE ${column} IN (?) ORDER BY ${column}`, [ids]);
+  return rows as Array<Record<string, unknown>>;
+}
+
+test('fraud writes: statistics, flags with their embedding, reviews and their audit in the batch transaction, none twice on a replay', async () => {
+  const fraudOn: ApplyBatchDeps = { ...deps, fraud: fraudDeps() };
+  const events = cardTesting('fr-a');
+  const ids = events.map((e) => e.id);
+  const first = await applyBatchWith(fraudOn, batch(events));
+  assert.ok(first.flagged >= 1, `card testing is flagged (${first.flagged})`);
+  assert.ok(first.reviews >= 1 && first.reviews <= first.flagged, `flags above the review threshold are held (${first.reviews})`);
+  const [stats] = await rowsOf('account_stats', 'account', ['fr-a']);
+  assert.equal(Number(stats?.tx_count), events.length, 'the statistics count each transaction once');
+  const flags = await rowsOf('fraud_flags', 'tx_id', ids);
+  assert.equal(flags.length, first.flagged);
+  // The flag that fired carries its embedding (VECTOR(6, F32) on SingleStore); earlier members of
+  // the burst are flagged without one.
+  const embeddings = flags.filter((f) => f.embedding !== null).map((f) => JSON.parse(String(f.embedding)) as number[]);
+  assert.ok(embeddings.length >= 1, 'an embedding is stored');
+  for (const e of embeddings) assert.equal(e.filter((x) => Number.isFinite(x)).length, EMBEDDING_DIM);
+  assert.equal((await rowsOf('reviews', 'tx_id', ids)).length, first.reviews);
+  assert.equal((await rowsOf('review_audit', 'tx_id', ids)).filter((a) => a.action === 'opened').length, first.reviews);
+
+  const replay = await applyBatchWith(fraudOn, batch(events));
+  assert.deepEqual([replay.inserted, replay.flagged, replay.reviews], [0, 0, 0]);
+  assert.equal(Number((await rowsOf('account_stats', 'account', ['fr-a']))[0]?.tx_count), events.length, 'a replay counts nothing again');
+  assert.equal((await rowsOf('fraud_flags', 'tx_id', ids)).length, first.flagged);
+  assert.equal((await rowsOf('review_audit', 'tx_id', ids)).length, first.reviews);
+});
+
+test('review reversal: a rejected payment is reversed exactly once, its vector joins the fraud set, the audit reads in order', async () => {
+  const events = cardTesting('rv-a');
+  const r = await applyBatchWith({ ...deps, fraud: fraudDeps() }, batch(events));
+  assert.ok(r.reviews >= 2, `two reviews to decide (${r.reviews})`);
+  const held = (await rowsOf('reviews', 'tx_id', events.map((e) => e.id))).map((x) => String(x.tx_id));
+  const withVector = new Set((await rowsOf('fraud_flags', 'tx_id', held)).filter((f) => f.embedding !== null).map((f) => String(f.tx_id)));
+  const rejected = held.find((id) => withVector.has(id)) as string;
+  const approved = held.find((id) => id !== rejected) as string;
+  assert.ok(rejected, 'a held payment whose flag has an embedding');
+  const before = await balanceOf('rv-a');
+  const decideOnce = (txId: string, action: 'approve' | 'reject') => inTransaction(pool, (conn) => decide(conn, txId, action, 'conformance', `${action} by the suite`));
+  assert.deepEqual(await decideOnce(rejected, 'reject'), { status: 'rejected', reversed: true });
+  assert.equal(await balanceOf('rv-a'), before + 1n, 'the debit of 1 is given back');
+  assert.deepEqual(await decideOnce(rejected, 'reject'), { status: 'rejected', reversed: true }, 'a second decision changes nothing');
+  assert.deepEqual(await decideOnce(rejected, 'approve'), { status: 'rejected', reversed: true });
+  assert.equal(await balanceOf('rv-a'), before + 1n, 'reversed once');
+  assert.deepEqual(await decideOnce(approved, 'approve'), { status: 'approved', reversed: false });
+  assert.equal(await balanceOf('rv-a'), before + 1n);
+  assert.deepEqual((await auditTrail(pool, rejected)).map((a) => a.action), ['opened', 'reject', 'reversed']);
+  assert.deepEqual((await auditTrail(pool, approved)).map((a) => a.action), ['opened', 'approve']);
+  const vector = (await loadFraudVectors(pool)).find((v) => v.txId === rejected);
+  assert.equal(vector?.embedding.length, EMBEDDING_DIM, "the rejected payment's embedding is a confirmed-fraud vector, read back as numbers");
+  assert.equal((await loadFraudVectors(pool)).some((v) => v.txId === approved), false);
 });
 
 test('transactions run READ COMMITTED: a second read of the same transaction sees a row committed meanwhile', async () => {
