@@ -26,6 +26,22 @@ export function dialectWrites(dialect: Dialect): DialectWrites {
     : { rowWrite: 'load', idRegistry: false, creditDelete: 'join' };
 }
 
+/**
+ * The oldest SingleStore the migrations run on: `VECTOR(6, F32)` (migration 002) is the native
+ * vector type, documented from 8.5 (8.1 documents vectors as BLOBs only). The migration runner
+ * refuses an older server before applying anything (docs/singlestore.md).
+ */
+export const SINGLESTORE_MIN_VERSION = '8.5';
+
+/** Whether a server version string ("8.5.12", "8.9.3-4bf2c7b9") is at least `minimum` ("8.5"). */
+export function versionAtLeast(version: string, minimum: string): boolean {
+  const parts = (v: string) => (/^(\d+)(?:\.(\d+))?/.exec(v.trim()) ?? []).slice(1, 3).map((n) => Number(n ?? 0));
+  const [major, minor] = parts(version);
+  const [minMajor, minMinor] = parts(minimum);
+  if (major === undefined || minor === undefined || minMajor === undefined || minMinor === undefined || Number.isNaN(major)) return false;
+  return major > minMajor || (major === minMajor && minor >= minMinor);
+}
+
 export interface Migration {
   version: number;
   name: string;

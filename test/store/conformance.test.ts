@@ -17,9 +17,10 @@ import type { FraudDeps } from '../../src/activities/fraud';
 import { EMBEDDING_DIM, FEATURE_COUNT, fitPca } from '../../src/domain/fraud/embedding';
 import { createRandom } from '../../src/domain/random';
 import { conflictsOfTransaction } from '../../src/store/conflicts';
-import { dialectWrites } from '../../src/store/dialect';
+import { dialectWrites, loadMigrations } from '../../src/store/dialect';
 import type { Failure } from '../../src/store/failures';
 import { registerIds } from '../../src/store/identity';
+import { migrate } from '../../src/store/migrate';
 import { applyRollups, insertTransactions, writeBalances } from '../../src/store/ledger';
 import { loadFraudVectors } from '../../src/store/fraud';
 import { countParked, listParked, parkEvents } from '../../src/store/parked';
@@ -417,4 +418,19 @@ test('extremes: BIGINT balances at both ends, DECIMAL(38,0) rollup sums past BIG
   const e = event(0, 'ex-time', 'credit', 1, { occurredAt: at });
   await apply([e]);
   assert.equal((await getTransaction(pool, e.id))?.occurredAt, at);
+});
+
+test('migrations: two runners at once apply each migration once (the migration lock), the second finds them applied', async () => {
+  const fresh = await createConformanceDb(process.env, { migrate: false });
+  try {
+    const reports = await Promise.all([migrate(fresh.config), migrate(fresh.config)]);
+    const versions = loadMigrations(fresh.config.db.dialect).map((m) => m.version);
+    const applied = reports.flatMap((r) => r.applied).sort((a, b) => a - b);
+    assert.deepEqual(applied, versions, 'every migration applied, and by one runner only');
+    for (const r of reports) assert.deepEqual([...r.applied, ...r.alreadyApplied].sort((a, b) => a - b), versions);
+    const again = await migrate(fresh.config);
+    assert.deepEqual(again, { applied: [], alreadyApplied: versions });
+  } finally {
+    await fresh.drop();
+  }
 });
