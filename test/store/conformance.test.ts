@@ -10,6 +10,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { fraudThresholdsOf, loadConfig } from '../../src/config';
 import { newTransactionId } from '../../src/domain/ids';
+import { balanceKey } from '../../src/domain/ledger';
 import { MINOR_UNITS_MAX } from '../../src/domain/money';
 import type { SourcedEvent, TransactionType } from '../../src/domain/transaction';
 import { applyBatchWith, type ApplyBatchDeps } from '../../src/activities/applyBatch';
@@ -19,9 +20,9 @@ import { createRandom } from '../../src/domain/random';
 import { conflictsOfTransaction } from '../../src/store/conflicts';
 import { dialectWrites, loadMigrations } from '../../src/store/dialect';
 import type { Failure } from '../../src/store/failures';
-import { registerIds } from '../../src/store/identity';
+import { forgetFraudOf, registerIds } from '../../src/store/identity';
 import { migrate } from '../../src/store/migrate';
-import { applyRollups, insertTransactions, writeBalances } from '../../src/store/ledger';
+import { applyRollups, insertTransactions, lockBalances, writeBalances } from '../../src/store/ledger';
 import { loadFraudVectors } from '../../src/store/fraud';
 import { countParked, listParked, parkEvents } from '../../src/store/parked';
 import { createPool, inTransaction, type Connection, type Pool } from '../../src/store/pool';
@@ -366,6 +367,40 @@ test('review reversal: a rejected payment is reversed exactly once, its vector j
   const vector = (await loadFraudVectors(pool)).find((v) => v.txId === rejected);
   assert.equal(vector?.embedding.length, EMBEDDING_DIM, "the rejected payment's embedding is a confirmed-fraud vector, read back as numbers");
   assert.equal((await loadFraudVectors(pool)).some((v) => v.txId === approved), false);
+});
+
+test('a rejection takes the balance rows before the review row, the order of a batch that supersedes the payment (no lock cycle)', async () => {
+  const events = cardTesting('rl-a');
+  const r = await applyBatchWith({ ...deps, fraud: fraudDeps() }, batch(events));
+  assert.ok(r.reviews >= 1);
+  const [held] = (await rowsOf('reviews', 'tx_id', events.map((e) => e.id))).map((x) => String(x.tx_id));
+  const tx = await getTransaction(pool, held as string);
+  const keys = [balanceKey(tx?.account as string, tx?.currency as string)];
+  const failuresSeen: unknown[] = [];
+  // A batch superseding the payment holds its balance rows, then deletes its review (the supersession's
+  // order). The rejection starts while those balance rows are held.
+  let release: () => void = () => undefined;
+  const holding = new Promise<void>((resolve) => (release = resolve));
+  let locked: () => void = () => undefined;
+  const balancesLocked = new Promise<void>((resolve) => (locked = resolve));
+  const superseding = inTransaction(pool, async (conn) => {
+    await lockBalances(conn, keys);
+    locked();
+    await holding;
+    await forgetFraudOf(conn, [held as string]);
+  }).catch((err: unknown) => failuresSeen.push(err));
+  await balancesLocked;
+  const rejecting = inTransaction(pool, (conn) => decide(conn, held as string, 'reject', 'conformance', 'lock order')).catch((err: unknown) => {
+    failuresSeen.push(err);
+    return null;
+  });
+  // Long enough for the rejection to reach its first lock wait on this loaded machine.
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  release();
+  await superseding;
+  const outcome = await rejecting;
+  assert.deepEqual(failuresSeen.map((e) => (e as { code?: string }).code ?? String(e)), [], 'no deadlock, no lock-wait timeout');
+  assert.deepEqual(outcome, { status: 'rejected', reversed: false }, 'the review went with the superseded payment: nothing to reverse');
 });
 
 test('transactions run READ COMMITTED: a second read of the same transaction sees a row committed meanwhile', async () => {

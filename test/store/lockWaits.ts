@@ -61,7 +61,13 @@ export function watchLockWaits(config: Config, connectionLimit: number): LockWai
     while (running) {
       const ids = [...threadIds];
       if (ids.length > 0) {
-        const [rows] = await sampler.query('SELECT id, query_text, blocking_type FROM information_schema.MV_BLOCKED_QUERIES WHERE id IN (?)', [ids]);
+        const read = await sampler.query('SELECT id, query_text, blocking_type FROM information_schema.MV_BLOCKED_QUERIES WHERE id IN (?)', [ids]).catch((err: Error) => err);
+        if (read instanceof Error) {
+          // Counted as a failure to count, not as no waits.
+          waits.push(`cannot read information_schema.MV_BLOCKED_QUERIES as the app user (${read.message}); see docs/singlestore.md`);
+          return;
+        }
+        const [rows] = read;
         const now = new Set<string>();
         for (const r of rows as Array<{ id: number; query_text: string; blocking_type: string }>) {
           // A wait seen in consecutive samples is one wait.
