@@ -153,9 +153,11 @@ export async function decide(conn: Connection, txId: string, action: 'approve' |
 }
 
 export async function auditTrail(pool: Pool, txId: string): Promise<Array<{ action: string; actor: string; reason: string; at: string }>> {
-  // By time first: SingleStore's AUTO_INCREMENT is unique but not in insertion order across
-  // aggregators (decision 027); the id only breaks ties within one microsecond.
-  const [rows] = await pool.query('SELECT action, actor, reason, at FROM review_audit WHERE tx_id = ? ORDER BY at, id', [txId]);
+  // By time, then by the action's place in the ENUM (opened, approve, reject, escalate, reversed),
+  // never by the AUTO_INCREMENT id, which SingleStore keeps unique but not in insertion order
+  // (decision 027). Only a decision and its 'reversed' row share a transaction, and so possibly an
+  // instant: the ENUM puts the reversal after the decision. The id only separates exact copies.
+  const [rows] = await pool.query('SELECT action, actor, reason, at FROM review_audit WHERE tx_id = ? ORDER BY at, action, id', [txId]);
   return (rows as Array<{ action: string; actor: string; reason: string; at: string }>).map((r) => ({ ...r, at: fromDbDateTime(r.at) }));
 }
 
