@@ -143,8 +143,22 @@ export async function timeToReady(config: Config): Promise<Record<string, number
   return times;
 }
 
-/** Everything of the release left in its namespace (Secrets of our own excluded). */
-export async function releaseLeftovers(config: Config): Promise<string[]> {
+/**
+ * Everything of the release left in its namespace (Secrets of our own excluded), once the pods
+ * the uninstall deleted have finished their graceful drain (the garbage collector deletes them
+ * after their Deployments, and a consumer drains in-flight batches first): asked until nothing is
+ * left or `waitMs` has passed, then the leftovers as they are.
+ */
+export async function releaseLeftovers(config: Config, waitMs = 300_000): Promise<string[]> {
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    const left = await releaseObjects(config);
+    if (left.length === 0 || Date.now() > deadline) return left;
+    await new Promise((r) => setTimeout(r, 2_000));
+  }
+}
+
+async function releaseObjects(config: Config): Promise<string[]> {
   const r = await runCommand(binaryPath(config, 'kubernetes', 'kubectl'), [
     '--kubeconfig', clusterLayout(config).kubeconfig, '-n', RELEASE_NAMESPACE, 'get',
     'all,configmaps,secrets,serviceaccounts,networkpolicies,poddisruptionbudgets,jobs,horizontalpodautoscalers', '-l', 'app.kubernetes.io/instance', '-o', 'name',
