@@ -165,14 +165,22 @@ async function createTopics(config: Config, admin: Admin, existing: ReadonlySet<
     { topic: config.kafka.dlqTopic, numPartitions: 1, extra: [{ name: 'max.message.bytes', value: String(DLQ_TOPIC_MAX_MESSAGE_BYTES) }] },
   ].filter((t) => names.includes(t.topic) && !existing.has(t.topic));
   if (wanted.length === 0) return;
-  await admin.createTopics({
-    waitForLeaders: true,
-    topics: wanted.map(({ extra, ...t }) => ({
-      ...t,
-      replicationFactor: config.kafka.replicationFactor,
-      configEntries: [{ name: 'min.insync.replicas', value: minIsr }, ...extra],
-    })),
-  });
+  try {
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: wanted.map(({ extra, ...t }) => ({
+        ...t,
+        replicationFactor: config.kafka.replicationFactor,
+        configEntries: [{ name: 'min.insync.replicas', value: minIsr }, ...extra],
+      })),
+    });
+  } catch (err) {
+    // kafkajs's wait for the new topics' leaders gives up on the first "This server does not
+    // host this topic-partition" (retriable: the broker asked has not yet applied the creation,
+    // seen on a busy machine); the topics exist once their metadata answers.
+    if (!(err as { retriable?: boolean }).retriable) throw err;
+    for (const t of wanted) await topicMetadataOnceKnown(admin, t.topic).catch(() => Promise.reject(err));
+  }
 }
 
 /** Twice the broker default (1 MiB) for the source topic. */
