@@ -8,7 +8,7 @@ import { runCommand } from '../../src/cluster/exec';
 import { TOOLBOX_IMAGE } from '../../src/cluster/images';
 import { httpGet } from '../../src/cluster/probe';
 import { readPid } from '../../src/stack/process';
-import { K8S_TESTS_SKIP, processesMentioning } from './helpers';
+import { askUntil, K8S_TESTS_SKIP, processesMentioning } from './helpers';
 
 /**
  * The local Kubernetes node is real and sealed: built and started by `cluster up` (idempotent, a
@@ -135,14 +135,7 @@ test('pods from a locally built image run; CoreDNS resolves Services; a ClusterI
   // A new Service's name answers once CoreDNS has seen its endpoints and kube-proxy has programmed
   // the DNS Service's rules on this fresh node: asked until it does (within a minute), never once only.
   const answers = new RegExp(`Address:?\\s+${clusterIp.replace(/\./g, '\\.')}`);
-  const resolves = async (name: string) => {
-    const deadline = Date.now() + 60_000;
-    for (;;) {
-      const r = await execIn(client as string, `nslookup ${name}`);
-      if ((r.code === 0 && answers.test(r.out)) || Date.now() > deadline) return r;
-      await new Promise((res) => setTimeout(res, 2_000));
-    }
-  };
+  const resolves = (name: string) => askUntil(() => execIn(client as string, `nslookup ${name}`), (r) => r.code === 0 && answers.test(r.out), 60_000);
   const lookup = await resolves(`echo.${NS}.svc.cluster.local`);
   assert.equal(lookup.code, 0, lookup.out);
   assert.match(lookup.out, answers, lookup.out);

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import { test } from 'node:test';
 import { loadConfig } from '../../src/config';
 import { clusterDepsUp, clusterUp, importImage, clusterLayout, kubectl } from '../../src/cluster';
-import { K8S_TESTS_SKIP } from './helpers';
+import { askUntil, K8S_TESTS_SKIP } from './helpers';
 import { CHART, ensureDbSecret, helm, HelmMajor, produce, RELEASE_NAMESPACE, releaseImage, ReleaseImage, releaseLeftovers, releaseValues, removeLeftoverRelease, timeToReady, verifyAll, writeValues } from './release';
 import { recordReport } from './report';
 
@@ -73,12 +73,7 @@ for (const major of ['helm4', 'helm3'] as HelmMajor[]) {
     for (const d of ['lf-ledgerflow-consumer', 'lf-ledgerflow-worker', 'lf-ledgerflow-api']) await rollout(d);
     // A rollout is complete when the new pods are ready; the old ones may still be draining in
     // their grace period. Replaced means gone, within the longest grace period and some.
-    const replacedBy = Date.now() + 300_000;
-    let after = await podUids();
-    while (before.some((uid) => after.includes(uid)) && Date.now() < replacedBy) {
-      await new Promise((r) => setTimeout(r, 2_000));
-      after = await podUids();
-    }
+    const after = await askUntil(podUids, (uids) => !before.some((uid) => uids.includes(uid)), 300_000);
     assert.ok(before.every((uid) => !after.includes(uid)), `every pod was replaced by the upgrade: before ${before.join(' ')}; after ${after.join(' ')}`);
     await load;
     assertClean(await verifyAll(config), `${major} after upgrade under load`);

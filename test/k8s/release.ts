@@ -9,6 +9,7 @@ import { startProducer } from '../../src/producer';
 import { repoRoot } from '../../src/stack/layout';
 import { createLogger } from '../../src/telemetry/log';
 import { verify, VerifyReport } from '../../src/verify';
+import { askUntil } from './helpers';
 
 /** The Helm release on the local node: values, helm runs, load and verification against the node's deps. */
 
@@ -149,13 +150,8 @@ export async function timeToReady(config: Config): Promise<Record<string, number
  * after their Deployments, and a consumer drains in-flight batches first): asked until nothing is
  * left or `waitMs` has passed, then the leftovers as they are.
  */
-export async function releaseLeftovers(config: Config, waitMs = 300_000): Promise<string[]> {
-  const deadline = Date.now() + waitMs;
-  for (;;) {
-    const left = await releaseObjects(config);
-    if (left.length === 0 || Date.now() > deadline) return left;
-    await new Promise((r) => setTimeout(r, 2_000));
-  }
+export function releaseLeftovers(config: Config, waitMs = 300_000): Promise<string[]> {
+  return askUntil(() => releaseObjects(config), (left) => left.length === 0, waitMs);
 }
 
 async function releaseObjects(config: Config): Promise<string[]> {
