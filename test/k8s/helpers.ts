@@ -21,9 +21,3 @@ export function processesMentioning(text: string): string[] {
   }
   return out;
 }
-
-/**
- * The Kubernetes tests too long for every CI run (more than about 4 minutes with every cache
- * warm): only `npm run test:k8s`, which also sets LF_K8S_FULL=1, runs them; `npm test` skips them.
- */
-export const K8S_FULL_SKIP: string | false = K8S_TESTS_SKIP || (process.env.LF_K8S_FULL === '1' ? false : 'longer than the CI budget allows: runs with npm run test:k8s (LF_K8S_FULL=1)');

@@ -12,7 +12,7 @@ mkdir -p .stack/logs && rm -f .stack/logs/test-k8s.tap
 # The builds first, outside any test's timeout: from an empty cache they take what the machine
 # gives them (54 min of wall time for Kubernetes alone on a shared, overloaded 2-core box).
 status=0
-npx tsx src/cli.ts cluster install && npx tsx src/cli.ts cluster install helm4 helm3 > /dev/null || status=$?
+npx tsx src/cli.ts cluster install && npx tsx src/cli.ts cluster install helm4 helm3 skaffold > /dev/null || status=$?
 install_seconds=$(( $(date +%s) - started ))
 if [ "$status" = 0 ]; then
   mapfile -t files < <(find test/k8s -name "*.test.ts" | sort)

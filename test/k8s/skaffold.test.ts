@@ -20,7 +20,7 @@ import { binaryPath, clusterDepsUp, clusterLayout, clusterUp, ensureBinaries, ku
 import { runCommand } from '../../src/cluster/exec';
 import { PODMAN_GLOBAL_ARGS } from '../../src/image';
 import { repoRoot } from '../../src/stack/layout';
-import { K8S_FULL_SKIP } from './helpers';
+import { K8S_TESTS_SKIP } from './helpers';
 import { ensureDbSecret, helm, produce, RELEASE_NAMESPACE, releaseLeftovers, timeToReady, verifyAll } from './release';
 import { recordReport } from './report';
 
@@ -81,7 +81,7 @@ async function skaffold(args: string[], socket: string, timeoutMs: number): Prom
   const t0 = Date.now();
   const r = await runCommand(binaryPath(config, 'skaffold'), [...args, '-p', PROFILE, '--interactive=false'], { env, cwd: repoRoot(), timeoutMs });
   const output = `${r.stdout}${r.stderr}`;
-  log(`skaffold ${args[0]} (exit ${r.code}, ${((Date.now() - t0) / 1000).toFixed(0)} s):\n${output.trim().split('\n').slice(-40).join('\n')}`);
+  log(`skaffold ${args[0]} (exit ${r.code}, ${((Date.now() - t0) / 1000).toFixed(0)} s):\n${output.trim()}`);
   return { code: r.code, output, seconds: (Date.now() - t0) / 1000 };
 }
 
@@ -91,7 +91,7 @@ interface Deployment {
   status: { readyReplicas?: number; conditions?: { type: string; status: string }[] };
 }
 
-test('skaffold run -p local-node builds, imports and deploys the image on the node; events verify; skaffold delete leaves nothing', { skip: K8S_FULL_SKIP, timeout: 60 * 60_000 }, async () => {
+test('skaffold run -p local-node builds, imports and deploys the image on the node; events verify; skaffold delete leaves nothing', { skip: K8S_TESTS_SKIP, timeout: 60 * 60_000 }, async () => {
   await ensureBinaries(config, ['skaffold', 'helm3'], log);
   await clusterUp(config, log);
   await clusterDepsUp(config, log);
