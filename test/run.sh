@@ -9,11 +9,11 @@ npx tsc -p tsconfig.json --noEmit
 # With the OpenTelemetry Collector and Jaeger (on request otherwise): built once into the per-user
 # cache, in parallel with the other installs, before any test needs them.
 npx tsx src/cli.ts stack up kafka temporal mariadb prometheus otelcol jaeger
-# The Kubernetes tests' builds (a cold cache compiles Kubernetes, etcd, CoreDNS, Helm 4 and 3 from
-# the Go module proxy) run beside the suite at the lowest CPU priority, so a fresh machine's run
-# overlaps them with the suite's waits instead of adding them to its end.
+# The Kubernetes tests' builds (a cold cache compiles Kubernetes, etcd, CoreDNS, Helm 4 and 3 and
+# skaffold from the Go module proxy) run beside the suite at the lowest CPU priority, so a fresh
+# machine's run overlaps them with the suite's waits instead of adding them to its end.
 mkdir -p .stack/logs
-( nice -n 19 npx tsx src/cli.ts cluster install && nice -n 19 npx tsx src/cli.ts cluster install helm4 helm3 ) > .stack/logs/cluster-install.log 2>&1 &
+( nice -n 19 npx tsx src/cli.ts cluster install && nice -n 19 npx tsx src/cli.ts cluster install helm4 helm3; nice -n 19 npx tsx src/cli.ts cluster install skaffold ) > .stack/logs/cluster-install.log 2>&1 &
 builds=$!
 mapfile -t files < <(find test \( -path test/fixtures -o -path test/k8s \) -prune -o -name "*.test.ts" -print | sort)
 # --test-force-exit: a file whose tests finished exits even if a client still holds a socket;

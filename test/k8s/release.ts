@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import YAML from 'yaml';
 import { Config, loadConfig } from '../../src/config';
-import { binaryPath, clusterLayout, DEPS_NAMESPACE, depsSettings, ensureBinaries, kubectl } from '../../src/cluster';
+import { binaryPath, clusterLayout, depsSettings, ensureBinaries, kubectl } from '../../src/cluster';
 import { mustRun, runCommand } from '../../src/cluster/exec';
 import { newCredential, renderKeySet } from '../../src/domain/credentials';
 import { buildImage, saveImage } from '../../src/image';
@@ -53,17 +54,17 @@ export function depsConfig(config: Config): Config {
   return loadConfig({ 'log.level': 'warn' }, { ...process.env, ...depsSettings(config) });
 }
 
-/** Values for the node: external deps by their in-cluster Services, the local image, small requests. */
+/**
+ * The node's values (charts/ledgerflow/ci/local-node-values.yaml, which skaffold's local-node profile
+ * deploys with too): external deps by their in-cluster Services, small requests; and the local image.
+ */
+export const NODE_VALUES_FILE = path.join(CHART, 'ci', 'local-node-values.yaml');
+
 export function releaseValues(image: { repository: string; tag: string }, extra: Record<string, unknown> = {}): Record<string, unknown> {
-  const small = (cpu: string, memory: string) => ({ requests: { cpu: '20m', memory: '96Mi' }, limits: { cpu, memory } });
+  const node = YAML.parse(fs.readFileSync(NODE_VALUES_FILE, 'utf8')) as Record<string, unknown>;
   return {
+    ...node,
     image: { repository: image.repository, tag: image.tag, pullPolicy: 'Never' },
-    kafka: { brokers: `kafka.${DEPS_NAMESPACE}.svc:9092`, partitions: 8, replicationFactor: 1 },
-    temporal: { address: `temporal.${DEPS_NAMESPACE}.svc:7233` },
-    db: { dialect: 'mariadb', host: `mariadb.${DEPS_NAMESPACE}.svc`, port: 3306, existingSecret: 'ledgerflow-db' },
-    consumer: { replicas: 1, autoscaling: { enabled: false }, resources: small('1', '512Mi') },
-    worker: { replicas: 1, autoscaling: { enabled: false }, resources: small('1', '768Mi') },
-    api: { replicas: 1, autoscaling: { enabled: false }, resources: small('500m', '256Mi') },
     tests: { apiToken: { existingSecret: TEST_TOKEN_SECRET } },
     ...extra,
   };
@@ -145,19 +146,19 @@ export async function timeToReady(config: Config): Promise<Record<string, number
 }
 
 /**
- * Everything of the release left in its namespace (Secrets of our own excluded), once the pods
- * the uninstall deleted have finished their graceful drain (the garbage collector deletes them
- * after their Deployments, and a consumer drains in-flight batches first): asked until nothing is
- * left or `waitMs` has passed, then the leftovers as they are.
+ * Everything of a release (`instance`; by default of any release) left in its namespace (Secrets
+ * of our own excluded), once the pods the uninstall deleted have finished their graceful drain
+ * (the garbage collector deletes them after their Deployments, and a consumer drains in-flight
+ * batches first): asked until nothing is left or `waitMs` has passed, then the leftovers as they are.
  */
-export function releaseLeftovers(config: Config, waitMs = 300_000): Promise<string[]> {
-  return askUntil(() => releaseObjects(config), (left) => left.length === 0, waitMs);
+export function releaseLeftovers(config: Config, waitMs = 300_000, instance?: string): Promise<string[]> {
+  return askUntil(() => releaseObjects(config, instance), (left) => left.length === 0, waitMs);
 }
 
-async function releaseObjects(config: Config): Promise<string[]> {
+async function releaseObjects(config: Config, instance?: string): Promise<string[]> {
   const r = await runCommand(binaryPath(config, 'kubernetes', 'kubectl'), [
     '--kubeconfig', clusterLayout(config).kubeconfig, '-n', RELEASE_NAMESPACE, 'get',
-    'all,configmaps,secrets,serviceaccounts,networkpolicies,poddisruptionbudgets,jobs,horizontalpodautoscalers', '-l', 'app.kubernetes.io/instance', '-o', 'name',
+    'all,configmaps,secrets,serviceaccounts,networkpolicies,poddisruptionbudgets,jobs,horizontalpodautoscalers', '-l', instance ? `app.kubernetes.io/instance=${instance}` : 'app.kubernetes.io/instance', '-o', 'name',
   ]);
   return r.stdout.split('\n').filter(Boolean);
 }
