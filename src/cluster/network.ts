@@ -26,7 +26,27 @@ async function linkExists(name: string, netns?: string): Promise<boolean> {
   return r.code === 0;
 }
 
-/** Refuses ranges that this machine already routes elsewhere (another network would be shadowed). */
+export interface RangeClash {
+  clash: string;
+  route: { dst?: string; dev?: string };
+}
+
+/** The first of this node's ranges that this machine already routes elsewhere (null when all are free). */
+export async function findRangeClash(layout: ClusterLayout): Promise<RangeClash | null> {
+  const { addresses: a } = layout;
+  const ours = [`${a.hostIp}/${a.linkPrefix}`, a.podCidr, a.serviceCidr];
+  const routes = JSON.parse(await ip(['-j', 'route', 'show', 'table', 'all'])) as { dst?: string; dev?: string }[];
+  for (const r of routes) {
+    if (!r.dst || r.dst === 'default' || r.dev === layout.vethHost || r.dev === 'lo') continue;
+    const dst = r.dst.includes('/') ? r.dst : `${r.dst}/32`;
+    if (!/^\d+\.\d+\.\d+\.\d+\/\d+$/.test(dst)) continue;
+    const clash = ours.find((cidr) => cidrsOverlap(cidr, dst));
+    if (clash) return { clash, route: r };
+  }
+  return null;
+}
+
+/** Refuses ranges that overlap each other or that this machine already routes elsewhere (another network would be shadowed). */
 async function assertRangesFree(layout: ClusterLayout): Promise<void> {
   const { addresses: a } = layout;
   const ours = [`${a.hostIp}/${a.linkPrefix}`, a.podCidr, a.serviceCidr];
@@ -37,19 +57,13 @@ async function assertRangesFree(layout: ClusterLayout): Promise<void> {
       }
     }
   }
-  const routes = JSON.parse(await ip(['-j', 'route', 'show', 'table', 'all'])) as { dst?: string; dev?: string }[];
-  for (const r of routes) {
-    if (!r.dst || r.dst === 'default' || r.dev === layout.vethHost || r.dev === 'lo') continue;
-    const dst = r.dst.includes('/') ? r.dst : `${r.dst}/32`;
-    if (!/^\d+\.\d+\.\d+\.\d+\/\d+$/.test(dst)) continue;
-    const clash = ours.find((cidr) => cidrsOverlap(cidr, dst));
-    if (clash) {
-      throw new LedgerflowError(
-        'LF_CLUSTER',
-        `${clash} overlaps ${r.dst} that this machine already routes via ${r.dev ?? '?'}; move the cluster with LF_CLUSTER_LINK_CIDR / LF_CLUSTER_POD_CIDR / LF_CLUSTER_SERVICE_CIDR`,
-        { clash, route: r },
-      );
-    }
+  const found = await findRangeClash(layout);
+  if (found) {
+    throw new LedgerflowError(
+      'LF_CLUSTER',
+      `${found.clash} overlaps ${found.route.dst} that this machine already routes via ${found.route.dev ?? '?'}; move the cluster with LF_CLUSTER_LINK_CIDR / LF_CLUSTER_POD_CIDR / LF_CLUSTER_SERVICE_CIDR`,
+      found,
+    );
   }
 }
 

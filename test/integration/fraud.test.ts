@@ -57,7 +57,7 @@ test(`${COUNT} labelled transactions: precision and recall above the floors, fla
   assert.equal(report.flagLatencyMs.sameBatchShare, 1, 'every non-late flag is stored by its transaction\'s batch');
   assert.equal(report.trainSeed, TRAIN_SEED);
   assert.ok(Number.isFinite(report.detectionOverheadPct));
-  assert.deepEqual(report.cpu.phases.map((p) => `${p.detection}${p.round}`), ['off1', 'on1', 'off2', 'on2'], 'alternating phases, two rounds');
+  assert.deepEqual(report.cpu.phases.map((p) => `${p.detection}${p.round}`), ['off1', 'on1', 'on2', 'off2'], 'ABBA phases over two rounds: neither side always runs last');
   for (const phase of report.cpu.phases) {
     assert.ok(phase.committed > 0, `${phase.detection}${phase.round} committed events`);
     for (const process of ['consumer', 'worker', 'mariadb']) assert.ok((phase.msPer1kEvents[process] ?? 0) > 0, `${phase.detection}${phase.round}: CPU of the ${process}`);
