@@ -122,6 +122,14 @@ const schema = {
       default: '127.0.0.1',
       env: 'LF_STACK_HOST',
     },
+    temporalBindHost: {
+      doc: 'Address the local Temporal dev server binds; empty: stack.host. The dev server dials its own history and matching services at the loopback address whatever it binds, so bound to one non-loopback address alone it cannot reach them (every workflow start fails "Unavailable"). `ledgerflow cluster deps` sets 0.0.0.0: inside the node\'s network namespace that is the node\'s IP and loopback, nothing more.',
+      format: (v: unknown) => {
+        if (String(v) !== '') ipv4Address('stack.temporalBindHost')(v);
+      },
+      default: '',
+      env: 'LF_STACK_TEMPORAL_BIND_HOST',
+    },
     clientNetworks: {
       doc: 'Comma-separated IPv4 networks (a.b.c.d/p) the local MariaDB accounts accept connections from, besides localhost; empty: loopback only. `ledgerflow cluster deps` sets the pod network and the host\'s end of the node link.',
       format: (v: unknown) => {
@@ -677,7 +685,7 @@ const schema = {
 
 export interface Config {
   log: { level: string; format: 'auto' | 'json' | 'pretty' };
-  stack: { dir: string; host: string; clientNetworks: string; prometheusPort: number; otelcolPort: number; otelcolPrometheusPort: number; jaegerPort: number; mariadbBufferPoolMb: number; kafkaClusterBasePort: number };
+  stack: { dir: string; host: string; temporalBindHost: string; clientNetworks: string; prometheusPort: number; otelcolPort: number; otelcolPrometheusPort: number; jaegerPort: number; mariadbBufferPoolMb: number; kafkaClusterBasePort: number };
   cluster: { dir: string; linkCidr: string; podCidr: string; serviceCidr: string };
   /** dir: resolved when loaded (never empty). */
   cache: { dir: string };

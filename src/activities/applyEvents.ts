@@ -12,6 +12,7 @@ import {
   lockBalances,
   readPendingCredits,
   writeBalances,
+  type CreditDelete,
   type RowWrite,
 } from '../store/ledger';
 import { recordConflicts, repointConflicts, type ConflictInput } from '../store/conflicts';
@@ -34,6 +35,8 @@ export interface ApplyEventsDeps {
    * locked in one global order (see applyRollups, decision 027); default: multi-row statements.
    */
   sharedRowsPerStatement?: number;
+  /** How folded credits are deleted by key (src/store/ledger.ts); default `join` (MariaDB). */
+  creditDelete?: CreditDelete;
   /** The topic batches come from (recorded with conflicts and parked events); default `transactions`. */
   topic?: string;
 }
@@ -140,7 +143,7 @@ export async function applyEventsIn(conn: Connection, deps: ApplyEventsDeps, inp
   const recorded = await recordIdOutcomes(conn, deps, input.batchId, ids, source);
   await markReturned(conn, fold.returned);
   await writeBalances(conn, rows);
-  await deleteFoldedCredits(conn, fold.consumed);
+  await deleteFoldedCredits(conn, fold.consumed, deps.creditDelete);
   await applyAccountRollups(conn, outcome.accountDays);
   // Rows every concurrent batch shares come last, so their locks are held only until the commit
   // (detection, above, runs before them for the same reason: docs/decisions/009-fraud-detection-cost.md).

@@ -1,4 +1,4 @@
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Config } from '../config';
@@ -103,7 +103,7 @@ export async function startApi(config: Config, log: Logger): Promise<ApiHandle> 
   const app = Fastify({
     loggerInstance: log as unknown as FastifyBaseLogger,
     bodyLimit: 4 << 20,
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     // Long path parameters reach the route's schema (a 400 in the error shape) instead of the
     // router's own 414; Node's 16 KiB header limit still bounds the URL.
     routerOptions: { maxParamLength: 16_384 },

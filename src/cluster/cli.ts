@@ -5,7 +5,7 @@ import { parseArgs } from 'node:util';
 import { Config } from '../config';
 import { LedgerflowError } from '../domain/errors';
 import type { Logger } from '../telemetry/log';
-import { normalizeImageRef, saveImage } from '../image';
+import { imageNames, normalizeImageRef, saveImage } from '../image';
 import { binaryPath, COMPONENTS, ensureBinaries, isComponent } from './binaries';
 import {
   clusterAddonDown,
@@ -41,8 +41,11 @@ ledgerflow cluster addon up|down|status NAME
                                       an add-on the node runs only when asked (NAME: ${OPTIONAL_ADDONS.join(', ')}):
                                       up builds it once (cached, as \`install NAME\`) and deploys it from local
                                       images, idempotently; down removes it and everything it made
-ledgerflow cluster import IMAGE       load a local podman image into the node's containerd (no registry:
-                                      pods use it with imagePullPolicy Never or IfNotPresent)
+ledgerflow cluster import [--all-names] IMAGE...
+                                      load a local podman image into the node's containerd (no registry:
+                                      pods use it with imagePullPolicy Never or IfNotPresent);
+                                      --all-names: under every name the image has (skaffold deploys a
+                                      local build under <name>:<image id>, a tag it adds itself)
 ledgerflow cluster install            only build and cache the binaries and images (no root network changes)
 ledgerflow cluster install NAME...    only build (once, cached) these tools and print their paths; no root
                                       needed. NAME: ${COMPONENTS.join(', ')}
@@ -101,16 +104,17 @@ async function addonCommand(config: Config, args: string[], log: (line: string) 
 }
 
 /** podman save, then containerd's import: the way a locally built image reaches the node. */
-async function importImages(config: Config, refs: string[], log: (line: string) => void): Promise<number> {
+async function importImages(config: Config, refs: string[], allNames: boolean, log: (line: string) => void): Promise<number> {
   if (refs.length === 0) throw new LedgerflowError('LF_CONFIG', 'cluster import needs the image(s) to load, e.g. ledgerflow:0.1.0');
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lf-import-'));
   try {
     for (const ref of refs) {
       const archive = path.join(dir, 'image.tar');
-      await saveImage(ref, archive);
+      const names = allNames ? await imageNames(normalizeImageRef(ref)) : [ref];
+      await saveImage(names, archive);
       await importImage(clusterLayout(config), archive);
       fs.rmSync(archive, { force: true });
-      log(`cluster: ${normalizeImageRef(ref)} imported into the node's containerd`);
+      log(`cluster: ${names.map(normalizeImageRef).join(', ')} imported into the node's containerd`);
     }
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
@@ -123,12 +127,13 @@ export async function clusterCommand(config: Config, args: string[], log: Logger
     process.stdout.write(`${USAGE}\n`);
     return 0;
   }
-  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { wipe: { type: 'boolean' } } });
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { wipe: { type: 'boolean' }, 'all-names': { type: 'boolean' } } });
   const [sub, ...rest] = positionals;
   if (sub === 'deps') return depsCommand(config, rest, line0(log));
   if (sub === 'addon') return addonCommand(config, rest, line0(log));
   if (sub === 'install' && rest.length > 0) return installComponents(config, rest, line0(log));
-  if (sub === 'import') return importImages(config, rest, line0(log));
+  if (values['all-names'] && sub !== 'import') throw new LedgerflowError('LF_CONFIG', '--all-names applies to cluster import only');
+  if (sub === 'import') return importImages(config, rest, values['all-names'] === true, line0(log));
   if (rest.length > 0) throw new LedgerflowError('LF_CONFIG', `cluster ${sub} takes no argument, got ${rest.join(' ')}`);
   if (values.wipe && sub !== 'down') throw new LedgerflowError('LF_CONFIG', '--wipe applies to cluster down only');
   const line = line0(log);

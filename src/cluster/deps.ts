@@ -29,6 +29,8 @@ export function depsSettings(config: Config): Record<string, string> {
   return {
     LF_STACK_DIR: depsStackDir(layout),
     LF_STACK_HOST: nodeIp,
+    // The dev server reaches its own internal services over loopback (see stack.temporalBindHost).
+    LF_STACK_TEMPORAL_BIND_HOST: '0.0.0.0',
     LF_STACK_CLIENT_NETWORKS: `${podCidr},${hostIp}/32`,
     LF_KAFKA_BROKERS: `${nodeIp}:${DEPS_PORTS.kafka}`,
     LF_TEMPORAL_ADDRESS: `${nodeIp}:${DEPS_PORTS.temporal}`,

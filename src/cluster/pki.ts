@@ -108,16 +108,19 @@ async function signed(openssl: string, layout: ClusterLayout, name: CertName, sp
   fs.rmSync(ext, { force: true });
 }
 
+/** The kubeconfig context (and cluster) name of the node; skaffold.yaml's local-node profile pins it. */
+export const KUBE_CONTEXT = 'ledgerflow';
+
 /** A kubeconfig with the certificates embedded (JSON is YAML; kubectl and client-go read it). */
 export function writeKubeconfig(layout: ClusterLayout, file: string, user: CertName, server: string): void {
   const b64 = (f: string) => fs.readFileSync(f).toString('base64');
   const doc = {
     apiVersion: 'v1',
     kind: 'Config',
-    clusters: [{ name: 'ledgerflow', cluster: { server, 'certificate-authority-data': b64(certFile(layout, 'ca')) } }],
+    clusters: [{ name: KUBE_CONTEXT, cluster: { server, 'certificate-authority-data': b64(certFile(layout, 'ca')) } }],
     users: [{ name: user, user: { 'client-certificate-data': b64(certFile(layout, user)), 'client-key-data': b64(keyFile(layout, user)) } }],
-    contexts: [{ name: 'ledgerflow', context: { cluster: 'ledgerflow', user } }],
-    'current-context': 'ledgerflow',
+    contexts: [{ name: KUBE_CONTEXT, context: { cluster: KUBE_CONTEXT, user } }],
+    'current-context': KUBE_CONTEXT,
   };
   ensureDir(path.dirname(file));
   fs.writeFileSync(file, `${JSON.stringify(doc, null, 2)}\n`, { mode: 0o600 });

@@ -16,7 +16,7 @@ import { createFileLogger, resolveLogFormat, type Logger } from '../telemetry/lo
 import { verify } from '../verify';
 import { startOffsetSampler } from './progress';
 import { writeDemoReport } from './report';
-import { progressLine, stepLine, summaryLines, type DemoSummary, type Progress } from './terminal';
+import { progressLine, stackStep, stepLine, summaryLines, type DemoSummary, type Progress } from './terminal';
 
 /** Where the demo's lines go: a person's terminal, or structured records for a collector. */
 interface DemoOutput {
@@ -100,16 +100,6 @@ async function waitForHttp(url: string, timeoutMs: number, failed: () => string 
 
 const seconds = (sinceMs: number) => `${((Date.now() - sinceMs) / 1000).toFixed(1)} s`;
 
-/** How a stack line reads on the demo's terminal (null: not worth a line there). */
-function stackStep(line: string): [string, string] | null {
-  const ready = /^stack: (\w+): ready on (\S+) after ([\d.]+) s/.exec(line);
-  if (ready) return [ready[1] as string, `started, answering on ${ready[2]} after ${ready[3]} s`];
-  const running = /^stack: (\w+): already running \(pid \d+, (\S+)\)/.exec(line);
-  if (running) return [running[1] as string, `running on ${running[2]}`];
-  if (/installing|initialising|formatting/.test(line)) return ['install', line.replace(/^stack: /, '').replace(/ \(output in .*\)$/, '')];
-  return null;
-}
-
 const USAGE_OPTIONS = {
   count: { type: 'string' },
   rate: { type: 'string' },
@@ -142,6 +132,8 @@ export async function demo(config: Config, args: string[], log: Logger): Promise
   const logDir = path.join(stackLayout(config).logs, 'demo');
   fs.mkdirSync(logDir, { recursive: true });
   const shownLogDir = path.relative(process.cwd(), logDir) || logDir;
+  const stackDir = stackLayout(config).root;
+  const stackRoot = { absolute: stackDir, shown: path.relative(process.cwd(), stackDir) || stackDir };
   const records = person ? createFileLogger(config.log.level, 'demo', path.join(logDir, 'demo.log')) : log;
   const out = person ? personOutput() : recordOutput(log);
   const t0 = Date.now();
@@ -150,7 +142,7 @@ export async function demo(config: Config, args: string[], log: Logger): Promise
   await stackUp(config, {
     log: (line) => {
       records.info(line);
-      const step = person ? stackStep(line) : null;
+      const step = person ? stackStep(line, stackRoot) : null;
       if (step) out.step(step[0], step[1]);
     },
   });

@@ -14,6 +14,21 @@ export function stepLine(label: string, text: string): string {
   return `  ${label.padEnd(12)} ${text}`;
 }
 
+/**
+ * How a `stack up` line reads on the demo's terminal (null: not worth a line there). Paths under
+ * the stack's directory are shown as the person would type them (`.stack/…`), not absolute.
+ */
+export function stackStep(line: string, stackRoot: { absolute: string; shown: string }): [string, string] | null {
+  const ready = /^stack: (\w+): ready on (\S+) after ([\d.]+) s/.exec(line);
+  if (ready) return [ready[1] as string, `started, answering on ${ready[2]} after ${ready[3]} s`];
+  const running = /^stack: (\w+): already running \(pid \d+, (\S+)\)/.exec(line);
+  if (running) return [running[1] as string, `running on ${running[2]}`];
+  if (/installing|initialising|formatting/.test(line)) {
+    return ['install', line.replace(/^stack: /, '').replace(/ \(output in .*\)$/, '').split(stackRoot.absolute).join(stackRoot.shown)];
+  }
+  return null;
+}
+
 export interface Progress {
   produced: number;
   total: number;

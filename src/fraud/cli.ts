@@ -12,7 +12,7 @@ function numberArg(value: string | undefined, name: string, fallback: number): n
 
 const USAGE = `usage: ledgerflow fraud train --seed S [--count N] [--accounts A] [--fraud-rate R] [--out model.json]
        ledgerflow fraud eval --seed S [--model model.json] [--count N] [--accounts A] [--fraud-rate R]
-                             [--rounds 2] [--phase-s 60] [--rate 3000] [--out docs/reports/fraud-eval.json]
+                             [--rounds 2] [--phase-s 60] [--rate 2000] [--out docs/reports/fraud-eval.json]
   eval: precision and recall on the labelled workload through the pipeline, then detection's cost as
   CPU per committed event (consumer, worker, database), detection off and on in alternating phases
 `;
@@ -49,7 +49,8 @@ export async function fraudCommand(config: Config, args: string[], log: Logger):
     const modelPath = values.model ?? config.fraud.modelPath;
     const rounds = Math.max(1, Math.floor(numberArg(values.rounds, 'rounds', 2)));
     const phaseS = Math.max(1, numberArg(values['phase-s'], 'phase-s', 60));
-    const ratePerSec = Math.max(1, numberArg(values.rate, 'rate', 3_000));
+    // Unset: eval's default (DEFAULT_CPU_RATE_PER_SEC in overhead.ts), loaded only when evaluating.
+    const ratePerSec = values.rate === undefined ? undefined : Math.max(1, numberArg(values.rate, 'rate', 1));
     if (phaseS < 60 || rounds < 2) log.warn({ phaseS, rounds }, 'CPU phases under 60 s or a single round: the overhead figure is marked as not representative');
     const report = await evaluate(config, { ...common, modelPath, rounds, phaseS, ratePerSec, out: values.out ?? 'docs/reports/fraud-eval.json' }, log);
     if (modelPath && report.trainSeed === common.seed) log.warn('evaluated on the training seed: numbers are not a fair measure');

@@ -16,7 +16,7 @@ import type { Logger } from '../telemetry/log';
 import { startWorker } from '../worker';
 import { loadFraudModel } from '../worker/fraud';
 import { gitCommit, machine } from '../telemetry/provenance';
-import { measureOverhead } from './overhead';
+import { DEFAULT_CPU_RATE_PER_SEC, measureOverhead } from './overhead';
 import type { TrainedModel } from './train';
 
 export interface EvalOptions {
@@ -135,7 +135,7 @@ export async function evaluate(config: Config, options: EvalOptions, log: Logger
   await dropRun(run.config);
   const overhead = await measureOverhead(
     config,
-    { seed: options.seed + 1, accounts: options.accounts, fraudRate: options.fraudRate, modelPath: options.modelPath, ratePerSec: options.ratePerSec ?? 3_000, phaseS: options.phaseS ?? 60, rounds: options.rounds ?? 2 },
+    { seed: options.seed + 1, accounts: options.accounts, fraudRate: options.fraudRate, modelPath: options.modelPath, ratePerSec: options.ratePerSec ?? DEFAULT_CPU_RATE_PER_SEC, phaseS: options.phaseS ?? 60, rounds: options.rounds ?? 2 },
     log,
   );
   const flags = new Map(rows.map((r) => [r.tx_id, { detectors: r.detectors.split(',') }]));

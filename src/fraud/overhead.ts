@@ -1,3 +1,4 @@
+import os from 'node:os';
 import type { Config } from '../config';
 import { PIPELINE_SETTINGS } from '../bench';
 import { cpuBetween, sampleCpu, stackPids, type CpuSample } from '../bench/cpu';
@@ -43,6 +44,25 @@ export interface CpuPhase {
   totalMsPer1kEvents: number;
   /** Cores the measured processes used on average. */
   cores: number;
+  /** The whole box's 1-minute load average at the phase's end: how shared the cores were. */
+  loadAverage1m: number;
+  /** Events not yet committed at the phase's end: well above one second of traffic, the pipeline fell behind and batched more cheaply. */
+  lagAtEnd: number;
+}
+
+/**
+ * Events per second through the phases by default: at 3,000/s a detection-on phase on the shared
+ * 2-core box fell behind (a growing lag is applied in larger, cheaper batches), so the steady
+ * state both sides must be measured in is set below that.
+ */
+export const DEFAULT_CPU_RATE_PER_SEC = 2_000;
+
+/**
+ * Which phase of a round comes first: off then on, then on then off (ABBA). The database grows and
+ * the box's load drifts through the run; a fixed order would charge all of that drift to one side.
+ */
+export function phaseOrder(round: number): ReadonlyArray<'off' | 'on'> {
+  return round % 2 === 1 ? ['off', 'on'] : ['on', 'off'];
 }
 
 export interface OverheadResult {
@@ -107,7 +127,7 @@ export async function measureOverhead(base: Config, options: OverheadOptions, lo
     producer = await startProducer(config, { ratePerSec: options.ratePerSec, count: 0, accounts: options.accounts, seed: options.seed, malformedRatio: 0, fraudRate: options.fraudRate, clock: 'simulated', labels: { database: false } }, log);
     const phases: CpuPhase[] = [];
     for (let round = 1; round <= options.rounds; round++) {
-      for (const detection of ['off', 'on'] as const) {
+      for (const detection of phaseOrder(round)) {
         const worker = spawnLedgerflow('worker', ['work'], run.childEnv({ 'fraud.enabled': detection === 'on' }), [], `fraud-cpu-${run.runId}-worker-${detection}${round}`);
         children.push(worker);
         await waitReady(`http://127.0.0.1:${workerPort}/readyz`, worker, 120_000);
@@ -128,7 +148,7 @@ export async function measureOverhead(base: Config, options: OverheadOptions, lo
         const committed = end.committed - start.committed;
         const use = cpuBetween(before, after, committed);
         const total = MEASURED.reduce((s, p) => s + (use.msPer1kEvents[p] ?? 0), 0);
-        phases.push({ detection, round, committed, windowS: use.windowS, msPer1kEvents: use.msPer1kEvents, totalMsPer1kEvents: rounded(total), cores: use.totalCores });
+        phases.push({ detection, round, committed, windowS: use.windowS, msPer1kEvents: use.msPer1kEvents, totalMsPer1kEvents: rounded(total), cores: use.totalCores, loadAverage1m: rounded(os.loadavg()[0] ?? 0), lagAtEnd: end.lag });
         log.info({ round, detection, committed, msPer1kEvents: use.msPer1kEvents, lagAtEnd: end.lag }, 'fraud eval: CPU phase done');
         await worker.stop();
       }
@@ -139,7 +159,7 @@ export async function measureOverhead(base: Config, options: OverheadOptions, lo
       return rounded((on.totalMsPer1kEvents / off.totalMsPer1kEvents - 1) * 100);
     });
     return {
-      method: `CPU time (user + system, /proc) of the consumer, worker and database processes per committed event, at a steady ${options.ratePerSec} events/s of the simulated-clock workload; detection off and on in alternating phases, each measured for ${options.phaseS} s after its worker caught up; the benchmark's pipeline settings ${JSON.stringify(PIPELINE_SETTINGS)}`,
+      method: `CPU time (user + system, /proc) of the consumer, worker and database processes per committed event, at a steady ${options.ratePerSec} events/s of the simulated-clock workload; detection off and on in alternating phases (off then on in odd rounds, on then off in even ones), each measured for ${options.phaseS} s after its worker caught up; the benchmark's pipeline settings ${JSON.stringify(PIPELINE_SETTINGS)}`,
       ratePerSec: options.ratePerSec,
       phaseS: options.phaseS,
       phases,

@@ -83,15 +83,17 @@ function caSecretFile(config: Config): string | undefined {
 /**
  * Writes the image as a docker-archive tar: what `ctr -n k8s.io images import` (containerd, the
  * kubelet's runtime) and `docker load` accept. The archive keeps the fully qualified name, so the
- * imported image is the one the chart's image.repository names.
+ * imported image is the one the chart's image.repository names. Several names of one image are
+ * written once, under all of them (podman's multi-image archive).
  */
-export async function saveImage(ref: string, file: string): Promise<void> {
-  const name = normalizeImageRef(ref);
+export async function saveImage(ref: string | string[], file: string): Promise<void> {
+  const names = (Array.isArray(ref) ? ref : [ref]).map(normalizeImageRef);
+  if (names.length === 0) throw new LedgerflowError('LF_IMAGE', 'image save needs at least one image name');
   fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
   const tmp = `${file}.${process.pid}.tmp`;
   fs.rmSync(tmp, { force: true });
   try {
-    await podman(['save', '--format', 'docker-archive', '--output', tmp, name]);
+    await podman(['save', ...(names.length > 1 ? ['--multi-image-archive'] : []), '--format', 'docker-archive', '--output', tmp, ...names]);
     fs.renameSync(tmp, file);
   } finally {
     fs.rmSync(tmp, { force: true });

@@ -5,5 +5,5 @@
  */
 export { buildImage, defaultImageTag, saveImage, type BuildImageOptions, type BuiltImage } from './build';
 export { ensureStandInBases, NODE_VERSION, NONROOT_UID, standInBaseImages, type StandInResult } from './bases';
-export { CONTAINER_LIMIT_ARGS, PODMAN_GLOBAL_ARGS } from './podman';
+export { CONTAINER_LIMIT_ARGS, imageNames, PODMAN_GLOBAL_ARGS } from './podman';
 export { normalizeImageRef, upstreamBaseImages, type BaseImages } from './refs';

@@ -53,6 +53,13 @@ export async function inspectImage(ref: string): Promise<ImageFacts> {
   return { id: `sha256:${facts.Id.replace(/^sha256:/, '')}`, sizeBytes: facts.Size };
 }
 
+/** Every name (repository:tag) the image `ref` has in podman's storage, `ref` first. */
+export async function imageNames(ref: string): Promise<string[]> {
+  const [facts] = JSON.parse(await podman(['image', 'inspect', ref])) as Array<{ RepoTags?: string[] | null }>;
+  if (!facts) throw new LedgerflowError('LF_IMAGE', `podman image inspect ${ref}: no such image`, ref);
+  return [ref, ...(facts.RepoTags ?? []).filter((name) => name !== ref)];
+}
+
 /**
  * Tags `tmpRef` as `ref` and drops the temporary name: concurrent builders of the same stand-in
  * each finish under a name of their own, and the shared name always points at a complete image.

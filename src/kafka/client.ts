@@ -64,10 +64,31 @@ export async function ensureTopicsAndPartitions(config: Config, kafka: Kafka, us
     await ensureTopics(config, admin, uses).catch((err: unknown) => {
       throw explainKafkaStartError(config, err, `making sure topics ${config.kafka.topic} and ${config.kafka.dlqTopic} exist`);
     });
-    const metadata = await admin.fetchTopicMetadata({ topics: [config.kafka.topic] });
+    const metadata = await topicMetadataOnceKnown(admin, config.kafka.topic);
     return metadata.topics[0]?.partitions.length ?? config.kafka.partitions;
   } finally {
     await admin.disconnect();
+  }
+}
+
+/** How long a process at start waits for a new topic's metadata to reach the broker it asks. */
+const TOPIC_METADATA_WAIT_MS = 60_000;
+
+/**
+ * The topic's metadata, asked again while the broker answers with a retriable error. Right after a
+ * topic is created on a cluster of several brokers, a broker that has not yet received the new
+ * metadata answers "This server does not host this topic-partition" (UNKNOWN_TOPIC_OR_PARTITION,
+ * retriable); kafkajs's admin passes that through, and a process starting at that moment crashed.
+ */
+async function topicMetadataOnceKnown(admin: Admin, topic: string): Promise<Awaited<ReturnType<Admin['fetchTopicMetadata']>>> {
+  const deadline = Date.now() + TOPIC_METADATA_WAIT_MS;
+  for (let delay = 100; ; delay = Math.min(delay * 2, 2_000)) {
+    try {
+      return await admin.fetchTopicMetadata({ topics: [topic] });
+    } catch (err) {
+      if (!(err as { retriable?: boolean }).retriable || Date.now() + delay > deadline) throw err;
+      await new Promise((resolve) => setTimeout(resolve, delay));
+    }
   }
 }
 
@@ -144,14 +165,22 @@ async function createTopics(config: Config, admin: Admin, existing: ReadonlySet<
     { topic: config.kafka.dlqTopic, numPartitions: 1, extra: [{ name: 'max.message.bytes', value: String(DLQ_TOPIC_MAX_MESSAGE_BYTES) }] },
   ].filter((t) => names.includes(t.topic) && !existing.has(t.topic));
   if (wanted.length === 0) return;
-  await admin.createTopics({
-    waitForLeaders: true,
-    topics: wanted.map(({ extra, ...t }) => ({
-      ...t,
-      replicationFactor: config.kafka.replicationFactor,
-      configEntries: [{ name: 'min.insync.replicas', value: minIsr }, ...extra],
-    })),
-  });
+  try {
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: wanted.map(({ extra, ...t }) => ({
+        ...t,
+        replicationFactor: config.kafka.replicationFactor,
+        configEntries: [{ name: 'min.insync.replicas', value: minIsr }, ...extra],
+      })),
+    });
+  } catch (err) {
+    // kafkajs's wait for the new topics' leaders gives up on the first "This server does not
+    // host this topic-partition" (retriable: the broker asked has not yet applied the creation,
+    // seen on a busy machine); the topics exist once their metadata answers.
+    if (!(err as { retriable?: boolean }).retriable) throw err;
+    for (const t of wanted) await topicMetadataOnceKnown(admin, t.topic).catch(() => Promise.reject(err));
+  }
 }
 
 /** Twice the broker default (1 MiB) for the source topic. */

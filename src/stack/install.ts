@@ -114,11 +114,14 @@ export async function aptInstall(packages: string[], logFile: string, log: (line
   log(`stack: installing Debian packages ${packages.join(', ')} (output in ${logFile})`);
   await withServiceStartsBlocked(async () => {
     const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-    const install = () => runStep('apt-get', ['install', '-y', '--no-install-recommends', ...packages], { step, logFile, env });
+    // Another install of ours (the cluster's builds run beside the test suite) may hold dpkg's
+    // lock: wait for it rather than fail.
+    const lock = ['-o', 'DPkg::Lock::Timeout=600'];
+    const install = () => runStep('apt-get', [...lock, 'install', '-y', '--no-install-recommends', ...packages], { step, logFile, env });
     try {
       await install();
     } catch {
-      await runStep('apt-get', ['update'], { step: 'apt-get update', logFile, env });
+      await runStep('apt-get', [...lock, 'update'], { step: 'apt-get update', logFile, env });
       await install();
     }
   });

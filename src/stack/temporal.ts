@@ -95,7 +95,7 @@ export function temporalService(ctx: StackContext): ServiceDefinition {
         'server',
         'start-dev',
         '--ip',
-        ctx.config.stack.host,
+        ctx.config.stack.temporalBindHost || ctx.config.stack.host,
         '--port',
         String(ctx.ports.temporal),
         '--ui-port',

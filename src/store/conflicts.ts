@@ -1,5 +1,5 @@
 import { differingFields, type Content, type ContentField } from '../domain/identity';
-import { chunks, ROWS_PER_STATEMENT } from './ledger';
+import { chunks, IN_LIST_MAX, ROWS_PER_STATEMENT } from './ledger';
 import type { Connection, Pool } from './pool';
 import { fromDbDateTime } from './pool';
 
@@ -39,13 +39,27 @@ export function conflictId(txId: string, partition: number, offset: string): str
   return `${txId}@${partition}:${offset}`;
 }
 
+/** "<txId>|<topic>|<partition>|<offset>": the primary key of a conflict row. */
+const conflictKey = (txId: string, topic: string, partition: number, offset: string) => `${txId}|${topic}|${partition}|${offset}`;
+
 /**
  * Records conflicts in the batch's transaction; a conflict recorded before keeps its first row.
- * Returns how many rows were new (a replayed batch records nothing again).
+ * Returns how many were recorded for the first time, so a replayed batch counts nothing again.
+ * The rows already there are read first: the upsert's affected-row count cannot tell them apart,
+ * since the driver's FOUND_ROWS flag counts an unchanged duplicate as 1, like an insert. Only
+ * two attempts of one batch committing at once could both count a conflict; it is stored once.
  */
 export async function recordConflicts(conn: Connection, conflicts: ReadonlyArray<ConflictInput>): Promise<number> {
-  let added = 0;
-  for (const part of chunks(conflicts, ROWS_PER_STATEMENT)) {
+  if (conflicts.length === 0) return 0;
+  const known = new Set<string>();
+  for (const part of chunks([...new Set(conflicts.map((c) => c.txId))], IN_LIST_MAX)) {
+    const [rows] = await conn.query('SELECT tx_id, source_topic, variant_partition, variant_offset FROM transaction_conflicts WHERE tx_id IN (?)', [part]);
+    for (const r of rows as Array<{ tx_id: string; source_topic: string; variant_partition: number; variant_offset: string }>) {
+      known.add(conflictKey(r.tx_id, r.source_topic, r.variant_partition, String(r.variant_offset)));
+    }
+  }
+  const fresh = conflicts.filter((c) => !known.has(conflictKey(c.txId, c.topic, c.variant.partition, c.variant.offset)));
+  for (const part of chunks(fresh, ROWS_PER_STATEMENT)) {
     const rows = part.map((c) => [
       c.txId,
       c.topic,
@@ -59,17 +73,16 @@ export async function recordConflicts(conn: Connection, conflicts: ReadonlyArray
       c.outcome,
       c.batchId,
     ]);
-    // INSERT IGNORE would also turn a value the table cannot hold into a warning; a duplicate key
-    // updating nothing reports 0 affected rows. The no-op assignment is to a column outside every
-    // key: SingleStore refuses an upsert that assigns the shard key (decision 027).
-    const [res] = await conn.query(
+    // INSERT IGNORE would also turn a value the table cannot hold into a warning. The no-op
+    // assignment is to a column outside every key: SingleStore refuses an upsert that assigns the
+    // shard key (decision 027).
+    await conn.query(
       `INSERT INTO transaction_conflicts (tx_id, source_topic, variant_partition, variant_offset, stored_partition, stored_offset, fields, variant, payload, outcome, batch_id) VALUES ?
        ON DUPLICATE KEY UPDATE batch_id = batch_id`,
       [rows],
     );
-    added += (res as { affectedRows: number }).affectedRows;
   }
-  return added;
+  return fresh.length;
 }
 
 /**

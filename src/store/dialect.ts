@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { createHash } from 'node:crypto';
 import { LedgerflowError } from '../domain/errors';
-import type { RowWrite } from './ledger';
+import type { CreditDelete, RowWrite } from './ledger';
 
 export type Dialect = 'mariadb' | 'singlestore';
 
@@ -10,16 +10,36 @@ export type Dialect = 'mariadb' | 'singlestore';
  * How the batch path writes on each store, in one place for the worker and the store conformance
  * suite (test/store/). SingleStore: multi-row INSERT instead of LOAD DATA (not proven to stay
  * inside the batch's transaction there), ids also in the id-sharded `transaction_ids` (unique keys
- * contain the shard key, decision 021), shared rows one statement each (decision 027).
+ * contain the shard key, decision 021), shared rows one statement each, folded credits deleted
+ * by an IN list of keys (MariaDB: a key-driven join, see deleteFoldedCredits; decision 027).
  */
 export interface DialectWrites {
   rowWrite: RowWrite;
   idRegistry: boolean;
   sharedRowsPerStatement?: number;
+  creditDelete?: CreditDelete;
 }
 
 export function dialectWrites(dialect: Dialect): DialectWrites {
-  return dialect === 'singlestore' ? { rowWrite: 'insert', idRegistry: true, sharedRowsPerStatement: 1 } : { rowWrite: 'load', idRegistry: false };
+  return dialect === 'singlestore'
+    ? { rowWrite: 'insert', idRegistry: true, sharedRowsPerStatement: 1, creditDelete: 'in-list' }
+    : { rowWrite: 'load', idRegistry: false, creditDelete: 'join' };
+}
+
+/**
+ * The oldest SingleStore the migrations run on: `VECTOR(6, F32)` (migration 002) is the native
+ * vector type, documented from 8.5 (8.1 documents vectors as BLOBs only). The migration runner
+ * refuses an older server before applying anything (docs/singlestore.md).
+ */
+export const SINGLESTORE_MIN_VERSION = '8.5';
+
+/** Whether a server version string ("8.5.12", "8.9.3-4bf2c7b9") is at least `minimum` ("8.5"). */
+export function versionAtLeast(version: string, minimum: string): boolean {
+  const parts = (v: string) => (/^(\d+)(?:\.(\d+))?/.exec(v.trim()) ?? []).slice(1, 3).map((n) => Number(n ?? 0));
+  const [major, minor] = parts(version);
+  const [minMajor, minMinor] = parts(minimum);
+  if (major === undefined || minor === undefined || minMajor === undefined || minMinor === undefined || Number.isNaN(major)) return false;
+  return major > minMajor || (major === minMajor && minor >= minMinor);
 }
 
 export interface Migration {

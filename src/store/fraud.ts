@@ -2,7 +2,6 @@ import type { FraudFlag } from '../domain/fraud/detect';
 import type { TransferLeg } from '../domain/fraud/rules';
 import { parseStats, type AccountStats } from '../domain/fraud/stats';
 import { decodeStats, encodeStats } from '../domain/fraud/statsCodec';
-import type { Dialect } from './dialect';
 import { chunks, IN_LIST_MAX, ROWS_PER_STATEMENT } from './ledger';
 import type { Connection, Pool } from './pool';
 import { fromDbDateTime, toDbDateTime } from './pool';
@@ -127,7 +126,12 @@ export interface FraudVectorRow {
   embedding: number[];
 }
 
-/** Confirmed-fraud vectors (MariaDB: JSON text; the worker indexes them in process). */
+/**
+ * Confirmed-fraud vectors, for the worker's in-process index on both stores (MariaDB: JSON text;
+ * SingleStore: VECTOR(6, F32), which it projects as a JSON array by default). SingleStore's
+ * DOT_PRODUCT is not used: the detector is pure (src/domain/fraud) and asks for a neighbour
+ * synchronously, and the in-process index answers in ~0.1 ms (docs/decisions/006).
+ */
 export async function loadFraudVectors(pool: Pool): Promise<FraudVectorRow[]> {
   const [rows] = await pool.query('SELECT tx_id, embedding FROM fraud_vectors ORDER BY created_at, tx_id');
   return (rows as Array<{ tx_id: string; embedding: string }>).map((r) => ({ txId: r.tx_id, embedding: JSON.parse(r.embedding) as number[] }));
@@ -137,13 +141,4 @@ export async function insertFraudVectors(pool: Pool | Connection, rows: Readonly
   for (const part of chunks(rows, ROWS_PER_STATEMENT)) {
     await pool.query('INSERT IGNORE INTO fraud_vectors (tx_id, account, embedding, source) VALUES ?', [part.map((r) => [r.txId, r.account, JSON.stringify(r.embedding), source])]);
   }
-}
-
-/**
- * The nearest confirmed fraud by inner product of unit vectors. SingleStore runs it in the
- * database over VECTOR columns; MariaDB has no vector type, so the worker searches in process.
- */
-export function nearestFraudSql(dialect: Dialect): string | null {
-  if (dialect !== 'singlestore') return null;
-  return 'SELECT tx_id, DOT_PRODUCT(embedding, ? :> VECTOR(6, F32)) AS similarity FROM fraud_vectors ORDER BY similarity DESC LIMIT ?';
 }

@@ -1,7 +1,7 @@
 import type { Config } from '../config';
 import { LedgerflowError } from '../domain/errors';
-import { loadMigrations } from './dialect';
-import { createPool } from './pool';
+import { loadMigrations, SINGLESTORE_MIN_VERSION, versionAtLeast, type Dialect } from './dialect';
+import { createPool, type Connection, type Pool } from './pool';
 import { explainDbStartError } from './security';
 
 export interface MigrationReport {
@@ -10,26 +10,63 @@ export interface MigrationReport {
 }
 
 const LOCK_NAME = 'ledgerflow_migrate';
-const LOCK_WAIT_S = 60;
 
 /**
- * Applies the pending migrations as the migration user, one at a time, under a named lock so
- * that several pods starting at once never race. Applied versions are recorded with a checksum;
+ * One runner at a time, on both stores, with row locks only: a second connection holds the row of
+ * `schema_migrations_lock` in an open transaction (an UPDATE, which locks it on MariaDB and on
+ * SingleStore, whose row-locking page says writes lock the rows they change) while the first one
+ * runs the DDL. Another runner's UPDATE waits for it, up to the store's lock wait timeout. The
+ * lock goes with the transaction: a ROLLBACK when done, or the connection dropping when the
+ * runner dies. It was GET_LOCK, which SingleStore's documentation does not list (decision 027).
+ */
+async function takeMigrationLock(pool: Pool, dialect: Dialect): Promise<Connection> {
+  const conn = await pool.getConnection();
+  try {
+    await conn.query(
+      `CREATE ${dialect === 'singlestore' ? 'ROWSTORE ' : ''}TABLE IF NOT EXISTS schema_migrations_lock (
+         name VARCHAR(64) NOT NULL PRIMARY KEY,
+         locked_at DATETIME(6) NULL
+       )`,
+    );
+    await conn.query('INSERT IGNORE INTO schema_migrations_lock (name) VALUES (?)', [LOCK_NAME]);
+    await conn.beginTransaction();
+    await conn.query('UPDATE schema_migrations_lock SET locked_at = NOW(6) WHERE name = ?', [LOCK_NAME]);
+    return conn;
+  } catch (err) {
+    await conn.rollback().catch(() => undefined);
+    conn.release();
+    if ((err as { errno?: number }).errno === 1205) throw new LedgerflowError('LF_MIGRATION', `another migration holds the lock ${LOCK_NAME} (a row of schema_migrations_lock) beyond the lock wait timeout`);
+    throw err;
+  }
+}
+
+/** SingleStore below SINGLESTORE_MIN_VERSION is refused before any migration runs. */
+async function checkServerVersion(conn: Connection, dialect: Dialect): Promise<void> {
+  if (dialect !== 'singlestore') return;
+  const [rows] = await conn.query('SELECT @@memsql_version AS version');
+  const version = String((rows as Array<{ version: unknown }>)[0]?.version ?? '');
+  if (!versionAtLeast(version, SINGLESTORE_MIN_VERSION)) {
+    throw new LedgerflowError('LF_MIGRATION', `SingleStore ${SINGLESTORE_MIN_VERSION} or later is needed (VECTOR(6, F32) in migration 002, docs/singlestore.md); this server is ${version || 'of an unknown version'}`);
+  }
+}
+
+/**
+ * Applies the pending migrations as the migration user, one at a time, under the migration lock
+ * so that several pods starting at once never race. Applied versions are recorded with a checksum;
  * an edited migration that already ran is refused (migrations are forward-only).
  */
 export async function migrate(config: Config, log: (line: string) => void = () => undefined): Promise<MigrationReport> {
   const migrations = loadMigrations(config.db.dialect);
-  const pool = createPool(config, 'migrate', 1);
+  const pool = createPool(config, 'migrate', 2);
   const conn = await pool.getConnection().catch(async (err: unknown) => {
     await pool.end().catch(() => undefined);
     throw explainDbStartError(config, 'migrate', err);
   });
   const report: MigrationReport = { applied: [], alreadyApplied: [] };
+  let lock: Connection | undefined;
   try {
-    const [lock] = await conn.query('SELECT GET_LOCK(?, ?) AS got', [LOCK_NAME, LOCK_WAIT_S]);
-    if ((lock as Array<{ got: number }>)[0]?.got !== 1) {
-      throw new LedgerflowError('LF_MIGRATION', `another migration holds the lock ${LOCK_NAME} for over ${LOCK_WAIT_S}s`);
-    }
+    await checkServerVersion(conn, config.db.dialect);
+    lock = await takeMigrationLock(pool, config.db.dialect);
     await conn.query(
       `CREATE TABLE IF NOT EXISTS schema_migrations (
          version INT NOT NULL PRIMARY KEY,
@@ -54,9 +91,13 @@ export async function migrate(config: Config, log: (line: string) => void = () =
       report.applied.push(m.version);
       log(`migration ${m.version}_${m.name} applied (${config.db.dialect})`);
     }
-    await conn.query('SELECT RELEASE_LOCK(?)', [LOCK_NAME]);
     return report;
   } finally {
+    if (lock) {
+      // Nothing to keep: the rollback ends the transaction that holds the lock row.
+      await lock.rollback().catch(() => undefined);
+      lock.release();
+    }
     conn.release();
     await pool.end();
   }

@@ -86,12 +86,40 @@ interface TxRow {
   status: string;
 }
 
+/** The balance deltas that reverse an applied transaction (credit → debit, debit → credit, transfer → back to the sender). */
+function reversalDeltas(tx: TxRow): Map<string, bigint> {
+  const amount = BigInt(tx.amount_minor);
+  const deltas = new Map<string, bigint>([[balanceKey(tx.account, tx.currency), tx.type === 'credit' ? -amount : amount]]);
+  if (tx.type === 'transfer' && tx.counterparty) deltas.set(balanceKey(tx.counterparty, tx.currency), -amount);
+  return deltas;
+}
+
+async function readTransaction(conn: Connection, txId: string): Promise<TxRow | undefined> {
+  const [rows] = await conn.query('SELECT account, counterparty, type, amount_minor, currency, status FROM transactions WHERE id = ?', [txId]);
+  return (rows as TxRow[])[0];
+}
+
 /**
  * Decides a review once: the row is locked and only an undecided review changes. A rejection of an
- * applied transaction moves its amounts back (credit → debit, debit → credit, transfer → back to
- * the sender) and adds its embedding to the confirmed-fraud set, in the same transaction.
+ * applied transaction moves its amounts back and adds its embedding to the confirmed-fraud set, in
+ * the same transaction.
+ *
+ * A rejection locks the balance rows it may move first, in sorted order, and the review row after
+ * them: the order of a batch, which holds its balance rows before anything else and may then
+ * delete this review (a supersession, docs/decisions/021). The other order closed a cycle
+ * (MariaDB reported a deadlock; SingleStore, which detects none, would wait for its lock wait
+ * timeout: docs/decisions/027).
  */
 export async function decide(conn: Connection, txId: string, action: 'approve' | 'reject', actor: string, reason: string): Promise<{ status: 'approved' | 'rejected'; reversed: boolean }> {
+  const held = new Set<string>();
+  if (action === 'reject') {
+    const before = await readTransaction(conn, txId);
+    if (before?.status === 'applied') {
+      const keys = [...reversalDeltas(before).keys()].sort();
+      await lockBalances(conn, keys);
+      for (const key of keys) held.add(key);
+    }
+  }
   const [rows] = await conn.query('SELECT status, reversed FROM reviews WHERE tx_id = ? FOR UPDATE', [txId]);
   const review = (rows as Array<{ status: ReviewRow['status']; reversed: number }>)[0];
   // The transaction under review was superseded by a variant from an earlier position (its review
@@ -103,14 +131,15 @@ export async function decide(conn: Connection, txId: string, action: 'approve' |
   await conn.query('INSERT INTO review_audit (tx_id, action, actor, reason) VALUES (?, ?, ?, ?)', [txId, action, actor, reason]);
   if (action === 'approve') return { status, reversed: false };
 
-  const [txRows] = await conn.query('SELECT account, counterparty, type, amount_minor, currency, status FROM transactions WHERE id = ?', [txId]);
-  const tx = (txRows as TxRow[])[0];
+  // Read again under the locks: a returned transfer is no longer applied.
+  const tx = await readTransaction(conn, txId);
   let reversed = false;
   if (tx && tx.status === 'applied') {
-    const amount = BigInt(tx.amount_minor);
-    const deltas = new Map<string, bigint>([[balanceKey(tx.account, tx.currency), tx.type === 'credit' ? -amount : amount]]);
-    if (tx.type === 'transfer' && tx.counterparty) deltas.set(balanceKey(tx.counterparty, tx.currency), -amount);
-    await lockBalances(conn, [...deltas.keys()].sort());
+    const deltas = reversalDeltas(tx);
+    // Rows not locked above only if the stored row changed in between (a superseding variant with
+    // a review of its own): taken now, out of order, on that rare path only.
+    const missing = [...deltas.keys()].filter((key) => !held.has(key)).sort();
+    if (missing.length > 0) await lockBalances(conn, missing);
     await applyBalanceDeltas(conn, deltas);
     await conn.query('UPDATE reviews SET reversed = 1 WHERE tx_id = ?', [txId]);
     await conn.query("INSERT INTO review_audit (tx_id, action, actor, reason) VALUES (?, 'reversed', ?, ?)", [txId, actor, `reversed ${tx.type} of ${tx.amount_minor} ${tx.currency}`]);
@@ -124,9 +153,11 @@ export async function decide(conn: Connection, txId: string, action: 'approve' |
 }
 
 export async function auditTrail(pool: Pool, txId: string): Promise<Array<{ action: string; actor: string; reason: string; at: string }>> {
-  // By time first: SingleStore's AUTO_INCREMENT is unique but not in insertion order across
-  // aggregators (decision 027); the id only breaks ties within one microsecond.
-  const [rows] = await pool.query('SELECT action, actor, reason, at FROM review_audit WHERE tx_id = ? ORDER BY at, id', [txId]);
+  // By time, then by the action's place in the ENUM (opened, approve, reject, escalate, reversed),
+  // never by the AUTO_INCREMENT id, which SingleStore keeps unique but not in insertion order
+  // (decision 027). Only a decision and its 'reversed' row share a transaction, and so possibly an
+  // instant: the ENUM puts the reversal after the decision. The id only separates exact copies.
+  const [rows] = await pool.query('SELECT action, actor, reason, at FROM review_audit WHERE tx_id = ? ORDER BY at, action, id', [txId]);
   return (rows as Array<{ action: string; actor: string; reason: string; at: string }>).map((r) => ({ ...r, at: fromDbDateTime(r.at) }));
 }
 

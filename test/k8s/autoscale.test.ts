@@ -29,7 +29,7 @@ import { createKafka } from '../../src/kafka/client';
 import { consumerGroupLag } from '../../src/kafka/offsets';
 import { repoRoot } from '../../src/stack/layout';
 import { K8S_AUTOSCALE_SKIP } from './helpers';
-import { CHART, depsConfig, ensureDbSecret, helm, produce, RELEASE_NAMESPACE, releaseImage, releaseValues, uninstallRelease, verifyAll, writeValues } from './release';
+import { CHART, depsConfig, ensureDbSecret, helm, produce, RELEASE_NAMESPACE, releaseImage, releaseValues, removeLeftoverRelease, uninstallRelease, verifyAll, writeValues } from './release';
 import { REPORT_ENABLED } from './report';
 
 const config = loadConfig();
@@ -177,6 +177,7 @@ test('KEDA follows the work: idle → 80 % of max → idle, replicas within thei
   const admin = createKafka(depsConfig(config), 'autoscale-test').admin();
   await admin.connect();
   try {
+    await removeLeftoverRelease(config);
     await install(image, 'pinned');
     const calibration = await calibrate(admin);
     log(`autoscale: max ${calibration.maxRate} events/s (${calibration.events} drained in ${calibration.drainS.toFixed(1)} s, ${PARTITIONS} consumers, ${WORKER_CAP} workers)`);

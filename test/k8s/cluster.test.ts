@@ -8,7 +8,7 @@ import { runCommand } from '../../src/cluster/exec';
 import { TOOLBOX_IMAGE } from '../../src/cluster/images';
 import { httpGet } from '../../src/cluster/probe';
 import { readPid } from '../../src/stack/process';
-import { K8S_TESTS_SKIP, processesMentioning } from './helpers';
+import { askUntil, K8S_TESTS_SKIP, processesMentioning } from './helpers';
 
 /**
  * The local Kubernetes node is real and sealed: built and started by `cluster up` (idempotent, a
@@ -132,12 +132,16 @@ test('pods from a locally built image run; CoreDNS resolves Services; a ClusterI
   assert.ok(client);
   const clusterIp = (await kubectl(config, ['-n', NS, 'get', 'service', 'echo', '-o', 'jsonpath={.spec.clusterIP}'])).trim();
 
-  const lookup = await execIn(client, `nslookup echo.${NS}.svc.cluster.local`);
+  // A new Service's name answers once CoreDNS has seen its endpoints and kube-proxy has programmed
+  // the DNS Service's rules on this fresh node: asked until it does (within a minute), never once only.
+  const answers = new RegExp(`Address:?\\s+${clusterIp.replace(/\./g, '\\.')}`);
+  const resolves = (name: string) => askUntil(() => execIn(client as string, `nslookup ${name}`), (r) => r.code === 0 && answers.test(r.out), 60_000);
+  const lookup = await resolves(`echo.${NS}.svc.cluster.local`);
   assert.equal(lookup.code, 0, lookup.out);
-  assert.match(lookup.out, new RegExp(`Address:?\\s+${clusterIp.replace(/\./g, '\\.')}`));
+  assert.match(lookup.out, answers, lookup.out);
   // The short name through the pod's search path, as applications use it.
-  const short = await execIn(client, 'nslookup echo');
-  assert.match(short.out, new RegExp(`Address:?\\s+${clusterIp.replace(/\./g, '\\.')}`), short.out);
+  const short = await resolves('echo');
+  assert.match(short.out, answers, short.out);
   assert.deepEqual(await answeringPods(client, `echo.${NS}.svc.cluster.local`, 20), new Set(echo), 'from another pod, every endpoint answers');
   // A pod reaching its own Service may land on itself: the bridge's hairpin mode and kube-proxy's masquerade.
   assert.deepEqual(await answeringPods(echo[0] as string, `echo.${NS}.svc.cluster.local`, 20), new Set(echo), 'from one of its own pods');

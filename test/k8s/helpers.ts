@@ -28,3 +28,16 @@ export function processesMentioning(text: string): string[] {
   }
   return out;
 }
+
+/**
+ * Asks `get` until `done` holds for its answer or `waitMs` has passed, every `everyMs`; resolves the
+ * last answer either way (the caller asserts on it, so a failure shows what was last seen).
+ */
+export async function askUntil<T>(get: () => Promise<T>, done: (value: T) => boolean, waitMs: number, everyMs = 2_000): Promise<T> {
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    const value = await get();
+    if (done(value) || Date.now() > deadline) return value;
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}

@@ -19,6 +19,7 @@ import { ensureSystemPackages } from '../../src/stack/install';
 import { createScratchRun, type ScratchRun } from '../../src/stack/scratch';
 import { loadMigrations } from '../../src/store/dialect';
 import { createPool } from '../../src/store/pool';
+import { bearer, createTestKeys, type TestKeys } from '../helpers/apiKeys';
 import { containerArgs, followLogs, podmanRun } from '../helpers/containers';
 import { waitForStatus } from '../helpers/processes';
 import { recordReport, REPORT_ENABLED } from './report';
@@ -30,12 +31,21 @@ const READY_TIMEOUT_MS = 180_000;
 let base: Config;
 let run: ScratchRun;
 let image: BuiltImage;
+let keys: TestKeys;
+/** Where the chart mounts the api's key set (its Secret volume). */
+const KEYS_MOUNT = '/etc/ledgerflow/api-keys';
 const started: string[] = [];
 const report: Record<string, unknown> = {};
 
 before(async () => {
   base = loadConfig();
   // The image's migrate applies the migrations: the scratch database starts empty.
+  // The api is closed to anyone without a credential: a key set of its own, readable by the
+  // image's user as the chart's Secret volume makes it (owner 65532 via fsGroup, 0440).
+  keys = createTestKeys([{ id: 'image-test-ingest', scopes: ['ingest', 'read'] }]);
+  fs.chownSync(path.dirname(keys.file), NONROOT_UID, NONROOT_UID);
+  fs.chownSync(keys.file, NONROOT_UID, NONROOT_UID);
+  fs.chmodSync(keys.file, 0o440);
   run = await createScratchRun('image', { 'log.level': 'info', 'fraud.reviewEnabled': false }, { migrate: false });
   image = await buildImage(base, { log: (line) => console.error(line) });
   report.image = { ref: image.ref, id: image.id, sizeBytes: image.sizeBytes, buildSeconds: Math.round(image.buildSeconds), standInSeconds: Math.round(image.standInSeconds), bases: image.bases };
@@ -44,6 +54,7 @@ before(async () => {
 after(async () => {
   for (const name of started) await podmanRun(['rm', '--force', '--time', '0', name]);
   await run?.dispose();
+  keys?.remove();
   if (image) writeReport();
 });
 
@@ -56,6 +67,7 @@ function settings(): Record<string, string> {
   out[envVarOf('db.migrationPassword') as string] = dbPassword(run.config, 'migrate');
   out[envVarOf('db.passwordFile') as string] = '';
   out[envVarOf('db.migrationPasswordFile') as string] = '';
+  out[envVarOf('api.keysFile') as string] = `${KEYS_MOUNT}/${path.basename(keys.file)}`;
   return out;
 }
 
@@ -67,11 +79,20 @@ function runToEnd(command: string[], entrypoint?: string) {
 async function startDetached(command: string): Promise<{ name: string; logs: ReturnType<typeof followLogs> }> {
   const name = `lf-image-test-${command}-${process.pid}`;
   await podmanRun(['rm', '--force', '--time', '0', name]);
-  const { args, env } = containerArgs(settings(), ['--detach', '--name', name]);
+  const { args, env } = containerArgs(settings(), ['--detach', '--name', name, '--volume', `${path.dirname(keys.file)}:${KEYS_MOUNT}:ro`]);
   const res = await podmanRun([...args, image.ref, command], env);
   assert.equal(res.code, 0, `podman run ${command}: ${res.stderr}`);
   started.push(name);
   return { name, logs: followLogs(name) };
+}
+
+/** Ready within the bound, or a failure that carries the end of the container's log (why it is not). */
+async function readyOrLogs(proc: { name: string; logs: ReturnType<typeof followLogs> }, url: string): Promise<void> {
+  try {
+    await waitForStatus(url, 200, READY_TIMEOUT_MS);
+  } catch (err) {
+    throw new Error(`${proc.name}: ${(err as Error).message}; its log ends:\n${proc.logs.text().slice(-3000)}`);
+  }
 }
 
 /** SIGTERM, as the kubelet sends it; the exit code once the process is gone. */
@@ -123,9 +144,9 @@ test('migrate, work, consume, api and produce run as the chart runs them; nothin
   const api = await startDetached('api');
   const { config } = run;
   await Promise.all([
-    waitForStatus(`http://127.0.0.1:${config.worker.httpPort}/readyz`, 200, READY_TIMEOUT_MS),
-    waitForStatus(`http://127.0.0.1:${config.consumer.httpPort}/readyz`, 200, READY_TIMEOUT_MS),
-    waitForStatus(`http://127.0.0.1:${config.api.port}/readyz`, 200, READY_TIMEOUT_MS),
+    readyOrLogs(worker, `http://127.0.0.1:${config.worker.httpPort}/readyz`),
+    readyOrLogs(consumer, `http://127.0.0.1:${config.consumer.httpPort}/readyz`),
+    readyOrLogs(api, `http://127.0.0.1:${config.api.port}/readyz`),
   ]);
 
   const produced = await runToEnd(['produce', '--rate', '2000', '--count', String(EVENTS), '--accounts', '200', '--seed', '19']);
@@ -134,7 +155,9 @@ test('migrate, work, consume, api and produce run as the chart runs them; nothin
     account: `acct-http-${i % 5}`, type: 'credit', amountMinor: String(100 + i), currency: 'EUR', occurredAt: new Date().toISOString(),
   }));
   const ingest = await fetch(`http://127.0.0.1:${config.api.port}/transactions`, {
-    method: 'POST', headers: { 'content-type': 'application/json', 'idempotency-key': `image-test-${process.pid}` }, body: JSON.stringify(body),
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'idempotency-key': `image-test-${process.pid}`, ...bearer(keys.tokens['image-test-ingest'] as string) },
+    body: JSON.stringify(body),
   });
   assert.equal(ingest.status, 202, await ingest.text());
 

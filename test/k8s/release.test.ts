@@ -3,8 +3,8 @@ import fs from 'node:fs';
 import { test } from 'node:test';
 import { loadConfig } from '../../src/config';
 import { clusterDepsUp, clusterUp, importImage, clusterLayout, kubectl } from '../../src/cluster';
-import { K8S_TESTS_SKIP } from './helpers';
-import { CHART, ensureDbSecret, helm, HelmMajor, produce, RELEASE_NAMESPACE, releaseImage, ReleaseImage, releaseLeftovers, releaseValues, timeToReady, verifyAll, writeValues } from './release';
+import { askUntil, K8S_TESTS_SKIP } from './helpers';
+import { CHART, ensureDbSecret, helm, HelmMajor, produce, RELEASE_NAMESPACE, releaseImage, ReleaseImage, releaseLeftovers, releaseValues, removeLeftoverRelease, timeToReady, verifyAll, writeValues } from './release';
 import { recordReport } from './report';
 
 /**
@@ -24,8 +24,10 @@ async function rollout(name: string): Promise<void> {
   await kubectl(config, ['-n', RELEASE_NAMESPACE, 'rollout', 'status', `deployment/${name}`, '--timeout=600s'], { timeoutMs: 620_000 });
 }
 
+/** The release's Deployment pods (not its `helm test` or hook pods). */
 async function podUids(): Promise<string[]> {
-  const out = await kubectl(config, ['-n', RELEASE_NAMESPACE, 'get', 'pods', '-l', 'app.kubernetes.io/instance=lf', '-o', 'jsonpath={.items[*].metadata.uid}']);
+  const selector = 'app.kubernetes.io/instance=lf,app.kubernetes.io/component in (consumer,worker,api)';
+  const out = await kubectl(config, ['-n', RELEASE_NAMESPACE, 'get', 'pods', '-l', selector, '-o', 'jsonpath={.items[*].metadata.uid}']);
   return out.split(' ').filter(Boolean).sort();
 }
 
@@ -42,11 +44,14 @@ test('the node and its dependencies are up; the image is imported', { skip, time
   image = await releaseImage(config);
   await importImage(clusterLayout(config), image.archive);
   await ensureDbSecret(config);
+  await removeLeftoverRelease(config);
   recordReport({ image: { name: `${image.repository}:${image.tag}`, sizeBytes: image.sizeBytes, archiveBytes: fs.statSync(image.archive).size } });
 });
 
 for (const major of ['helm4', 'helm3'] as HelmMajor[]) {
   test(`${major}: install, helm test, load verified, upgrade under load, rollback, uninstall`, { skip, timeout: 60 * 60_000 }, async () => {
+    // One major's failure leaves its release: the next one starts clean all the same.
+    await removeLeftoverRelease(config);
     const version = (await helm(config, major, ['version', '--short'])).trim();
     const values = writeValues(config, major, releaseValues(image));
     const t0 = Date.now();
@@ -66,8 +71,10 @@ for (const major of ['helm4', 'helm3'] as HelmMajor[]) {
     const upgraded = writeValues(config, `${major}-upgrade`, releaseValues(image, { consumer: { replicas: 1, lingerMs: 40, autoscaling: { enabled: false } } }));
     await helm(config, major, ['upgrade', 'lf', CHART, '-n', RELEASE_NAMESPACE, '-f', upgraded, '--wait', '--timeout', '15m']);
     for (const d of ['lf-ledgerflow-consumer', 'lf-ledgerflow-worker', 'lf-ledgerflow-api']) await rollout(d);
-    const after = await podUids();
-    assert.ok(before.every((uid) => !after.includes(uid)), 'every pod was replaced by the upgrade');
+    // A rollout is complete when the new pods are ready; the old ones may still be draining in
+    // their grace period. Replaced means gone, within the longest grace period and some.
+    const after = await askUntil(podUids, (uids) => !before.some((uid) => uids.includes(uid)), 300_000);
+    assert.ok(before.every((uid) => !after.includes(uid)), `every pod was replaced by the upgrade: before ${before.join(' ')}; after ${after.join(' ')}`);
     await load;
     assertClean(await verifyAll(config), `${major} after upgrade under load`);
 

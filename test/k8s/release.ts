@@ -1,13 +1,16 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import YAML from 'yaml';
 import { Config, loadConfig } from '../../src/config';
-import { binaryPath, clusterLayout, DEPS_NAMESPACE, depsSettings, ensureBinaries, kubectl } from '../../src/cluster';
+import { binaryPath, clusterLayout, depsSettings, ensureBinaries, kubectl } from '../../src/cluster';
 import { mustRun, runCommand } from '../../src/cluster/exec';
+import { newCredential, renderKeySet } from '../../src/domain/credentials';
 import { buildImage, saveImage } from '../../src/image';
 import { startProducer } from '../../src/producer';
 import { repoRoot } from '../../src/stack/layout';
 import { createLogger } from '../../src/telemetry/log';
 import { verify, VerifyReport } from '../../src/verify';
+import { askUntil } from './helpers';
 
 /** The Helm release on the local node: values, helm runs, load and verification against the node's deps. */
 
@@ -51,38 +54,49 @@ export function depsConfig(config: Config): Config {
   return loadConfig({ 'log.level': 'warn' }, { ...process.env, ...depsSettings(config) });
 }
 
-/** Values for the node: external deps by their in-cluster Services, the local image, small requests. */
+/**
+ * The node's values (charts/ledgerflow/ci/local-node-values.yaml, which skaffold's local-node profile
+ * deploys with too): external deps by their in-cluster Services, small requests; and the local image.
+ */
+export const NODE_VALUES_FILE = path.join(CHART, 'ci', 'local-node-values.yaml');
+
 export function releaseValues(image: { repository: string; tag: string }, extra: Record<string, unknown> = {}): Record<string, unknown> {
-  const small = (cpu: string, memory: string) => ({ requests: { cpu: '20m', memory: '96Mi' }, limits: { cpu, memory } });
+  const node = YAML.parse(fs.readFileSync(NODE_VALUES_FILE, 'utf8')) as Record<string, unknown>;
   return {
+    ...node,
     image: { repository: image.repository, tag: image.tag, pullPolicy: 'Never' },
-    kafka: { brokers: `kafka.${DEPS_NAMESPACE}.svc:9092`, partitions: 8, replicationFactor: 1 },
-    temporal: { address: `temporal.${DEPS_NAMESPACE}.svc:7233` },
-    db: { dialect: 'mariadb', host: `mariadb.${DEPS_NAMESPACE}.svc`, port: 3306, existingSecret: 'ledgerflow-db' },
-    consumer: { replicas: 1, autoscaling: { enabled: false }, resources: small('1', '512Mi') },
-    worker: { replicas: 1, autoscaling: { enabled: false }, resources: small('1', '768Mi') },
-    api: { replicas: 1, autoscaling: { enabled: false }, resources: small('500m', '256Mi') },
+    tests: { apiToken: { existingSecret: TEST_TOKEN_SECRET } },
     ...extra,
   };
 }
 
-/** The database passwords of the deps stack as the Secret the chart expects (never in values). */
+/** The Secret holding a bearer token of scope read, for `helm test` (tests.apiToken.existingSecret). */
+export const TEST_TOKEN_SECRET = 'ledgerflow-test-token';
+
+/**
+ * The Secrets the chart expects before an install, made as docs/deploy.md tells an operator: the
+ * database passwords of the node's deps stack, and the api's key set (a read credential whose token
+ * `helm test` uses, kept in a Secret of its own). Never in values.
+ */
 export async function ensureDbSecret(config: Config): Promise<void> {
   const secrets = path.join(depsSettings(config).LF_STACK_DIR as string, 'secrets');
   const read = (f: string) => fs.readFileSync(path.join(secrets, f), 'utf8').trim();
   await kubectl(config, ['create', 'namespace', RELEASE_NAMESPACE]).catch(() => undefined);
-  const manifest = kubectlSecretJson(read('db-app.password'), read('db-migrate.password'));
-  await kubectl(config, ['apply', '-f', '-'], { input: manifest });
+  const reader = newCredential('helm-test', ['read']);
+  const manifest = {
+    apiVersion: 'v1',
+    kind: 'List',
+    items: [
+      secret('ledgerflow-db', { 'app-password': read('db-app.password'), 'migration-password': read('db-migrate.password') }),
+      secret('ledgerflow-api-keys', { 'keys.json': renderKeySet({ keys: [reader.credential] }) }),
+      secret(TEST_TOKEN_SECRET, { token: reader.token }),
+    ],
+  };
+  await kubectl(config, ['apply', '-f', '-'], { input: JSON.stringify(manifest) });
 }
 
-function kubectlSecretJson(app: string, migrate: string): string {
-  return JSON.stringify({
-    apiVersion: 'v1',
-    kind: 'Secret',
-    metadata: { name: 'ledgerflow-db', namespace: RELEASE_NAMESPACE },
-    type: 'Opaque',
-    stringData: { 'app-password': app, 'migration-password': migrate },
-  });
+function secret(name: string, stringData: Record<string, string>) {
+  return { apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace: RELEASE_NAMESPACE }, type: 'Opaque', stringData };
 }
 
 /** helm with the node's kubeconfig and a private home (no user repositories, plugins or cache). */
@@ -131,23 +145,41 @@ export async function timeToReady(config: Config): Promise<Record<string, number
   return times;
 }
 
-/** Everything of the release left in its namespace (Secrets of our own excluded). */
-export async function releaseLeftovers(config: Config): Promise<string[]> {
+/**
+ * Everything of a release (`instance`; by default of any release) left in its namespace (Secrets
+ * of our own excluded), once the pods the uninstall deleted have finished their graceful drain
+ * (the garbage collector deletes them after their Deployments, and a consumer drains in-flight
+ * batches first): asked until nothing is left or `waitMs` has passed, then the leftovers as they are.
+ */
+export function releaseLeftovers(config: Config, waitMs = 300_000, instance?: string): Promise<string[]> {
+  return askUntil(() => releaseObjects(config, instance), (left) => left.length === 0, waitMs);
+}
+
+async function releaseObjects(config: Config, instance?: string): Promise<string[]> {
   const r = await runCommand(binaryPath(config, 'kubernetes', 'kubectl'), [
     '--kubeconfig', clusterLayout(config).kubeconfig, '-n', RELEASE_NAMESPACE, 'get',
-    'all,configmaps,secrets,serviceaccounts,networkpolicies,poddisruptionbudgets,jobs,horizontalpodautoscalers', '-l', 'app.kubernetes.io/instance', '-o', 'name',
+    'all,configmaps,secrets,serviceaccounts,networkpolicies,poddisruptionbudgets,jobs,horizontalpodautoscalers', '-l', instance ? `app.kubernetes.io/instance=${instance}` : 'app.kubernetes.io/instance', '-o', 'name',
   ]);
   return r.stdout.split('\n').filter(Boolean);
 }
 
-/** Installs release `lf` with Helm 4 (migration hook included) and waits for every Deployment. */
+/** Installs release `lf` afresh with Helm 4 (migration hook included) and waits for every Deployment. */
 export async function installRelease(config: Config, image: { repository: string; tag: string }, extra: Record<string, unknown> = {}): Promise<void> {
   const values = writeValues(config, 'scenario', releaseValues(image, extra));
+  await removeLeftoverRelease(config);
   await helm(config, 'helm4', ['upgrade', '--install', 'lf', CHART, '-n', RELEASE_NAMESPACE, '-f', values, '--wait', '--timeout', '15m']);
 }
 
 export async function uninstallRelease(config: Config): Promise<void> {
   await helm(config, 'helm4', ['uninstall', 'lf', '-n', RELEASE_NAMESPACE, '--wait', '--timeout', '5m']);
+}
+
+/**
+ * No release `lf` from an earlier, interrupted run (the node keeps its etcd data between runs): one
+ * left pending-install or pending-upgrade would refuse every install and upgrade of this run.
+ */
+export async function removeLeftoverRelease(config: Config): Promise<void> {
+  await helm(config, 'helm4', ['uninstall', 'lf', '-n', RELEASE_NAMESPACE, '--ignore-not-found', '--wait', '--timeout', '5m']);
 }
 
 /** Scales a Deployment and waits until every replica is ready. */

@@ -8,20 +8,28 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { loadConfig } from '../../src/config';
+import { fraudThresholdsOf, loadConfig } from '../../src/config';
 import { newTransactionId } from '../../src/domain/ids';
+import { balanceKey } from '../../src/domain/ledger';
 import { MINOR_UNITS_MAX } from '../../src/domain/money';
 import type { SourcedEvent, TransactionType } from '../../src/domain/transaction';
 import { applyBatchWith, type ApplyBatchDeps } from '../../src/activities/applyBatch';
+import type { FraudDeps } from '../../src/activities/fraud';
+import { EMBEDDING_DIM, FEATURE_COUNT, fitPca } from '../../src/domain/fraud/embedding';
+import { createRandom } from '../../src/domain/random';
 import { conflictsOfTransaction } from '../../src/store/conflicts';
-import { dialectWrites } from '../../src/store/dialect';
+import { dialectWrites, loadMigrations } from '../../src/store/dialect';
 import type { Failure } from '../../src/store/failures';
-import { registerIds } from '../../src/store/identity';
-import { applyRollups, insertTransactions, writeBalances } from '../../src/store/ledger';
+import { forgetFraudOf, registerIds } from '../../src/store/identity';
+import { migrate } from '../../src/store/migrate';
+import { applyRollups, insertTransactions, lockBalances, writeBalances } from '../../src/store/ledger';
+import { loadFraudVectors } from '../../src/store/fraud';
 import { countParked, listParked, parkEvents } from '../../src/store/parked';
 import { createPool, inTransaction, type Connection, type Pool } from '../../src/store/pool';
 import { accountBalances, getTransaction } from '../../src/store/queries';
+import { auditTrail, decide } from '../../src/store/reviews';
 import type { ApplyBatchInput } from '../../src/workflows/types';
+import { serverRowLockWaits, watchLockWaits } from './lockWaits';
 import { createConformanceDb, type ConformanceDb } from './scratch';
 
 const TOPIC = 'conformance';
@@ -125,6 +133,77 @@ test('concurrent batches of disjoint partitions, with transfers across them: exa
   assert.deepEqual(lockFailuresSince(from), []);
 });
 
+test('deadlock freedom: concurrent batches of interleaved accounts wait for no row lock, counted over a few seconds', async (t) => {
+  // Kafka keys by account, so batches of different partitions own disjoint accounts; here their
+  // account keys interleave (lw-00000 is partition 0's, lw-00001 partition 1's, …), so any read or
+  // delete that scans past its own keys meets another batch's rows. Transfers go across
+  // partitions, so every batch folds credits others inserted, while others insert more. The only
+  // rows batches are meant to share are the rollup rows, taken last in one order (the previous
+  // test): each partition's events fall on a day of its own here, so those are not shared either,
+  // and every lock wait counted is one on a row the lock order says no other batch holds.
+  const partitions = 4;
+  const accountsPerPartition = 60;
+  const minimumMs = 3_000;
+  const minimumBatches = 5;
+  const accountOf = (p: number, i: number) => `lw-${String(i * partitions + p).padStart(5, '0')}`;
+  const occurredAt = (p: number) => `2001-02-0${p + 1}T12:00:00.000Z`;
+  const watch = watchLockWaits(db.config, partitions * 2);
+  const observed: Failure[] = [];
+  const batchErrors: string[] = [];
+  const watched: ApplyBatchDeps = { ...deps, pool: watch.pool, observe: { failure: (f) => observed.push(f) } };
+  const expected = new Map<string, bigint>();
+  const add = (account: string, d: bigint) => expected.set(account, (expected.get(account) ?? 0n) + d);
+  const run = (events: SourcedEvent[]) => {
+    for (const e of events) {
+      add(e.account, e.type === 'credit' ? BigInt(e.amountMinor) : -BigInt(e.amountMinor));
+      if (e.counterparty) add(e.counterparty, BigInt(e.amountMinor));
+    }
+    return applyBatchWith(watched, batch(events));
+  };
+  try {
+    await Promise.all(Array.from({ length: partitions }, (_, p) => run(Array.from({ length: accountsPerPartition }, (_, i) => event(p, accountOf(p, i), 'credit', 1_000_000, { occurredAt: occurredAt(p) })))));
+    const serverBefore = await serverRowLockWaits(pool, db.config);
+    const started = Date.now();
+    const counts = await Promise.all(
+      Array.from({ length: partitions }, async (_, p) => {
+        let b = 0;
+        // A partition's batches one after another (as its workflows run), the partitions at once.
+        for (; b < minimumBatches || Date.now() - started < minimumMs; b++) {
+          const events = Array.from({ length: accountsPerPartition }, (_, i) => {
+            const amount = 1 + ((i + b) % 7);
+            const extra = { occurredAt: occurredAt(p) };
+            if (i % 3 === 0) return event(p, accountOf(p, i), 'transfer', amount, { ...extra, counterparty: accountOf((p + 1 + ((i + b) % (partitions - 1))) % partitions, (i * 7 + b) % accountsPerPartition) });
+            return event(p, accountOf(p, i), i % 3 === 1 ? 'debit' : 'credit', amount, extra);
+          });
+          // A batch that keeps meeting locks fails (its waits are failures here): the waits say why.
+          const r = await run(events).catch((err: Error) => err);
+          if (r instanceof Error) {
+            batchErrors.push(r.message);
+            break;
+          }
+          assert.equal(r.rejected, 0, `batch ${r.batchId}: every debit is covered`);
+        }
+        return b;
+      }),
+    );
+    const elapsedMs = Date.now() - started;
+    const serverAfter = await serverRowLockWaits(pool, db.config);
+    // One more batch per partition folds the credits still waiting, so the rows alone hold the sums.
+    await Promise.all(Array.from({ length: partitions }, (_, p) => run([event(p, accountOf(p, 0), 'credit', 1, { occurredAt: occurredAt(p) }), ...Array.from({ length: accountsPerPartition - 1 }, (_, i) => event(p, accountOf(p, i + 1), 'credit', 1, { occurredAt: occurredAt(p) }))])));
+    const waits = watch.seen();
+    t.diagnostic(
+      `${counts.reduce((a, b) => a + b, 0)} batches (${counts.join('/')} per partition) in ${elapsedMs} ms; lock waits of these sessions: ${waits.length}` +
+        (serverBefore === null || serverAfter === null ? '' : `; server-wide Innodb_row_lock_waits delta (every client): ${serverAfter - serverBefore}`),
+    );
+    assert.deepEqual(waits, [], 'no statement of a batch waited for a row lock');
+    assert.deepEqual(batchErrors, []);
+    assert.deepEqual(observed.filter((f) => f.errno === 1213 || f.errno === 1205), [], 'no deadlock, no lock-wait timeout');
+    for (const [account, balance] of expected) assert.equal(await balanceOf(account), balance, account);
+  } finally {
+    await watch.end();
+  }
+});
+
 test('concurrent batches on the same accounts, in different event orders: locks taken in one order, no deadlock, exact sums', async () => {
   const from = failures.length;
   const accounts = Array.from({ length: 10 }, (_, i) => `ov-${i}`);
@@ -173,10 +252,16 @@ test('one id, one payment: the same id on another account is one row and one rec
   assert.equal(await balanceOf('id-b'), 0n);
   const conflicts = await conflictsOfTransaction(pool, first.id);
   assert.equal(conflicts.length, 1);
-  // Replayed, the conflict is not stored twice. (The replay's returned count is not checked: with
-  // the driver's FOUND_ROWS flag an unchanged duplicate counts as a row; docs/singlestore.md.)
-  await apply([reused]);
+  // Replayed (the same batch delivered again): stored once, and counted once (the batch result
+  // feeds ledgerflow_id_conflicts_total), not again as a new conflict.
+  const replayed = await apply([reused]);
+  assert.equal(replayed.conflicts, 0, 'a conflict recorded before is not counted again');
+  assert.equal(replayed.inserted, 0);
   assert.equal((await conflictsOfTransaction(pool, first.id)).length, 1);
+  // A second, other variant of the same id is a conflict of its own, counted once.
+  const other = { ...event(1, 'id-b', 'credit', 98), id: first.id };
+  assert.equal((await apply([other, reused])).conflicts, 1);
+  assert.equal((await conflictsOfTransaction(pool, first.id)).length, 2);
 });
 
 test('the store itself refuses a second row for a stored id on another account (the unique id rule the DDL carries)', async () => {
@@ -216,6 +301,106 @@ test('rollups equal the transactions they count (minute and day grain)', async (
     const got = new Map((rows as Array<{ type: string; status: string; n: string; s: string }>).map((r) => [`${r.type}/${r.status}`, `${r.n}/${r.s}`]));
     assert.deepEqual(got, expected, table);
   }
+});
+
+/** Detection as the worker runs it, with a model fitted here, so every flag carries an embedding. */
+function fraudDeps(): FraudDeps {
+  const random = createRandom(11);
+  const samples = Array.from({ length: 200 }, () => Array.from({ length: FEATURE_COUNT }, () => random()));
+  return { thresholds: fraudThresholdsOf(db.config), reviewThreshold: 0.01, reviewOpensPerBatchMax: 100, model: fitPca(samples, EMBEDDING_DIM, { seed: 11 }), nearestFraud: () => null };
+}
+
+/** Card testing: a credit, then tiny debits in a burst (fraud.cardTestingMinCount of them flag). */
+const cardTesting = (account: string) => [event(0, account, 'credit', 10_000), ...Array.from({ length: 6 }, () => event(0, account, 'debit', 1))];
+
+async function rowsOf(table: string, column: string, ids: ReadonlyArray<string>): Promise<Array<Record<string, unknown>>> {
+  const [rows] = await pool.query(`SELECT * FROM ${table} WHERE ${column} IN (?) ORDER BY ${column}`, [ids]);
+  return rows as Array<Record<string, unknown>>;
+}
+
+test('fraud writes: statistics, flags with their embedding, reviews and their audit in the batch transaction, none twice on a replay', async () => {
+  const fraudOn: ApplyBatchDeps = { ...deps, fraud: fraudDeps() };
+  const events = cardTesting('fr-a');
+  const ids = events.map((e) => e.id);
+  const first = await applyBatchWith(fraudOn, batch(events));
+  assert.ok(first.flagged >= 1, `card testing is flagged (${first.flagged})`);
+  assert.ok(first.reviews >= 1 && first.reviews <= first.flagged, `flags above the review threshold are held (${first.reviews})`);
+  const [stats] = await rowsOf('account_stats', 'account', ['fr-a']);
+  assert.equal(Number(stats?.tx_count), events.length, 'the statistics count each transaction once');
+  const flags = await rowsOf('fraud_flags', 'tx_id', ids);
+  assert.equal(flags.length, first.flagged);
+  // The flag that fired carries its embedding (VECTOR(6, F32) on SingleStore); earlier members of
+  // the burst are flagged without one.
+  const embeddings = flags.filter((f) => f.embedding !== null).map((f) => JSON.parse(String(f.embedding)) as number[]);
+  assert.ok(embeddings.length >= 1, 'an embedding is stored');
+  for (const e of embeddings) assert.equal(e.filter((x) => Number.isFinite(x)).length, EMBEDDING_DIM);
+  assert.equal((await rowsOf('reviews', 'tx_id', ids)).length, first.reviews);
+  assert.equal((await rowsOf('review_audit', 'tx_id', ids)).filter((a) => a.action === 'opened').length, first.reviews);
+
+  const replay = await applyBatchWith(fraudOn, batch(events));
+  assert.deepEqual([replay.inserted, replay.flagged, replay.reviews], [0, 0, 0]);
+  assert.equal(Number((await rowsOf('account_stats', 'account', ['fr-a']))[0]?.tx_count), events.length, 'a replay counts nothing again');
+  assert.equal((await rowsOf('fraud_flags', 'tx_id', ids)).length, first.flagged);
+  assert.equal((await rowsOf('review_audit', 'tx_id', ids)).length, first.reviews);
+});
+
+test('review reversal: a rejected payment is reversed exactly once, its vector joins the fraud set, the audit reads in order', async () => {
+  const events = cardTesting('rv-a');
+  const r = await applyBatchWith({ ...deps, fraud: fraudDeps() }, batch(events));
+  assert.ok(r.reviews >= 2, `two reviews to decide (${r.reviews})`);
+  const held = (await rowsOf('reviews', 'tx_id', events.map((e) => e.id))).map((x) => String(x.tx_id));
+  const withVector = new Set((await rowsOf('fraud_flags', 'tx_id', held)).filter((f) => f.embedding !== null).map((f) => String(f.tx_id)));
+  const rejected = held.find((id) => withVector.has(id)) as string;
+  const approved = held.find((id) => id !== rejected) as string;
+  assert.ok(rejected, 'a held payment whose flag has an embedding');
+  const before = await balanceOf('rv-a');
+  const decideOnce = (txId: string, action: 'approve' | 'reject') => inTransaction(pool, (conn) => decide(conn, txId, action, 'conformance', `${action} by the suite`));
+  assert.deepEqual(await decideOnce(rejected, 'reject'), { status: 'rejected', reversed: true });
+  assert.equal(await balanceOf('rv-a'), before + 1n, 'the debit of 1 is given back');
+  assert.deepEqual(await decideOnce(rejected, 'reject'), { status: 'rejected', reversed: true }, 'a second decision changes nothing');
+  assert.deepEqual(await decideOnce(rejected, 'approve'), { status: 'rejected', reversed: true });
+  assert.equal(await balanceOf('rv-a'), before + 1n, 'reversed once');
+  assert.deepEqual(await decideOnce(approved, 'approve'), { status: 'approved', reversed: false });
+  assert.equal(await balanceOf('rv-a'), before + 1n);
+  assert.deepEqual((await auditTrail(pool, rejected)).map((a) => a.action), ['opened', 'reject', 'reversed']);
+  assert.deepEqual((await auditTrail(pool, approved)).map((a) => a.action), ['opened', 'approve']);
+  const vector = (await loadFraudVectors(pool)).find((v) => v.txId === rejected);
+  assert.equal(vector?.embedding.length, EMBEDDING_DIM, "the rejected payment's embedding is a confirmed-fraud vector, read back as numbers");
+  assert.equal((await loadFraudVectors(pool)).some((v) => v.txId === approved), false);
+});
+
+test('a rejection takes the balance rows before the review row, the order of a batch that supersedes the payment (no lock cycle)', async () => {
+  const events = cardTesting('rl-a');
+  const r = await applyBatchWith({ ...deps, fraud: fraudDeps() }, batch(events));
+  assert.ok(r.reviews >= 1);
+  const [held] = (await rowsOf('reviews', 'tx_id', events.map((e) => e.id))).map((x) => String(x.tx_id));
+  const tx = await getTransaction(pool, held as string);
+  const keys = [balanceKey(tx?.account as string, tx?.currency as string)];
+  const failuresSeen: unknown[] = [];
+  // A batch superseding the payment holds its balance rows, then deletes its review (the supersession's
+  // order). The rejection starts while those balance rows are held.
+  let release: () => void = () => undefined;
+  const holding = new Promise<void>((resolve) => (release = resolve));
+  let locked: () => void = () => undefined;
+  const balancesLocked = new Promise<void>((resolve) => (locked = resolve));
+  const superseding = inTransaction(pool, async (conn) => {
+    await lockBalances(conn, keys);
+    locked();
+    await holding;
+    await forgetFraudOf(conn, [held as string]);
+  }).catch((err: unknown) => failuresSeen.push(err));
+  await balancesLocked;
+  const rejecting = inTransaction(pool, (conn) => decide(conn, held as string, 'reject', 'conformance', 'lock order')).catch((err: unknown) => {
+    failuresSeen.push(err);
+    return null;
+  });
+  // Long enough for the rejection to reach its first lock wait on this loaded machine.
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  release();
+  await superseding;
+  const outcome = await rejecting;
+  assert.deepEqual(failuresSeen.map((e) => (e as { code?: string }).code ?? String(e)), [], 'no deadlock, no lock-wait timeout');
+  assert.deepEqual(outcome, { status: 'rejected', reversed: false }, 'the review went with the superseded payment: nothing to reverse');
 });
 
 test('transactions run READ COMMITTED: a second read of the same transaction sees a row committed meanwhile', async () => {
@@ -268,4 +453,19 @@ test('extremes: BIGINT balances at both ends, DECIMAL(38,0) rollup sums past BIG
   const e = event(0, 'ex-time', 'credit', 1, { occurredAt: at });
   await apply([e]);
   assert.equal((await getTransaction(pool, e.id))?.occurredAt, at);
+});
+
+test('migrations: two runners at once apply each migration once (the migration lock), the second finds them applied', async () => {
+  const fresh = await createConformanceDb(process.env, { migrate: false });
+  try {
+    const reports = await Promise.all([migrate(fresh.config), migrate(fresh.config)]);
+    const versions = loadMigrations(fresh.config.db.dialect).map((m) => m.version);
+    const applied = reports.flatMap((r) => r.applied).sort((a, b) => a - b);
+    assert.deepEqual(applied, versions, 'every migration applied, and by one runner only');
+    for (const r of reports) assert.deepEqual([...r.applied, ...r.alreadyApplied].sort((a, b) => a - b), versions);
+    const again = await migrate(fresh.config);
+    assert.deepEqual(again, { applied: [], alreadyApplied: versions });
+  } finally {
+    await fresh.drop();
+  }
 });

@@ -16,8 +16,8 @@ export interface ConformanceDb {
   drop(): Promise<void>;
 }
 
-/** Settings from the usual LF_DB_* environment, with this run's database name. */
-export async function createConformanceDb(env: NodeJS.ProcessEnv = process.env): Promise<ConformanceDb> {
+/** Settings from the usual LF_DB_* environment, with this run's database name; migrated unless told not to. */
+export async function createConformanceDb(env: NodeJS.ProcessEnv = process.env, options: { migrate?: boolean } = {}): Promise<ConformanceDb> {
   const name = `${CONFORMANCE_DB_PREFIX}${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`;
   const token = randomBytes(16).toString('hex');
   const server = createPool(loadConfig({ 'db.name': '' }, env), 'migrate', 1);
@@ -37,7 +37,7 @@ export async function createConformanceDb(env: NodeJS.ProcessEnv = process.env):
   } finally {
     await owned.end();
   }
-  await migrate(config);
+  if (options.migrate !== false) await migrate(config);
   return {
     config,
     drop: async () => {

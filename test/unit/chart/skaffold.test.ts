@@ -5,6 +5,8 @@ import path from 'node:path';
 import { test } from 'node:test';
 import Ajv from 'ajv';
 import YAML from 'yaml';
+import { DEPS_NAMESPACE } from '../../../src/cluster/deps';
+import { KUBE_CONTEXT } from '../../../src/cluster/pki';
 import { ensureSkaffoldSchema, REPO_ROOT, SKAFFOLD_SCHEMA_VERSION } from '../../helpers/k8s-tools';
 
 type Config = Record<string, any>; // skaffold configs are deep, loosely typed YAML
@@ -48,4 +50,30 @@ test('dev dependencies deploy before the chart, into the kind cluster only, and 
   }
   for (const release of app.deploy.helm.releases) files.push(release.chartPath);
   for (const f of files) assert.ok(fs.existsSync(path.join(REPO_ROOT, f)), `${f} does not exist`);
+});
+
+test('local-node: the node\'s context in both configs, the custom build over the whole build context, the import hook, the node\'s values', () => {
+  const [deps, app] = configs as [Config, Config];
+  const d = deps.profiles.find((p: Config) => p.name === 'local-node');
+  const a = app.profiles.find((p: Config) => p.name === 'local-node');
+  assert.ok(d && a, 'profile local-node must exist in both configs');
+  assert.equal(d.deploy.kubeContext, KUBE_CONTEXT);
+  assert.equal(a.deploy.kubeContext, KUBE_CONTEXT);
+  assert.deepEqual(d.deploy.helm.releases, [], 'the node\'s dependencies come from `cluster deps up`, not from skaffold');
+  assert.equal(a.build.local.push, false, 'no registry: the build stays local');
+  const [artifact] = a.build.artifacts;
+  assert.equal(artifact.image, app.build.artifacts[0].image);
+  assert.match(artifact.custom.buildCommand, /src\/cli\.ts image build --tag "\$IMAGE"/);
+  // Every path .dockerignore lets into the build context triggers a rebuild in `skaffold dev`.
+  const allowed = fs.readFileSync(path.join(REPO_ROOT, '.dockerignore'), 'utf8').split('\n').filter((l) => l.startsWith('!')).map((l) => l.slice(1).replace(/\/$/, ''));
+  assert.ok(allowed.length > 0);
+  for (const p of [...allowed, 'Dockerfile']) assert.ok(artifact.custom.dependencies.paths.includes(p), `${p} is in the build context but not a dependency`);
+  for (const p of artifact.custom.dependencies.paths as string[]) assert.ok(fs.existsSync(path.join(REPO_ROOT, p)), `${p} does not exist`);
+  assert.match(artifact.hooks.after[0].command.join(' '), /cluster import --all-names "\$SKAFFOLD_IMAGE"/);
+  const [release] = a.deploy.helm.releases;
+  for (const f of [release.chartPath, ...release.valuesFiles]) assert.ok(fs.existsSync(path.join(REPO_ROOT, f)), `${f} does not exist`);
+  const values = YAML.parse(fs.readFileSync(path.join(REPO_ROOT, release.valuesFiles[0]), 'utf8'));
+  assert.equal(values.image.pullPolicy, 'Never', 'nothing can be pulled on the node');
+  for (const host of [values.kafka.brokers, values.temporal.address, values.db.host]) assert.ok((String(host).split(':')[0] ?? '').endsWith(`.${DEPS_NAMESPACE}.svc`), `${host} is not a deps Service`);
+  assert.deepEqual(release.setValueTemplates, { 'image.repository': '{{.IMAGE_REPO_ledgerflow}}', 'image.tag': '{{.IMAGE_TAG_ledgerflow}}' });
 });

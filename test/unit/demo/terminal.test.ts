@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { progressLine, summaryLines, verifyInWords, type DemoSummary } from '../../../src/demo/terminal';
+import { progressLine, stackStep, summaryLines, verifyInWords, type DemoSummary } from '../../../src/demo/terminal';
 import type { VerifyReport } from '../../../src/verify';
 
 const clean: VerifyReport = {
@@ -12,6 +12,15 @@ const clean: VerifyReport = {
 
 test('the progress line: produced, committed, rate, lag, DLQ', () => {
   assert.equal(progressLine({ produced: 12_000, total: 20_000, committed: 11_420, ratePerSec: 1002.4, lag: 580, dlq: 118 }), '  produced 12,000/20,000 · committed 11,420 · 1,002 tx/s · lag 580 · DLQ 118');
+});
+
+test('the stack\'s start-up in a few lines: installs with paths as a person types them, each service once it answers', () => {
+  const root = { absolute: '/home/ada/ledgerflow/.stack', shown: '.stack' };
+  assert.deepEqual(stackStep('stack: kafka: installing Kafka 3.9.1 jars from Maven Central into /home/ada/ledgerflow/.stack/kafka/libs (output in /home/ada/ledgerflow/.stack/logs/install-kafka.log)', root),
+    ['install', 'kafka: installing Kafka 3.9.1 jars from Maven Central into .stack/kafka/libs']);
+  assert.deepEqual(stackStep('stack: mariadb: ready on 127.0.0.1:3306 after 8.8 s', root), ['mariadb', 'started, answering on 127.0.0.1:3306 after 8.8 s']);
+  assert.deepEqual(stackStep('stack: temporal: already running (pid 42, 127.0.0.1:7233)', root), ['temporal', 'running on 127.0.0.1:7233']);
+  assert.equal(stackStep('stack: mariadb: started (pid 6916, 127.0.0.1:3306, log /home/ada/ledgerflow/.stack/logs/mariadb.log)', root), null, 'the ready line follows');
 });
 
 test('verify in words: what holds, or each difference found', () => {

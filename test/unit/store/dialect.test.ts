@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { contentOf } from '../../../src/domain/identity';
-import { loadMigrations, splitStatements } from '../../../src/store/dialect';
+import { loadMigrations, SINGLESTORE_MIN_VERSION, splitStatements, versionAtLeast } from '../../../src/store/dialect';
 import { contentFingerprint, deleteStoredRows, moveStoredSource, registerIds, storedVariantsSql } from '../../../src/store/identity';
 import type { Connection } from '../../../src/store/pool';
 
@@ -148,4 +148,10 @@ test('the content fingerprint is one definition: equal content, equal fingerprin
   const f = contentFingerprint(contentOf(base));
   assert.equal(contentFingerprint(contentOf({ ...base })), f);
   for (const other of [{ amountMinor: '6' }, { account: 'b' }, { description: '' }, { occurredAt: '2026-11-25T08:01:30.001Z' }]) assert.notEqual(contentFingerprint(contentOf({ ...base, ...other })), f);
+});
+
+test('the SingleStore version gate: 8.5 and later pass, older or unreadable versions do not', () => {
+  assert.equal(SINGLESTORE_MIN_VERSION, '8.5');
+  for (const v of ['8.5.0', '8.5.12', '8.9.3-4bf2c7b9ab', '9.0.1', '10.0']) assert.equal(versionAtLeast(v, SINGLESTORE_MIN_VERSION), true, v);
+  for (const v of ['8.1.32', '7.8.19', '8.0', '', 'unknown']) assert.equal(versionAtLeast(v, SINGLESTORE_MIN_VERSION), false, v);
 });

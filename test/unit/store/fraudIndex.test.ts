@@ -3,7 +3,6 @@ import { test } from 'node:test';
 import { normalised } from '../../../src/domain/fraud/embedding';
 import { createRandom } from '../../../src/domain/random';
 import { FraudVectorIndex } from '../../../src/store/fraudIndex';
-import { nearestFraudSql } from '../../../src/store/fraud';
 
 test('the HNSW index (usearch) loads and finds the same nearest fraud vector as the exact scan', () => {
   const random = createRandom(3);
@@ -26,9 +25,4 @@ test('the HNSW index (usearch) loads and finds the same nearest fraud vector as 
     assert.ok(Math.abs(a.similarity - b.similarity) < 1e-3, `${a.similarity} vs ${b.similarity}`);
   }
   assert.equal(exact.nearest(rows[7]!.embedding)?.txId, 'fraud-7');
-});
-
-test('SingleStore searches fraud vectors in the database with DOT_PRODUCT over VECTOR(6, F32); MariaDB in process', () => {
-  assert.match(nearestFraudSql('singlestore') ?? '', /DOT_PRODUCT\(embedding, \? :> VECTOR\(6, F32\)\) AS similarity FROM fraud_vectors ORDER BY similarity DESC LIMIT \?/);
-  assert.equal(nearestFraudSql('mariadb'), null);
 });
