@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { Config } from '../config';
-import { ensureGoBinaries, GoBinaries, goBinariesBuilt } from './gobuild';
+import { ensureGoBinaries, GoBinaries, goBinariesBuilt, moduleSourceDir } from './gobuild';
 import {
   clusterLayout,
   COREDNS_VERSION,
@@ -9,6 +9,7 @@ import {
   HELM3_VERSION,
   HELM4_VERSION,
   KUBERNETES_STAGING_VERSION,
+  KEDA_VERSION,
   KUBERNETES_VERSION,
   METRICS_SERVER_VERSION,
   SKAFFOLD_VERSION,
@@ -16,7 +17,7 @@ import {
 
 /** Every Go binary of the node and its tools, by component, built from the Go module proxy. */
 
-export const COMPONENTS = ['kubernetes', 'etcd', 'coredns', 'metrics-server', 'crictl', 'helm3', 'helm4', 'skaffold'] as const;
+export const COMPONENTS = ['kubernetes', 'etcd', 'coredns', 'metrics-server', 'keda', 'crictl', 'helm3', 'helm4', 'skaffold'] as const;
 export type Component = (typeof COMPONENTS)[number];
 
 export const isComponent = (name: string): name is Component => (COMPONENTS as readonly string[]).includes(name);
@@ -80,6 +81,17 @@ function specs(config: Config): Record<Component, Spec> {
       binaries: ['metrics-server'],
       binDir: layout.binDir('metrics-server', METRICS_SERVER_VERSION),
     },
+    // The operator and the external-metrics API server; the admission webhooks only check
+    // ScaledObjects before they are stored (the chart refuses bad ones at render time): not built.
+    keda: {
+      module: 'github.com/kedacore/keda/v2',
+      version: KEDA_VERSION,
+      packages: ['./cmd/operator', './cmd/adapter'],
+      binaries: ['operator', 'adapter'],
+      binDir: layout.binDir('keda', KEDA_VERSION),
+      // What its Makefile sets for a release (the operator logs and reports it).
+      ldflagsX: { 'github.com/kedacore/keda/v2/version.Version': KEDA_VERSION.replace(/^v/, '') },
+    },
     crictl: {
       module: 'sigs.k8s.io/cri-tools',
       version: CRI_TOOLS_VERSION,
@@ -117,6 +129,14 @@ function specs(config: Config): Record<Component, Spec> {
 export function binaryPath(config: Config, component: Component, binary?: string): string {
   const spec = specs(config)[component];
   return path.join(spec.binDir, binary ?? (spec.binaries[0] as string));
+}
+
+/**
+ * The writable copy of a component's module source the build used (gobuild.ts keeps it beside the
+ * binaries): manifests that ship with the module (KEDA's config/) are read from it.
+ */
+export function componentSource(config: Config, component: Component): string {
+  return moduleSourceDir({ ...specs(config)[component], cacheRoot: clusterLayout(config).cacheRoot });
 }
 
 export function binariesBuilt(config: Config, component: Component): boolean {

@@ -7,7 +7,22 @@ import { LedgerflowError } from '../domain/errors';
 import type { Logger } from '../telemetry/log';
 import { imageNames, normalizeImageRef, saveImage } from '../image';
 import { binaryPath, COMPONENTS, ensureBinaries, isComponent } from './binaries';
-import { clusterDepsDown, clusterDepsUp, clusterDown, clusterInstall, clusterLayout, clusterStatus, clusterUp, depsSettings, importImage } from './index';
+import {
+  clusterAddonDown,
+  clusterAddonInstall,
+  clusterAddonServed,
+  clusterAddonUp,
+  clusterDepsDown,
+  clusterDepsUp,
+  clusterDown,
+  clusterInstall,
+  clusterLayout,
+  clusterStatus,
+  clusterUp,
+  depsSettings,
+  importImage,
+  OPTIONAL_ADDONS,
+} from './index';
 
 /** `ledgerflow cluster up|down|status|kubeconfig|env|deps|install|import`: thin wiring over the cluster room. */
 
@@ -22,6 +37,10 @@ ledgerflow cluster env                print shell exports: KUBECONFIG and PATH w
 ledgerflow cluster deps up|down|env   the release's dependencies: the local stack's Kafka, Temporal and MariaDB
                                       inside the node, on its IP; Services in namespace ledgerflow-deps;
                                       env prints the LF_* settings that reach them from this machine
+ledgerflow cluster addon up|down|status NAME
+                                      an add-on the node runs only when asked (NAME: ${OPTIONAL_ADDONS.join(', ')}):
+                                      up builds it once (cached, as \`install NAME\`) and deploys it from local
+                                      images, idempotently; down removes it and everything it made
 ledgerflow cluster import [--all-names] IMAGE...
                                       load a local podman image into the node's containerd (no registry:
                                       pods use it with imagePullPolicy Never or IfNotPresent);
@@ -58,8 +77,30 @@ async function installComponents(config: Config, names: string[], log: (line: st
   if (unknown.length > 0) throw new LedgerflowError('LF_CONFIG', `cluster install: unknown ${unknown.join(', ')}; one of ${COMPONENTS.join(', ')}`, unknown);
   const components = names.filter(isComponent);
   await ensureBinaries(config, components, log);
+  // An add-on's images are built with its binaries, so deploying it later builds nothing.
+  for (const c of components) if (OPTIONAL_ADDONS.includes(c)) await clusterAddonInstall(config, c, log);
   for (const c of components) process.stdout.write(`${binaryPath(config, c)}\n`);
   return 0;
+}
+
+async function addonCommand(config: Config, args: string[], log: (line: string) => void): Promise<number> {
+  const [sub, name, ...rest] = args;
+  if (!name || rest.length > 0) throw new LedgerflowError('LF_CONFIG', `cluster addon needs up, down or status and one add-on (${OPTIONAL_ADDONS.join(', ')})`);
+  switch (sub) {
+    case 'up':
+      await clusterAddonUp(config, name, log);
+      return 0;
+    case 'down':
+      await clusterAddonDown(config, name, log);
+      return 0;
+    case 'status': {
+      const served = await clusterAddonServed(config, name);
+      process.stdout.write(`${name.padEnd(24)} ${served ? 'served' : 'not served'}\n`);
+      return served ? 0 : 1;
+    }
+    default:
+      throw new LedgerflowError('LF_CONFIG', `cluster addon needs up, down or status${sub ? `, got "${sub}"` : ''}`);
+  }
 }
 
 /** podman save, then containerd's import: the way a locally built image reaches the node. */
@@ -89,6 +130,7 @@ export async function clusterCommand(config: Config, args: string[], log: Logger
   const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { wipe: { type: 'boolean' }, 'all-names': { type: 'boolean' } } });
   const [sub, ...rest] = positionals;
   if (sub === 'deps') return depsCommand(config, rest, line0(log));
+  if (sub === 'addon') return addonCommand(config, rest, line0(log));
   if (sub === 'install' && rest.length > 0) return installComponents(config, rest, line0(log));
   if (values['all-names'] && sub !== 'import') throw new LedgerflowError('LF_CONFIG', '--all-names applies to cluster import only');
   if (sub === 'import') return importImages(config, rest, values['all-names'] === true, line0(log));

@@ -165,12 +165,17 @@ export function childCpuSeconds(file: string): number | undefined {
   return parts.length === 2 ? Math.round((parts[0] as number) + (parts[1] as number)) : undefined;
 }
 
+/** Where the writable copy of a module's source stays after the build: <cache>/src/<name>-<version>. */
+export function moduleSourceDir(spec: Pick<GoBinaries, 'cacheRoot' | 'binDir'>): string {
+  return path.join(spec.cacheRoot, 'src', path.basename(path.dirname(spec.binDir)));
+}
+
 /**
  * A writable copy of the module's source: `go mod download` puts it read-only in the module cache;
  * the copy gets its own go.mod edits (see localReplacesAt) and no go.work.
  */
 async function moduleSource(go: string, spec: GoBinaries): Promise<string> {
-  const dir = path.join(spec.cacheRoot, 'src', path.basename(path.dirname(spec.binDir)));
+  const dir = moduleSourceDir(spec);
   const ready = path.join(dir, '.ledgerflow-source');
   if (hasMarker(ready, `${spec.module}@${spec.version}#${JSON.stringify(spec.keepImports ?? null)}`)) return dir;
   const { stdout } = await execFileAsync(go, ['mod', 'download', '-json', `${spec.module}@${spec.version}`], {

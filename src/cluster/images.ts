@@ -7,7 +7,7 @@ import { ensureDir } from '../stack/layout';
 import { requireBinary } from '../stack/install';
 import { binaryPath } from './binaries';
 import { mustRun, runCommand } from './exec';
-import { clusterLayout, ClusterLayout, COREDNS_VERSION, KUBERNETES_VERSION, METRICS_SERVER_VERSION, PAUSE_VERSION } from './layout';
+import { clusterLayout, ClusterLayout, COREDNS_VERSION, KEDA_VERSION, KUBERNETES_VERSION, METRICS_SERVER_VERSION, PAUSE_VERSION } from './layout';
 
 /**
  * The node's images, built here because no image registry is reachable: each is a scratch image
@@ -21,8 +21,11 @@ export const COREDNS_IMAGE = `localhost/ledgerflow/coredns:${COREDNS_VERSION}`;
 export const METRICS_SERVER_IMAGE = `localhost/ledgerflow/metrics-server:${METRICS_SERVER_VERSION}`;
 /** Debian's static busybox: a shell, nslookup, wget and nc for the cluster's own tests. */
 export const TOOLBOX_IMAGE = 'localhost/ledgerflow/toolbox:1';
+/** KEDA's operator and its external-metrics API server, named as upstream names them (without the v). */
+export const KEDA_OPERATOR_IMAGE = `localhost/ledgerflow/keda:${KEDA_VERSION.replace(/^v/, '')}`;
+export const KEDA_METRICS_APISERVER_IMAGE = `localhost/ledgerflow/keda-metrics-apiserver:${KEDA_VERSION.replace(/^v/, '')}`;
 
-interface LocalImage {
+export interface LocalImage {
   name: string;
   /** Files of the image: path inside the image → file on this machine. */
   files(config: Config, work: string): Promise<Record<string, string>>;
@@ -33,7 +36,8 @@ interface LocalImage {
   sources?(config: Config): string[];
 }
 
-const IMAGES: LocalImage[] = [
+/** The images every node has. */
+const NODE_IMAGES: LocalImage[] = [
   {
     name: PAUSE_IMAGE,
     // Upstream's pause.c, from the Kubernetes module the node's binaries are built from.
@@ -70,13 +74,34 @@ const IMAGES: LocalImage[] = [
   },
 ];
 
+/**
+ * KEDA's two images, built only when KEDA is asked for (`cluster install keda`): the entrypoints are
+ * upstream's (/keda, /keda-adapter), so upstream's manifests run them unchanged.
+ */
+export const KEDA_IMAGES: LocalImage[] = [
+  {
+    name: KEDA_OPERATOR_IMAGE,
+    files: async (config) => ({ '/keda': binaryPath(config, 'keda', 'operator') }),
+    sources: (config) => [binaryPath(config, 'keda', 'operator')],
+    entrypoint: ['/keda'],
+    user: '65532',
+  },
+  {
+    name: KEDA_METRICS_APISERVER_IMAGE,
+    files: async (config) => ({ '/keda-adapter': binaryPath(config, 'keda', 'adapter') }),
+    sources: (config) => [binaryPath(config, 'keda', 'adapter')],
+    entrypoint: ['/keda-adapter'],
+    user: '65532',
+  },
+];
+
 const archiveOf = (layout: ClusterLayout, name: string) => path.join(layout.images, `${name.replace(/^localhost\//, '').replace(/[/:]/g, '_')}.tar`);
 
-/** Builds the archives the cache does not hold yet. */
-export async function ensureNodeImages(config: Config, log: (line: string) => void): Promise<string[]> {
+/** Builds the archives the cache does not hold yet (the node's own images unless told which). */
+export async function ensureNodeImages(config: Config, log: (line: string) => void, images: LocalImage[] = NODE_IMAGES): Promise<string[]> {
   const layout = clusterLayout(config);
   const archives: string[] = [];
-  for (const image of IMAGES) {
+  for (const image of images) {
     const archive = archiveOf(layout, image.name);
     archives.push(archive);
     if (fs.existsSync(archive) && !(image.sources?.(config) ?? []).some((s) => fs.statSync(s).mtimeMs > fs.statSync(archive).mtimeMs)) continue;
@@ -134,11 +159,11 @@ export async function importImage(layout: ClusterLayout, archive: string): Promi
   await mustRun('ctr', ['--address', layout.containerdSocket, '-n', 'k8s.io', 'images', 'import', archive], { timeoutMs: 600_000, what: `ctr images import ${archive}` });
 }
 
-/** Imports every node image that containerd does not hold yet. */
-export async function importNodeImages(config: Config, archives: string[]): Promise<void> {
+/** Imports every image (the node's own unless told which) that containerd does not hold yet. */
+export async function importNodeImages(config: Config, archives: string[], images: LocalImage[] = NODE_IMAGES): Promise<void> {
   const layout = clusterLayout(config);
   const present = new Set(await nodeImages(layout));
-  for (const [i, image] of IMAGES.entries()) {
+  for (const [i, image] of images.entries()) {
     if (!present.has(image.name)) await importImage(layout, archives[i] as string);
   }
 }

@@ -13,6 +13,7 @@ import { ensureNodeImages, importNodeImages } from './images';
 import { clusterLayout, NODE_NAME } from './layout';
 import { componentPid, downComponent, upComponent } from './lifecycle';
 import { hasBridgeNetfilter, networkDown, networkLeftovers, networkUp, netnsExists } from './network';
+import { kedaDown, kedaInstall, kedaServed, kedaUp } from './keda';
 import { ensurePki } from './pki';
 import { killNamespaceProcesses, mountsUnder, podCgroupDirs, removeAllPods, removeOrphanContainers, removePodCgroups, unmountAll } from './teardown';
 
@@ -27,6 +28,7 @@ export { clusterLayout } from './layout';
 export { binaryPath, ensureBinaries } from './binaries';
 export { importImage } from './images';
 export { DEPS_NAMESPACE, depsSettings } from './deps';
+export { KEDA_NAMESPACE } from './keda';
 
 const SYSTEM_PACKAGES: SystemPackage[] = [
   { binary: 'containerd', debianPackage: 'containerd' },
@@ -166,6 +168,42 @@ export async function clusterDepsUp(config: Config, log: (line: string) => void)
 export async function clusterDepsDown(config: Config): Promise<void> {
   assertRoot('deps down');
   await depsDown(config);
+}
+
+/** The add-ons a node runs only when asked (`cluster addon up NAME`), each built on its first use. */
+const OPTIONAL: Record<string, { install: typeof kedaInstall; up: typeof kedaUp; down: typeof kedaDown; served: typeof kedaServed }> = {
+  keda: { install: kedaInstall, up: kedaUp, down: kedaDown, served: kedaServed },
+};
+export const OPTIONAL_ADDONS = Object.keys(OPTIONAL);
+
+function optional(addon: string) {
+  const a = OPTIONAL[addon];
+  if (!a) throw new LedgerflowError('LF_CONFIG', `unknown add-on "${addon}"; one of ${OPTIONAL_ADDONS.join(', ')}`, addon);
+  return a;
+}
+
+const kubectlOf = (config: Config) => (args: string[], opts?: { input?: string; timeoutMs?: number }) => kubectl(config, args, opts);
+
+/** Builds an optional add-on's binaries and images into the per-user cache (no node needed). */
+export async function clusterAddonInstall(config: Config, addon: string, log: (line: string) => void): Promise<void> {
+  await optional(addon).install(config, log);
+}
+
+/** Installs an optional add-on on the running node (building it first if the cache lacks it); idempotent. */
+export async function clusterAddonUp(config: Config, addon: string, log: (line: string) => void): Promise<void> {
+  assertRoot(`addon up ${addon}`);
+  await optional(addon).up(config, log, kubectlOf(config));
+}
+
+/** Removes an optional add-on and everything it made from the running node. */
+export async function clusterAddonDown(config: Config, addon: string, log: (line: string) => void): Promise<void> {
+  assertRoot(`addon down ${addon}`);
+  await optional(addon).down(config, log, kubectlOf(config));
+}
+
+/** Whether the running node serves an optional add-on's API. */
+export function clusterAddonServed(config: Config, addon: string): Promise<boolean> {
+  return optional(addon).served(kubectlOf(config));
 }
 
 /** kubectl with the node's admin kubeconfig; returns stdout, LF_CLUSTER on failure. */

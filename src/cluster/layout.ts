@@ -14,6 +14,11 @@ export const KUBERNETES_STAGING_VERSION = 'v0.34.2';
 export const ETCD_VERSION = 'v3.6.16';
 export const COREDNS_VERSION = 'v1.12.4';
 export const METRICS_SERVER_VERSION = 'v0.8.0';
+/**
+ * KEDA, an addon installed on request (`cluster install keda`): the newest release the machine's Go
+ * builds (v2.21.1 needs go >= 1.27.4). See docs/decisions/029-keda-on-the-node.md.
+ */
+export const KEDA_VERSION = 'v2.21.0';
 export const CRI_TOOLS_VERSION = 'v1.34.0';
 export const HELM3_VERSION = 'v3.22.0';
 export const HELM4_VERSION = 'v4.3.2';

@@ -6,6 +6,13 @@ import fs from 'node:fs';
  */
 export const K8S_TESTS_ENABLED = process.env.LF_K8S_TESTS === '1';
 export const K8S_TESTS_SKIP: string | false = K8S_TESTS_ENABLED ? false : 'runs with npm run test:k8s (LF_K8S_TESTS=1)';
+/**
+ * The autoscaling proof builds KEDA (the first time) and runs a load step of about half an hour:
+ * only `npm run test:k8s` runs it (LF_K8S_AUTOSCALE=1, which makes test/k8s/run.sh build KEDA first);
+ * `npm test`, which CI runs within its hour, does not.
+ */
+export const K8S_AUTOSCALE_SKIP: string | false =
+  K8S_TESTS_SKIP || (process.env.LF_K8S_AUTOSCALE === '1' ? false : 'the KEDA load step runs with npm run test:k8s (LF_K8S_AUTOSCALE=1), not with npm test');
 
 /** Pids and command lines of the processes whose command line mentions `text`. */
 export function processesMentioning(text: string): string[] {
