@@ -47,6 +47,19 @@ const LAG_RECOVERY_S = 180;
 const COOLDOWN_BOUND_S = 900;
 /** Enough for tens of seconds of draining at the node's rate, so the ramp-up of the first batches weighs little. */
 const CALIBRATION_EVENTS = 150_000;
+/**
+ * Pods sized small against the node, so that the step needs more than one of each. With the chart's
+ * defaults (500-event batches, 4 in flight: threshold 3,200) one consumer and one worker carried 80 %
+ * of this node's whole capacity (1,662 events/s, lag peak 2,672) and nothing had to scale: the node's
+ * dependencies, shared by every pod, are the limit here, not a pod. Smaller pods put the limit back
+ * in the pod, as on a cluster whose store has room: the chart derives the consumer's threshold from
+ * these settings (0.8 × 2 × 1 × 200 = 320) exactly as it does from its defaults.
+ */
+const POD_SIZING = {
+  consumer: { batchMaxEvents: 200, batchesInFlight: 1 },
+  worker: { maxConcurrentActivities: 1, maxConcurrentWorkflowTasks: 2 },
+  workerTargetQueueSize: 4,
+};
 const CONSUMER = 'lf-ledgerflow-consumer';
 const WORKER = 'lf-ledgerflow-worker';
 const REPORT_FILE = path.join(repoRoot(), 'docs', 'reports', 'autoscale.json');
@@ -68,8 +81,14 @@ function values(image: { repository: string; tag: string }, mode: 'pinned' | 'au
     ...base,
     kafka: { ...base.kafka, partitions: PARTITIONS, topic: deps.kafka.topic, groupId: deps.kafka.groupId },
     singlestore: { leaves: LEAVES },
-    consumer: { ...base.consumer, replicas: PARTITIONS, autoscaling: { enabled: !pinned, minReplicas: 1, behavior: BEHAVIOR } },
-    worker: { ...base.worker, workersPerLeaf: WORKERS_PER_LEAF, replicas: WORKER_CAP, autoscaling: { enabled: !pinned, minReplicas: 1, behavior: BEHAVIOR } },
+    consumer: { ...base.consumer, ...POD_SIZING.consumer, replicas: PARTITIONS, autoscaling: { enabled: !pinned, minReplicas: 1, behavior: BEHAVIOR } },
+    worker: {
+      ...base.worker,
+      ...POD_SIZING.worker,
+      workersPerLeaf: WORKERS_PER_LEAF,
+      replicas: WORKER_CAP,
+      autoscaling: { enabled: !pinned, minReplicas: 1, targetQueueSize: POD_SIZING.workerTargetQueueSize, behavior: BEHAVIOR },
+    },
     keda: { enabled: !pinned, pollingInterval: 5 },
   };
 }
@@ -222,7 +241,7 @@ test('KEDA follows the work: idle → 80 % of max → idle, replicas within thei
       machine: { cpuModel: os.cpus()[0]?.model ?? 'unknown', cores: os.cpus().length, loadAverage: loadAverage() },
       calibration,
       step: { idleBeforeS: IDLE_BEFORE_S, loadS: LOAD_S, loadShare: LOAD_SHARE, rate, sent: sent.sent, loadFrom, loadTo },
-      thresholds: { ...limits, partitions: PARTITIONS, leaves: LEAVES, workersPerLeaf: WORKERS_PER_LEAF, behavior: BEHAVIOR, pollingIntervalS: 5, lagRecoveryBoundS: LAG_RECOVERY_S, cooldownBoundS: COOLDOWN_BOUND_S },
+      thresholds: { ...limits, partitions: PARTITIONS, leaves: LEAVES, workersPerLeaf: WORKERS_PER_LEAF, behavior: BEHAVIOR, podSizing: POD_SIZING, pollingIntervalS: 5, lagRecoveryBoundS: LAG_RECOVERY_S, cooldownBoundS: COOLDOWN_BOUND_S },
       outcome: {
         maxConsumers: Math.max(...samples.map((s) => s.consumers)),
         maxWorkers: Math.max(...samples.map((s) => s.workers)),
