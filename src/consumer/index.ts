@@ -239,8 +239,10 @@ export async function startConsumer(config: Config, log: Logger): Promise<Consum
     const { partition } = batch;
     let lane = lanes.get(partition);
     if (!lane) lanes.set(partition, (lane = new Lane(partition)));
-    // Bounded read-ahead: wait (heartbeating) while the lane holds enough; a rebalance ends the wait.
-    while (lane.queued >= queueMax && isRunning() && !isStale() && !draining) {
+    // Bounded read-ahead: wait (heartbeating) while the lane holds enough. A rebalance ends the
+    // wait: a failed heartbeat, or this lane no longer being the partition's (assigned elsewhere
+    // while the fetch waited, when the heartbeat of the new generation succeeds).
+    while (lane.queued >= queueMax && lanes.get(partition) === lane && !lane.orphaned && isRunning() && !isStale() && !draining) {
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, HEARTBEAT_EVERY_MS);
         const waiters = roomWaiters.get(partition) ?? [];
@@ -278,7 +280,7 @@ export async function startConsumer(config: Config, log: Logger): Promise<Consum
     for (const [partition, lane] of lanes) {
       if (assigned.has(partition)) lane.rejoined();
       else {
-        lane.orphaned = true;
+        lane.orphan();
         lanes.delete(partition);
         metrics.consumerBatchAge.remove({ topic, partition });
       }

@@ -92,6 +92,17 @@ export class Lane {
   }
 
   /**
+   * The partition was assigned elsewhere: the slice in flight finishes without a commit, and what
+   * the lane queued is dropped (the new owner fetches it). Emptying the queue also ends a fetch's
+   * wait for room in this lane, which would otherwise wait for ever: nothing takes slices from an
+   * orphaned lane, and its heartbeats keep succeeding in the new generation.
+   */
+  orphan(): void {
+    this.orphaned = true;
+    this.queue = [];
+  }
+
+  /**
    * After a rejoin kafkajs fetches again from the group's committed offsets: drop the queue (it is
    * fetched again) and keep only what is applied or in flight as held.
    */

@@ -90,3 +90,20 @@ test('a batch gathers the longest-waiting lanes, whole, up to eventsMax events a
   assert.deepEqual(gatherSlice(lanes, 1000, 4), []);
   assert.throws(() => gatherSlice(lanes, 0, 1), /at least one event/);
 });
+
+test('a lane assigned elsewhere drops its queue (a fetch waiting for room stops), keeps its slice, and is never gathered', () => {
+  const lane = new Lane(6);
+  const other = new Lane(7);
+  lane.offer(messages(0, 19), 0n);
+  other.offer(messages(0, 4), 0n);
+  lane.take(10);
+  lane.orphan();
+  // What was queued is the new owner's to fetch; nothing would ever take it from here.
+  assert.equal(lane.queued, 0);
+  assert.equal(lane.orphaned, true);
+  // The slice in flight finishes (or fails) as before, without a commit.
+  assert.deepEqual(lane.inFlight, { first: 0n, last: 9n });
+  assert.equal(lane.failed(), 0n);
+  lane.offer(messages(20, 25), 20n);
+  assert.deepEqual(gatherSlice([lane, other], 100, 2).map((p) => p.lane.partition), [7]);
+});
