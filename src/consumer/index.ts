@@ -131,6 +131,8 @@ export async function startConsumer(config: Config, log: Logger): Promise<Consum
   const queueMax = QUEUE_BATCHES_MAX * config.consumer.batchMaxEvents;
   let failures = 0;
   let retryAt = 0;
+  /** The one timer that runs `pump` once a failure's backoff is over (armed by `pump` itself). */
+  let retryTimer: NodeJS.Timeout | undefined;
 
   /**
    * The slice as workflow inputs: one, or halves (recursively) while its packed events exceed
@@ -203,7 +205,7 @@ export async function startConsumer(config: Config, log: Logger): Promise<Consum
         if (!lane.orphaned && !draining) consumer.seek({ topic, partition: lane.partition, offset: seekTo.toString() });
         log.warn({ err: (err as Error).message, partition: lane.partition, seekTo: seekTo.toString(), failures }, 'batch failed; fetching it again');
       }
-      setTimeout(pump, retryAt - Date.now()).unref();
+      pump();
     } finally {
       for (const { lane } of parts) {
         waits.delete(lane);
@@ -221,7 +223,18 @@ export async function startConsumer(config: Config, log: Logger): Promise<Consum
   function pump(): void {
     const base = config.consumer.batchesInFlight;
     const partsMax = Math.max(1, Math.ceil(lanes.size / base));
-    while (!draining && batchRuns.size < 2 * base && Date.now() >= retryAt) {
+    // In a failure's backoff, make sure a timer runs this again when it ends. Every pump skipped
+    // here depends on that timer (fetches then wait for room that only a pump makes), and a timer
+    // may fire a millisecond before Date.now() reaches its deadline: it then arms itself again.
+    const backoffMs = retryAt - Date.now();
+    if (backoffMs > 0) {
+      retryTimer ??= setTimeout(() => {
+        retryTimer = undefined;
+        pump();
+      }, backoffMs + 1).unref();
+      return;
+    }
+    while (!draining && batchRuns.size < 2 * base) {
       const parts = gatherSlice(lanes.values(), config.consumer.batchMaxEvents, partsMax, batchRuns.size >= base);
       if (parts.length === 0) return;
       for (const { lane } of parts) wakeOffers(lane.partition);
@@ -243,6 +256,10 @@ export async function startConsumer(config: Config, log: Logger): Promise<Consum
     // wait: a failed heartbeat, or this lane no longer being the partition's (assigned elsewhere
     // while the fetch waited, when the heartbeat of the new generation succeeds).
     while (lane.queued >= queueMax && lanes.get(partition) === lane && !lane.orphaned && isRunning() && !isStale() && !draining) {
+      // Room is made by a pump taking a slice; a full lane with nothing in flight must not wait on
+      // a pump that nothing else would start.
+      pump();
+      if (lane.queued < queueMax) break;
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, HEARTBEAT_EVERY_MS);
         const waiters = roomWaiters.get(partition) ?? [];
