@@ -30,7 +30,7 @@ import { consumerGroupLag } from '../../src/kafka/offsets';
 import { repoRoot } from '../../src/stack/layout';
 import { K8S_AUTOSCALE_SKIP } from './helpers';
 import { CHART, depsConfig, ensureDbSecret, helm, produce, RELEASE_NAMESPACE, releaseImage, releaseValues, removeLeftoverRelease, uninstallRelease, verifyAll, writeValues } from './release';
-import { REPORT_ENABLED } from './report';
+import { REPORT_ENABLED, treeCleanApartFromRunOutputs } from './report';
 
 const config = loadConfig();
 const PARTITIONS = 8;
@@ -236,7 +236,7 @@ test('KEDA follows the work: idle → 80 % of max → idle, replicas within thei
     const during = samples.filter((s) => s.t >= loadFrom && s.t <= loadTo + LAG_RECOVERY_S);
     const result = {
       commit: git(['rev-parse', 'HEAD']),
-      cleanTree: git(['status', '--porcelain', '--', '.', ':!docs/reports/autoscale.json', ':!docs/autoscale.svg']) === '',
+      cleanTree: treeCleanApartFromRunOutputs(),
       when: new Date().toISOString(),
       machine: { cpuModel: os.cpus()[0]?.model ?? 'unknown', cores: os.cpus().length, loadAverage: loadAverage() },
       calibration,

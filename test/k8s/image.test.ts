@@ -22,7 +22,7 @@ import { createPool } from '../../src/store/pool';
 import { bearer, createTestKeys, type TestKeys } from '../helpers/apiKeys';
 import { containerArgs, followLogs, podmanRun } from '../helpers/containers';
 import { waitForStatus } from '../helpers/processes';
-import { recordReport, REPORT_ENABLED } from './report';
+import { recordReport, REPORT_ENABLED, treeCleanApartFromRunOutputs } from './report';
 
 const EVENTS = 4_000;
 const HTTP_EVENTS = 50;
@@ -230,7 +230,7 @@ function writeReport(): void {
   const cpus = os.cpus();
   const out = {
     commit: git(['rev-parse', 'HEAD']),
-    dirty: git(['status', '--porcelain']) !== '',
+    dirty: !treeCleanApartFromRunOutputs(),
     machine: { cpu: cpus[0]?.model, cores: cpus.length, memoryGiB: Math.round(os.totalmem() / 2 ** 30) },
     nodeVersion: NODE_VERSION,
     ...report,
