@@ -261,12 +261,18 @@ export async function startConsumer(config: Config, log: Logger): Promise<Consum
       pump();
       if (lane.queued < queueMax) break;
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, HEARTBEAT_EVERY_MS);
         const waiters = roomWaiters.get(partition) ?? [];
-        waiters.push(() => {
+        const wake = () => {
           clearTimeout(timer);
           resolve();
-        });
+        };
+        // A wait that ends by its timer takes its waiter away: a long wait leaves none behind.
+        const timer = setTimeout(() => {
+          const i = waiters.indexOf(wake);
+          if (i >= 0) waiters.splice(i, 1);
+          resolve();
+        }, HEARTBEAT_EVERY_MS);
+        waiters.push(wake);
         roomWaiters.set(partition, waiters);
       });
       try {
