@@ -7,7 +7,7 @@ import { ensureSystemPackages, requireBinary, runStep } from './install';
 import { brokerProperties, installKafka, KAFKA_LOG4J_PROPERTIES, kafkaPaths, newKafkaClusterId } from './kafka';
 import { ensureDir, STACK_HOST, writeFileIfChanged } from './layout';
 import { ensureStackDirs, stackContext } from './lifecycle';
-import { isAlive, isOurs, quoteTail, readPid, removeFile, signalAndWait, sleep, spawnDetached, stopProcess, waitPortFree } from './process';
+import { assertPortFree, isAlive, isOurs, quoteTail, readPid, removeFile, signalAndWait, sleep, spawnDetached, stopProcess } from './process';
 import type { StackContext } from './service';
 
 /**
@@ -25,8 +25,6 @@ export const KAFKA_CLUSTER_BASE_PORT = 19092;
 const HEAP_MB = 384;
 const READY_TIMEOUT_MS = 120_000;
 const STOP_GRACE_MS = 15_000;
-/** How long a restart waits for a killed node's ports to be released before calling them taken. */
-const PORT_RELEASE_WAIT_MS = 10_000;
 
 export interface KafkaClusterOptions {
   /** Broker port of node 1 (default: stack.kafkaClusterBasePort); node n listens on base + 2(n-1), its controller one above. */
@@ -181,7 +179,7 @@ async function spawnNode(ctx: StackContext, node: KafkaClusterNode, heapMb: numb
   const running = readPid(node.pidFile);
   if (running !== undefined && isOurs(running, ctx.layout.root)) return running;
   removeFile(node.pidFile);
-  for (const port of [node.port, node.controllerPort]) await waitPortFree(port, `kafka cluster node ${node.nodeId}`, PORT_RELEASE_WAIT_MS);
+  for (const port of [node.port, node.controllerPort]) await assertPortFree(port, `kafka cluster node ${node.nodeId}`);
   const pid = spawnDetached(requireBinary('java', 'starting Kafka'), jvmArgs(ctx, node, heapMb), {
     logFile: node.logFile,
     pidFile: node.pidFile,

@@ -93,24 +93,6 @@ export async function assertPortFree(
   });
 }
 
-/**
- * assertPortFree, asked again for up to `waitMs` while the port is taken: a process killed a moment
- * ago can still hold its listening port briefly (a broker restarted 0.1 s after its SIGKILL found
- * its port taken once in a 1 M chaos run), and a restart must not fail on that.
- */
-export async function waitPortFree(port: number, service: string, waitMs: number, opts: { host?: string; role?: string; setting?: string } = {}): Promise<void> {
-  const deadline = Date.now() + waitMs;
-  for (;;) {
-    try {
-      await assertPortFree(port, service, opts);
-      return;
-    } catch (err) {
-      if ((err as LedgerflowError).code !== 'LF_PORT_TAKEN' || Date.now() >= deadline) throw err;
-      await sleep(200);
-    }
-  }
-}
-
 /** True when something accepts TCP connections on host:port within timeoutMs. */
 export function portAnswers(port: number, host = STACK_HOST, timeoutMs = 1000): Promise<boolean> {
   return new Promise((resolve) => {
