@@ -48,9 +48,24 @@ export function isAlive(pid: number): boolean {
   try {
     const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
     const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-    return state !== 'Z' && state !== 'X';
+    if (state !== 'Z' && state !== 'X') return true;
+    // A zombie leader is not yet a process gone: after a SIGKILL the main thread of a
+    // multi-threaded server (MariaDB, a JVM) is a zombie while its other threads still exit, and
+    // those hold its files and listening ports. A restart that believed it gone found its port
+    // taken (twice in the 1 M chaos runs). Gone means no thread left but the zombie leader.
+    return fs.readdirSync(`/proc/${pid}/task`).some((tid) => Number(tid) !== pid && threadRunning(pid, tid));
   } catch {
     return true; // no /proc: trust kill(0)
+  }
+}
+
+function threadRunning(pid: number, tid: string): boolean {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+    return state !== 'Z' && state !== 'X';
+  } catch {
+    return false; // exited meanwhile
   }
 }
 
