@@ -31,10 +31,14 @@ export interface RangeClash {
   route: { dst?: string; dev?: string };
 }
 
+/** The node's three ranges: the link to the host, the pods, the Services. */
+function nodeRanges({ addresses: a }: ClusterLayout): string[] {
+  return [`${a.hostIp}/${a.linkPrefix}`, a.podCidr, a.serviceCidr];
+}
+
 /** The first of this node's ranges that this machine already routes elsewhere (null when all are free). */
 export async function findRangeClash(layout: ClusterLayout): Promise<RangeClash | null> {
-  const { addresses: a } = layout;
-  const ours = [`${a.hostIp}/${a.linkPrefix}`, a.podCidr, a.serviceCidr];
+  const ours = nodeRanges(layout);
   const routes = JSON.parse(await ip(['-j', 'route', 'show', 'table', 'all'])) as { dst?: string; dev?: string }[];
   for (const r of routes) {
     if (!r.dst || r.dst === 'default' || r.dev === layout.vethHost || r.dev === 'lo') continue;
@@ -48,8 +52,7 @@ export async function findRangeClash(layout: ClusterLayout): Promise<RangeClash 
 
 /** Refuses ranges that overlap each other or that this machine already routes elsewhere (another network would be shadowed). */
 async function assertRangesFree(layout: ClusterLayout): Promise<void> {
-  const { addresses: a } = layout;
-  const ours = [`${a.hostIp}/${a.linkPrefix}`, a.podCidr, a.serviceCidr];
+  const ours = nodeRanges(layout);
   for (let i = 0; i < ours.length; i += 1) {
     for (let j = i + 1; j < ours.length; j += 1) {
       if (cidrsOverlap(ours[i] as string, ours[j] as string)) {

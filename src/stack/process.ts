@@ -46,27 +46,28 @@ export function isAlive(pid: number): boolean {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
   try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-    if (state !== 'Z' && state !== 'X') return true;
+    if (running(`/proc/${pid}/stat`)) return true;
     // A zombie leader is not yet a process gone: after a SIGKILL the main thread of a
     // multi-threaded server (MariaDB, a JVM) is a zombie while its other threads still exit, and
     // those hold its files and listening ports. A restart that believed it gone found its port
     // taken (twice in the 1 M chaos runs). Gone means no thread left but the zombie leader.
-    return fs.readdirSync(`/proc/${pid}/task`).some((tid) => Number(tid) !== pid && threadRunning(pid, tid));
+    return fs.readdirSync(`/proc/${pid}/task`).some((tid) => {
+      try {
+        return Number(tid) !== pid && running(`/proc/${pid}/task/${tid}/stat`);
+      } catch {
+        return false; // the thread exited meanwhile
+      }
+    });
   } catch {
     return true; // no /proc: trust kill(0)
   }
 }
 
-function threadRunning(pid: number, tid: string): boolean {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
-    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-    return state !== 'Z' && state !== 'X';
-  } catch {
-    return false; // exited meanwhile
-  }
+/** Whether the task a /proc stat file describes is neither a zombie nor dead; throws when it is gone. */
+function running(statFile: string): boolean {
+  const stat = fs.readFileSync(statFile, 'utf8');
+  const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+  return state !== 'Z' && state !== 'X';
 }
 
 /**
