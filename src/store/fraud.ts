@@ -1,42 +1,69 @@
 import type { FraudFlag } from '../domain/fraud/detect';
 import type { TransferLeg } from '../domain/fraud/rules';
 import { parseStats, type AccountStats } from '../domain/fraud/stats';
-import { decodeStats, encodeStats } from '../domain/fraud/statsCodec';
+import { encodeStats, StatsMemo } from '../domain/fraud/statsCodec';
 import { chunks, IN_LIST_MAX, ROWS_PER_STATEMENT } from './ledger';
+import { escape } from 'mysql2';
 import type { Connection, Pool } from './pool';
 import { fromDbDateTime, toDbDateTime } from './pool';
 
 /** Fraud detection's rows: account statistics, flags, review queue entries, fraud vectors. */
+
+/**
+ * Accounts whose last stored statistics this process remembers with their bytes (StatsMemo): one
+ * worker applies most batches of the accounts it saw last, so most rows read back are the bytes
+ * it wrote and need no decoding. About 15 MB at the bound.
+ */
+const STATS_MEMO_MAX = 20_000;
+const statsMemo = new StatsMemo(STATS_MEMO_MAX);
+
 /**
  * Locks (FOR UPDATE, in the given sorted order) and reads the statistics of the accounts. The
  * chunks go out back to back on the connection (mysql2 queues them in order), so the lock order
  * holds and the client does not wait a round trip between them. Each chunk is below IN_LIST_MAX
  * accounts, so it reads (and locks) only its own rows: at 2,000 a chunk scanned and locked the
  * whole table, row by row, waiting on every row another batch held (docs/decisions/015-lock-reads-and-load-generator.md). A row not yet
- * rewritten since migration 004 has no binary `stats` and is read from its JSON `state`.
+ * rewritten since migration 004 has no binary `stats` and is read from its JSON `state`; the
+ * others do not send their (empty) `state` (docs/decisions/030-fraud-cpu-per-event.md).
  */
 export async function lockAccountStats(conn: Connection, sortedAccounts: ReadonlyArray<string>): Promise<Map<string, AccountStats>> {
   const out = new Map<string, AccountStats>();
   const results = await Promise.all(
-    chunks(sortedAccounts, IN_LIST_MAX).map((part) => conn.query('SELECT account, state, stats FROM account_stats WHERE account IN (?) ORDER BY account FOR UPDATE', [part])),
+    chunks(sortedAccounts, IN_LIST_MAX).map((part) =>
+      conn.query('SELECT account, stats, CASE WHEN stats IS NULL THEN state END AS state FROM account_stats WHERE account IN (?) ORDER BY account FOR UPDATE', [part]),
+    ),
   );
   for (const [rows] of results) {
-    for (const r of rows as Array<{ account: string; state: string; stats: Buffer | null }>) out.set(r.account, r.stats ? decodeStats(r.account, r.stats) : parseStats(r.account, r.state));
+    for (const r of rows as Array<{ account: string; state: string | null; stats: Buffer | null }>) {
+      out.set(r.account, r.stats ? statsMemo.decode(r.account, r.stats) : parseStats(r.account, r.state ?? ''));
+    }
   }
   return out;
 }
 
-/** Upserts the statistics in the compact binary form (migration 004); the JSON `state` is emptied. */
+/** `'YYYY-MM-DD HH:MM:SS.mmm'` (UTC): digits and separators only, nothing to escape. */
+const dbDateTimeLiteral = (ms: number) => `'${toDbDateTime(new Date(ms).toISOString())}'`;
+
+/**
+ * Upserts the statistics in the compact binary form (migration 004); the JSON `state` is emptied.
+ * Each row is rendered to SQL here (the account escaped, the bytes as a hex literal, numbers and a
+ * UTC datetime as they are) rather than by the driver value by value: this runs for every account
+ * of every batch (docs/decisions/030-fraud-cpu-per-event.md).
+ */
 export async function saveAccountStats(conn: Connection, stats: ReadonlyMap<string, AccountStats>): Promise<void> {
   const sorted = [...stats.values()].sort((a, b) => (a.account < b.account ? -1 : a.account > b.account ? 1 : 0));
   await Promise.all(
-    chunks(sorted, ROWS_PER_STATEMENT).map((part) =>
-      conn.query(
-        `INSERT INTO account_stats (account, state, stats, tx_count, last_seen_at) VALUES ?
+    chunks(sorted, ROWS_PER_STATEMENT).map((part) => {
+      const rows = part.map((s) => {
+        const bytes = encodeStats(s);
+        statsMemo.remember(s, bytes);
+        return `(${escape(s.account)},'',X'${bytes.toString('hex')}',${Number(s.txCount)},${s.lastSeenMs === null ? 'NULL' : dbDateTimeLiteral(s.lastSeenMs)})`;
+      });
+      return conn.query(
+        `INSERT INTO account_stats (account, state, stats, tx_count, last_seen_at) VALUES ${rows.join(',')}
          ON DUPLICATE KEY UPDATE state = VALUES(state), stats = VALUES(stats), tx_count = VALUES(tx_count), last_seen_at = VALUES(last_seen_at)`,
-        [part.map((s) => [s.account, '', encodeStats(s), s.txCount, s.lastSeenMs === null ? null : toDbDateTime(new Date(s.lastSeenMs).toISOString())])],
-      ),
-    ),
+      );
+    }),
   );
 }
 

@@ -17,6 +17,8 @@ import { applyBatchWith, type ApplyBatchDeps } from '../../src/activities/applyB
 import type { FraudDeps } from '../../src/activities/fraud';
 import { EMBEDDING_DIM, FEATURE_COUNT, fitPca } from '../../src/domain/fraud/embedding';
 import { createRandom } from '../../src/domain/random';
+import { serializeStats } from '../../src/domain/fraud/stats';
+import { decodeStats } from '../../src/domain/fraud/statsCodec';
 import { conflictsOfTransaction } from '../../src/store/conflicts';
 import { dialectWrites, loadMigrations } from '../../src/store/dialect';
 import type { Failure } from '../../src/store/failures';
@@ -342,6 +344,23 @@ test('fraud writes: statistics, flags with their embedding, reviews and their au
   assert.equal(Number((await rowsOf('account_stats', 'account', ['fr-a']))[0]?.tx_count), events.length, 'a replay counts nothing again');
   assert.equal((await rowsOf('fraud_flags', 'tx_id', ids)).length, first.flagged);
   assert.equal((await rowsOf('review_audit', 'tx_id', ids)).length, first.reviews);
+});
+
+test('statistics stored in the JSON form of before migration 004 are read, and the next batch rewrites them in the binary form', async () => {
+  const fraudOn: ApplyBatchDeps = { ...deps, fraud: fraudDeps() };
+  const events = cardTesting('fr-json');
+  await applyBatchWith(fraudOn, batch(events.slice(0, 3)));
+  const [stored] = await rowsOf('account_stats', 'account', ['fr-json']);
+  const legacy = serializeStats(decodeStats('fr-json', stored?.stats as Buffer));
+  await pool.query('UPDATE account_stats SET state = ?, stats = NULL WHERE account = ?', [legacy, 'fr-json']);
+  const second = await applyBatchWith(fraudOn, batch(events.slice(3)));
+  assert.equal(second.inserted, events.length - 3);
+  const [rewritten] = await rowsOf('account_stats', 'account', ['fr-json']);
+  assert.equal(rewritten?.state, '', 'the JSON form is emptied');
+  const stats = decodeStats('fr-json', rewritten?.stats as Buffer);
+  assert.equal(stats.txCount, events.length, 'the count went on from the JSON row');
+  assert.equal(Number(rewritten?.tx_count), events.length);
+  assert.equal(stats.outCount, events.length - 1, 'every debit after the credit, the first two from the JSON row');
 });
 
 test('review reversal: a rejected payment is reversed exactly once, its vector joins the fraud set, the audit reads in order', async () => {

@@ -90,14 +90,19 @@ function bitPositions(counterparty: string): [number, number] {
   return [h % BITMAP_BITS, (h >>> 9) % BITMAP_BITS];
 }
 
+/** Value of a lowercase hex digit by its char code (what encodeStats and withBit write). */
+function nibbleAt(hex: string, i: number): number {
+  const c = hex.charCodeAt(i);
+  return c <= 57 ? c - 48 : c >= 97 ? c - 87 : c - 55;
+}
+
 function bitSet(hex: string, bit: number): boolean {
-  const nibble = parseInt(hex[bit >> 2] as string, 16);
-  return (nibble & (1 << (bit & 3))) !== 0;
+  return (nibbleAt(hex, bit >> 2) & (1 << (bit & 3))) !== 0;
 }
 
 function withBit(hex: string, bit: number): string {
   const i = bit >> 2;
-  const nibble = parseInt(hex[i] as string, 16) | (1 << (bit & 3));
+  const nibble = nibbleAt(hex, i) | (1 << (bit & 3));
   return hex.slice(0, i) + nibble.toString(16) + hex.slice(i + 1);
 }
 

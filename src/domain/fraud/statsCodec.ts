@@ -26,25 +26,23 @@ export function encodeStats(stats: AccountStats): Buffer {
   const recent = stats.recent ?? [];
   let size = HEADER_BYTES;
   for (const [id] of recent) size += 1 + id.length + 9;
+  // Buffer's own number writers, no DataView per row: this runs for every account of every batch.
   const out = Buffer.allocUnsafe(size);
-  const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
-  view.setUint8(0, STATS_CODEC_VERSION);
+  out[0] = STATS_CODEC_VERSION;
   let at = 1;
   for (const field of NUMBER_FIELDS) {
     const v = stats[field] as number | null;
-    view.setFloat64(at, v === null ? Number.NaN : v, true);
-    at += 8;
+    at = out.writeDoubleLE(v === null ? Number.NaN : v, at);
   }
   invariant(stats.counterpartyBits.length === BITMAP_BYTES * 2, 'counterparty bitmap is 512 bits', stats.account);
   at += out.write(stats.counterpartyBits, at, BITMAP_BYTES, 'hex');
-  view.setUint8(at++, recent.length);
+  out[at++] = recent.length;
   for (const [id, atMs, kind] of recent) {
     invariant(id.length <= RECENT_ID_MAX, 'recent id fits the ring', id);
-    view.setUint8(at++, id.length);
+    out[at++] = id.length;
     at += out.write(id, at, 'latin1');
-    view.setFloat64(at, atMs, true);
-    view.setUint8(at + 8, kind);
-    at += 9;
+    at = out.writeDoubleLE(atMs, at);
+    out[at++] = kind;
   }
   return out;
 }
@@ -53,19 +51,18 @@ const nullable = (v: number): number | null => (Number.isNaN(v) ? null : v);
 
 export function decodeStats(account: string, bytes: Uint8Array): AccountStats {
   const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-  invariant(buf.length >= HEADER_BYTES && view.getUint8(0) === STATS_CODEC_VERSION, 'account_stats.stats has a known layout', account);
-  const f = (i: number) => view.getFloat64(1 + i * 8, true);
+  invariant(buf.length >= HEADER_BYTES && buf[0] === STATS_CODEC_VERSION, 'account_stats.stats has a known layout', account);
+  const f = (i: number) => buf.readDoubleLE(1 + i * 8);
   let at = 1 + NUMBER_FIELDS.length * 8;
   const counterpartyBits = buf.toString('hex', at, at + BITMAP_BYTES);
   at += BITMAP_BYTES;
-  const n = view.getUint8(at++);
+  const n = buf[at++] as number;
   const recent: Array<[string, number, number]> = [];
   for (let i = 0; i < n; i++) {
-    const len = view.getUint8(at++);
+    const len = buf[at++] as number;
     const id = buf.toString('latin1', at, at + len);
     at += len;
-    recent.push([id, view.getFloat64(at, true), view.getUint8(at + 8)]);
+    recent.push([id, buf.readDoubleLE(at), buf[at + 8] as number]);
     at += 9;
   }
   // Field i is NUMBER_FIELDS[i]: an object literal in AccountStats' shape, without a per-field lookup.
@@ -90,4 +87,37 @@ export function decodeStats(account: string, bytes: Uint8Array): AccountStats {
     counterpartyBits,
     recent,
   };
+}
+
+/**
+ * The statistics a worker last wrote or read per account, with their stored bytes: a row read
+ * back with exactly those bytes is the same state (decoding is a pure function of the bytes and
+ * the account), so it is not decoded again. The row is still read, locked and compared every
+ * time: the store stays the source of truth, and a row another worker wrote, a replay or a rolled
+ * back attempt simply misses. Statistics objects are never mutated (updates copy), so handing the
+ * remembered one out again is safe. Bounded: the oldest entries go first.
+ */
+export class StatsMemo {
+  private readonly entries = new Map<string, { bytes: Buffer; stats: AccountStats }>();
+
+  constructor(private readonly max: number) {}
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  decode(account: string, bytes: Buffer): AccountStats {
+    const hit = this.entries.get(account);
+    if (hit && hit.bytes.equals(bytes)) return hit.stats;
+    const stats = decodeStats(account, bytes);
+    // A copy: the driver's buffer may be a view of a whole result packet.
+    this.remember(stats, Buffer.from(bytes));
+    return stats;
+  }
+
+  remember(stats: AccountStats, bytes: Buffer): void {
+    this.entries.delete(stats.account);
+    this.entries.set(stats.account, { bytes, stats });
+    if (this.entries.size > this.max) this.entries.delete(this.entries.keys().next().value as string);
+  }
 }

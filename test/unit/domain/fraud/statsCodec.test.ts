@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { detectBatch, type DetectEvent } from '../../../../src/domain/fraud/detect';
 import { emptyStats, knowsCounterparty, parseStats, serializeStats, updateStats, type AccountStats } from '../../../../src/domain/fraud/stats';
-import { decodeStats, encodeStats, STATS_ENCODED_MAX_BYTES } from '../../../../src/domain/fraud/statsCodec';
+import { decodeStats, encodeStats, StatsMemo, STATS_ENCODED_MAX_BYTES } from '../../../../src/domain/fraud/statsCodec';
 import { THRESHOLDS } from './thresholds';
 
 const T0 = Date.UTC(2026, 0, 5, 12);
@@ -71,4 +71,22 @@ test('a row written by another layout is refused, not misread', () => {
   bytes[0] = 9;
   assert.throws(() => decodeStats('x', bytes), /known layout/);
   assert.throws(() => decodeStats('x', Buffer.alloc(10)), /known layout/);
+});
+
+test('the memo hands back the remembered state only for exactly the bytes it was stored as', () => {
+  const memo = new StatsMemo(2);
+  const s = busyAccount(12);
+  const bytes = encodeStats(s);
+  memo.remember(s, bytes);
+  assert.equal(memo.decode(s.account, Buffer.from(bytes)), s, 'the same bytes: the remembered object, not decoded again');
+  const other = busyAccount(13);
+  const otherBytes = encodeStats(other);
+  const read = memo.decode(s.account, otherBytes);
+  assert.notEqual(read, s, 'a row another writer changed is decoded from its bytes');
+  assert.deepEqual(read, decodeStats(s.account, otherBytes));
+  otherBytes.fill(0);
+  assert.deepEqual(memo.decode(s.account, encodeStats(other)), read, 'the memo keeps its own copy of a row it read');
+  memo.remember(emptyStats('b'), encodeStats(emptyStats('b')));
+  memo.remember(emptyStats('c'), encodeStats(emptyStats('c')));
+  assert.equal(memo.size, 2, 'bounded: the oldest entry went');
 });
