@@ -78,7 +78,7 @@ export async function detectInTransaction(conn: Connection, deps: FraudDeps, bat
   const admission = admitReviews(candidates.length, queueDepth, deps);
   // Highest scores first; ties in offset order (the sort is stable).
   const toReview = admission.opened === candidates.length ? candidates : [...candidates].sort((a, b) => b.score - a.score).slice(0, admission.opened);
-  await Promise.all([saveAccountStats(conn, outcome.stats), insertFlags(conn, batchId, outcome.flags), openReviews(conn, toReview)]);
+  await Promise.all([saveAccountStats(conn, accounts.flatMap((a) => outcome.stats.get(a) ?? [])), insertFlags(conn, batchId, outcome.flags), openReviews(conn, toReview)]);
   return { flags: outcome.flags, reviews: toReview.length, admission };
 }
 

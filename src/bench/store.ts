@@ -1,7 +1,7 @@
 import { fraudThresholdsOf, type Config } from '../config';
 import { detectBatch, type FraudFlag } from '../domain/fraud/detect';
 import type { AccountStats } from '../domain/fraud/stats';
-import { insertFlags, openReviews, saveAccountStats } from '../store/fraud';
+import { inAccountOrder, insertFlags, openReviews, saveAccountStats } from '../store/fraud';
 import { createPool, inTransaction } from '../store/pool';
 import { loadFraudModel } from '../worker/fraud';
 import { loadRows } from '../store/load';
@@ -76,7 +76,7 @@ export async function runStoreLimit(baseConfig: Config, options: StoreOptions, l
       await inTransaction(pool, async (conn) => {
         await loadRows(conn, 'transactions', chunk.tsv);
         await applyChunkEffects(conn, chunk.outcome);
-        await saveAccountStats(conn, writes.stats);
+        await saveAccountStats(conn, inAccountOrder(writes.stats));
         await insertFlags(conn, `bulk-${i}`, writes.flags);
         await openReviews(conn, writes.reviews);
       });

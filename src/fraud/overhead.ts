@@ -5,6 +5,7 @@ import { cpuBetween, sampleCpu, stackPids, type CpuSample } from '../bench/cpu';
 import { spawnLedgerflow, waitReady, type Child } from '../bench/processes';
 import { createKafka } from '../kafka/client';
 import { startProducer } from '../producer';
+import { SIMULATED_RATE_PER_S } from '../producer/traffic';
 import { createScratchRun } from '../stack/scratch';
 import { freePort } from '../stack/process';
 import { insertFraudVectors } from '../store/fraud';
@@ -124,7 +125,8 @@ export async function measureOverhead(base: Config, options: OverheadOptions, lo
     const consumer = spawnLedgerflow('consumer', ['consume'], run.childEnv(), [], `fraud-cpu-${run.runId}-consumer`);
     children.push(consumer);
     await waitReady(`http://127.0.0.1:${consumerPort}/readyz`, consumer, 120_000);
-    producer = await startProducer(config, { ratePerSec: options.ratePerSec, count: 0, accounts: options.accounts, seed: options.seed, malformedRatio: 0, fraudRate: options.fraudRate, clock: 'simulated', labels: { database: false } }, log);
+    // The accuracy run's traffic (the model's own pace, decision 024), sent at the phase's rate.
+    producer = await startProducer(config, { ratePerSec: options.ratePerSec, modelRatePerSec: SIMULATED_RATE_PER_S, count: 0, accounts: options.accounts, seed: options.seed, malformedRatio: 0, fraudRate: options.fraudRate, clock: 'simulated', labels: { database: false } }, log);
     const phases: CpuPhase[] = [];
     for (let round = 1; round <= options.rounds; round++) {
       for (const detection of phaseOrder(round)) {

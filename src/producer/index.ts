@@ -28,6 +28,12 @@ export interface ProduceOptions {
    * a whole workload, account history included, follows from the seed (`fraud eval`, the bench).
    */
   clock?: 'wall' | 'simulated';
+  /**
+   * A simulated clock's pace, in events per simulated second (default: ratePerSec). `fraud eval`
+   * sends at thousands a second the same bank it scores at the model's own pace: at the send
+   * rate every account would pay every few simulated seconds, traffic no bank has.
+   */
+  modelRatePerSec?: number;
   /** Where the fraud labels go (default: the database, as config producer.fraudLabels says). */
   labels?: { database: boolean; file?: string };
   /** Serve /metrics while producing (off for short in-process runs such as tests). */
@@ -112,7 +118,7 @@ export async function startProducer(config: Config, options: ProduceOptions, log
     seed: options.seed,
     malformedRatio: options.malformedRatio,
     fraudRate: options.fraudRate ?? DEFAULT_FRAUD_RATE,
-    ratePerSec: options.ratePerSec,
+    ratePerSec: options.modelRatePerSec ?? options.ratePerSec,
     clock: options.clock ?? 'wall',
     ...(options.accounts ? { accounts: options.accounts } : {}),
     ...(options.count > 0 ? { count: options.count } : {}),

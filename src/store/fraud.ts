@@ -41,6 +41,11 @@ export async function lockAccountStats(conn: Connection, sortedAccounts: Readonl
   return out;
 }
 
+/** Statistics in account order, the order their rows are locked in. */
+export function inAccountOrder(stats: ReadonlyMap<string, AccountStats>): AccountStats[] {
+  return [...stats.values()].sort((a, b) => (a.account < b.account ? -1 : a.account > b.account ? 1 : 0));
+}
+
 /** `'YYYY-MM-DD HH:MM:SS.mmm'` (UTC): digits and separators only, nothing to escape. */
 const dbDateTimeLiteral = (ms: number) => `'${toDbDateTime(new Date(ms).toISOString())}'`;
 
@@ -48,10 +53,10 @@ const dbDateTimeLiteral = (ms: number) => `'${toDbDateTime(new Date(ms).toISOStr
  * Upserts the statistics in the compact binary form (migration 004); the JSON `state` is emptied.
  * Each row is rendered to SQL here (the account escaped, the bytes as a hex literal, numbers and a
  * UTC datetime as they are) rather than by the driver value by value: this runs for every account
- * of every batch (docs/decisions/030-fraud-cpu-per-event.md).
+ * of every batch (docs/decisions/030-fraud-cpu-per-event.md). `sorted`: in account order, the
+ * order the rows were locked in.
  */
-export async function saveAccountStats(conn: Connection, stats: ReadonlyMap<string, AccountStats>): Promise<void> {
-  const sorted = [...stats.values()].sort((a, b) => (a.account < b.account ? -1 : a.account > b.account ? 1 : 0));
+export async function saveAccountStats(conn: Connection, sorted: ReadonlyArray<AccountStats>): Promise<void> {
   await Promise.all(
     chunks(sorted, ROWS_PER_STATEMENT).map((part) => {
       const rows = part.map((s) => {
@@ -59,9 +64,12 @@ export async function saveAccountStats(conn: Connection, stats: ReadonlyMap<stri
         statsMemo.remember(s, bytes);
         return `(${escape(s.account)},'',X'${bytes.toString('hex')}',${Number(s.txCount)},${s.lastSeenMs === null ? 'NULL' : dbDateTimeLiteral(s.lastSeenMs)})`;
       });
+      // Values null, not absent: the statement is complete, and mysql2 scans a statement given no
+      // values for placeholders, character by character through every row's hex.
       return conn.query(
         `INSERT INTO account_stats (account, state, stats, tx_count, last_seen_at) VALUES ${rows.join(',')}
          ON DUPLICATE KEY UPDATE state = VALUES(state), stats = VALUES(stats), tx_count = VALUES(tx_count), last_seen_at = VALUES(last_seen_at)`,
+        null,
       );
     }),
   );

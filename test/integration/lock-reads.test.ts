@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { balanceKey } from '../../src/domain/ledger';
 import { emptyStats } from '../../src/domain/fraud/stats';
-import { lockAccountStats, saveAccountStats } from '../../src/store/fraud';
+import { inAccountOrder, lockAccountStats, saveAccountStats } from '../../src/store/fraud';
 import { IN_LIST_MAX, lockBalances } from '../../src/store/ledger';
 import { createPool, inTransaction, type Connection, type Pool } from '../../src/store/pool';
 import { createScratchRun, type ScratchRun } from '../../src/stack/scratch';
@@ -34,7 +34,7 @@ before(async () => {
   await pool.query('INSERT INTO balances (account, currency, balance_minor, version) VALUES ?', [ACCOUNTS.map((a, i) => [a, 'EUR', i, 0])]);
   await pool.query('INSERT INTO balances (account, currency, balance_minor, version) VALUES ?', [ACCOUNTS.filter((_, i) => i % 3 === 0).map((a) => [a, 'USD', 7, 0])]);
   await pool.query('ANALYZE TABLE balances, account_stats');
-  await saveAccountStats(pool as never, new Map(ACCOUNTS.map((a) => [a, { ...emptyStats(a), txCount: 1 }])));
+  await saveAccountStats(pool as never, inAccountOrder(new Map(ACCOUNTS.map((a) => [a, { ...emptyStats(a), txCount: 1 }]))));
 });
 
 after(async () => {
